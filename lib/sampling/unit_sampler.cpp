@@ -1,0 +1,190 @@
+#include "sampling/unit_sampler.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include <dirent.h>
+
+#include "sampling/file_reader.hpp"
+#include "sampling/proc_parsers.hpp"
+
+namespace heal {
+namespace {
+
+// Deeper cgroup trees than this under one unit are not real.
+constexpr int kMaxTreeDepth = 16;
+
+std::string under(const std::string& root, const std::string& relative) {
+    if (root.empty()) return {};
+    if (relative.empty()) return root;
+    return root + "/" + relative;
+}
+
+}  // namespace
+
+std::string relative_cgroup_path(const UnitSpec& spec) {
+    if (spec.unit.empty()) throw std::invalid_argument("empty unit name");
+    if (!spec.cgroup_path && spec.unit.find('/') != std::string::npos) {
+        throw std::invalid_argument("unit name \"" + spec.unit + "\" contains '/'");
+    }
+    const std::string given = spec.cgroup_path ? *spec.cgroup_path : "system.slice/" + spec.unit;
+    if (given.find('\0') != std::string::npos) {
+        throw std::invalid_argument("cgroup path of " + spec.unit + " contains a NUL");
+    }
+    std::string relative;
+    std::string_view rest = given;
+    while (!rest.empty()) {
+        const auto slash = rest.find('/');
+        const auto component = rest.substr(0, slash);
+        rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
+        if (component.empty()) continue;
+        if (component == "." || component == "..") {
+            throw std::invalid_argument("cgroup path \"" + given + "\" of " + spec.unit +
+                                        " has a \"" + std::string{component} + "\" component");
+        }
+        if (!relative.empty()) relative += '/';
+        relative += component;
+    }
+    return relative;
+}
+
+UnitSampler::UnitSampler(UnitSpec spec, const CgroupLayout& layout,
+                         const std::filesystem::path& root)
+    : spec_(std::move(spec)) {
+    const auto relative = relative_cgroup_path(spec_);
+    v2_dir_ = under(layout.v2_root, relative);
+    cpuacct_dir_ = under(layout.cpuacct_root, relative);
+    memory_dir_ = under(layout.memory_root, relative);
+    procs_dir_ = !v2_dir_.empty() ? v2_dir_ : !memory_dir_.empty() ? memory_dir_ : cpuacct_dir_;
+    proc_dir_ = (root / "proc").string();
+}
+
+UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
+    if (!cgroup_exists()) return stopped();
+    const auto usage = read_cpu_usage_usec();
+    UnitSample out;
+    out.unit = spec_.unit;
+    out.memory_bytes = read_memory_bytes();
+    out.memory_max_bytes = read_memory_max();
+    out.memory_pressure = read_memory_pressure();
+    // A unit stopping mid-read takes its counters with it: report it stopped
+    // rather than as a running unit with zeroes.
+    if (!usage && !cgroup_exists()) return stopped();
+    out.present = true;
+
+    // A restarted unit gets a fresh cgroup whose counter starts again at 0.
+    if (usage && baseline_ && *usage >= baseline_->usage_usec && now > baseline_->time) {
+        const auto elapsed_us =
+            std::chrono::duration<double, std::micro>(now - baseline_->time).count();
+        out.cpu_percent = 100.0 * static_cast<double>(*usage - baseline_->usage_usec) / elapsed_us;
+    }
+    if (usage) {
+        baseline_ = Baseline{*usage, now};
+    } else {
+        baseline_.reset();
+    }
+    return out;
+}
+
+UnitSample UnitSampler::stopped() {
+    baseline_.reset();
+    UnitSample out;
+    out.unit = spec_.unit;
+    return out;
+}
+
+bool UnitSampler::cgroup_exists() const {
+    for (const auto* dir : {&v2_dir_, &cpuacct_dir_, &memory_dir_}) {
+        if (!dir->empty() && is_directory(*dir)) return true;
+    }
+    return false;
+}
+
+bool UnitSampler::read(const std::string& dir, const char* name) {
+    if (dir.empty()) return false;
+    path_.assign(dir);
+    path_ += '/';
+    path_ += name;
+    return read_file(path_, buffer_) == 0;
+}
+
+std::optional<std::uint64_t> UnitSampler::read_cpu_usage_usec() {
+    if (read(v2_dir_, "cpu.stat")) {
+        if (const auto usec = parse_cpu_stat_usage_usec(buffer_)) return usec;
+    }
+    if (read(cpuacct_dir_, "cpuacct.usage")) {
+        if (const auto nsec = parse_single_u64(buffer_)) return *nsec / 1000;
+    }
+    return std::nullopt;
+}
+
+std::uint64_t UnitSampler::read_memory_bytes() {
+    if (read(v2_dir_, "memory.current")) {
+        if (const auto bytes = parse_single_u64(buffer_)) return *bytes;
+    }
+    if (read(memory_dir_, "memory.usage_in_bytes")) {
+        if (const auto bytes = parse_single_u64(buffer_)) return *bytes;
+    }
+    if (procs_dir_.empty()) return 0;
+    walk_dir_.assign(procs_dir_);
+    return rss_of_tree(0);
+}
+
+std::optional<std::uint64_t> UnitSampler::read_memory_max() {
+    if (read(v2_dir_, "memory.max")) {
+        if (const auto limit = parse_memory_limit(buffer_)) return limit->bytes;
+    }
+    if (read(memory_dir_, "memory.limit_in_bytes")) {
+        if (const auto limit = parse_memory_limit(buffer_)) return limit->bytes;
+    }
+    return std::nullopt;
+}
+
+std::optional<Pressure> UnitSampler::read_memory_pressure() {
+    if (!read(v2_dir_, "memory.pressure")) return std::nullopt;
+    return parse_pressure(buffer_);
+}
+
+// Summed VmRSS of the processes in walk_dir_ and its child cgroups, like
+// memory.current which also counts descendants. Pages shared between the
+// processes count once per process, so this can overstate a little.
+std::uint64_t UnitSampler::rss_of_tree(int depth) {
+    std::uint64_t total = read(walk_dir_, "cgroup.procs") ? rss_of_listed_processes() : 0;
+    if (depth >= kMaxTreeDepth) return total;
+
+    const std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(walk_dir_.c_str()), &::closedir};
+    if (!dir) return total;
+    const auto length = walk_dir_.size();
+    while (const dirent* entry = ::readdir(dir.get())) {
+        const std::string_view name = entry->d_name;
+        if (name == "." || name == "..") continue;
+        if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) continue;
+        walk_dir_ += '/';
+        walk_dir_ += name;
+        if (entry->d_type == DT_DIR || is_directory(walk_dir_)) total += rss_of_tree(depth + 1);
+        walk_dir_.resize(length);
+    }
+    return total;
+}
+
+// The processes listed in buffer_ (a cgroup.procs); those that exit while
+// being read are skipped.
+std::uint64_t UnitSampler::rss_of_listed_processes() {
+    std::uint64_t total = 0;
+    std::string_view rest = buffer_;
+    while (!rest.empty()) {
+        const auto pid = next_line(rest);
+        if (!is_pid(pid)) continue;
+        path_.assign(proc_dir_);
+        path_ += '/';
+        path_ += pid;
+        path_ += "/status";
+        if (read_file(path_, status_buffer_) != 0) continue;
+        total += parse_status_vmrss_bytes(status_buffer_).value_or(0);
+    }
+    return total;
+}
+
+}  // namespace heal

@@ -1,0 +1,78 @@
+#pragma once
+// One watched systemd unit: CPU and memory of its cgroup, whichever cgroup
+// layout the machine has.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "sampling/cgroup_layout.hpp"
+#include "sampling/sample.hpp"
+
+namespace heal {
+
+struct UnitSpec {
+    std::string unit;  // "nginx.service"
+    // systemd's ControlGroup property, e.g. "/system.slice/nginx.service";
+    // absent means "/system.slice/<unit>". "/" is the root cgroup.
+    std::optional<std::string> cgroup_path;
+
+    bool operator==(const UnitSpec&) const = default;
+};
+
+// The unit's cgroup relative to a hierarchy root, without leading or
+// doubled slashes ("" for the root cgroup). Throws std::invalid_argument for
+// an empty unit name, a unit name containing '/', or a path with a "." or
+// ".." component or a NUL, so the sampler never reads outside the hierarchy.
+std::string relative_cgroup_path(const UnitSpec& spec);
+
+// Samples one unit, remembering its last CPU counter so CPU % comes from the
+// delta. Per file it falls back: v2 first, then v1, then (memory only) the
+// summed VmRSS of the cgroup's processes, as in containers without a memory
+// controller.
+class UnitSampler {
+public:
+    // `root` is the file-system root ("/" outside tests); the layout must
+    // have been detected under the same root.
+    UnitSampler(UnitSpec spec, const CgroupLayout& layout, const std::filesystem::path& root);
+
+    // `now` is a steady-clock reading; CPU % is usage over the elapsed time
+    // since the previous call, as a share of one CPU (0 on the first call).
+    UnitSample sample(std::chrono::steady_clock::time_point now);
+
+    const UnitSpec& spec() const { return spec_; }
+
+private:
+    struct Baseline {
+        std::uint64_t usage_usec = 0;
+        std::chrono::steady_clock::time_point time;
+    };
+
+    UnitSample stopped();  // forgets the CPU baseline
+    bool cgroup_exists() const;
+    std::optional<std::uint64_t> read_cpu_usage_usec();
+    std::uint64_t read_memory_bytes();
+    std::optional<std::uint64_t> read_memory_max();
+    std::optional<Pressure> read_memory_pressure();
+    std::uint64_t rss_of_tree(int depth);
+    std::uint64_t rss_of_listed_processes();
+    // Reads `dir`/`name` into buffer_; false when absent or unreadable.
+    bool read(const std::string& dir, const char* name);
+
+    UnitSpec spec_;
+    // The unit's directory in each hierarchy; "" where that hierarchy is absent.
+    std::string v2_dir_;
+    std::string cpuacct_dir_;
+    std::string memory_dir_;
+    std::string procs_dir_;  // where the VmRSS fallback lists the processes
+    std::string proc_dir_;   // <root>/proc
+    // Scratch reused every tick so sampling does not allocate.
+    std::string path_;
+    std::string walk_dir_;
+    std::string buffer_;
+    std::string status_buffer_;
+    std::optional<Baseline> baseline_;
+};
+
+}  // namespace heal
