@@ -1,0 +1,88 @@
+#include "detection/replay.hpp"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <string>
+
+using namespace heal;
+
+namespace {
+
+AdaptiveDetectorConfig replay_config() {
+    AdaptiveDetectorConfig config;
+    config.floor = 0.0;
+    return config;
+}
+
+// 20 rows alternating 20/22, then three rows at 80, then one at 21.
+std::string step_csv(const std::string& header, const std::string& eol) {
+    std::string csv = header.empty() ? "" : header + eol;
+    for (int i = 0; i < 20; ++i)
+        csv += "2014-04-01 14:" + std::to_string(10 + i) + ":00," + (i % 2 ? "22" : "20") + eol;
+    csv += eol;  // a blank line is ignored
+    for (int i = 0; i < 3; ++i) csv += "2014-04-01 14:" + std::to_string(30 + i) + ":00, 80.5 " + eol;
+    csv += "2014-04-01 14:40:00,21" + eol;
+    return csv;
+}
+
+std::string replay_error(const std::string& csv) {
+    std::istringstream in(csv);
+    try {
+        replay_csv(in, replay_config());
+    } catch (const ReplayError& error) {
+        return error.what();
+    }
+    return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("replay: a step is flagged on exactly its rows") {
+    for (const std::string eol : {"\n", "\r\n"}) {
+        for (const std::string header : {"timestamp,value", ""}) {
+            std::istringstream in(step_csv(header, eol));
+            const auto rows = replay_csv(in, replay_config());
+            REQUIRE(rows.size() == 24);
+            for (int i = 0; i < 20; ++i) CHECK_FALSE(rows[i].anomaly);
+            for (int i = 20; i < 23; ++i) CHECK(rows[i].anomaly);
+            CHECK_FALSE(rows[23].anomaly);
+            CHECK(rows[0].timestamp == "2014-04-01 14:10:00");
+            CHECK(rows[0].value == 20.0);
+            CHECK(rows[20].value == 80.5);  // fields are trimmed
+        }
+    }
+}
+
+TEST_CASE("replay: the config's consecutive rule applies") {
+    AdaptiveDetectorConfig config = replay_config();
+    config.consecutive = 2;
+    std::istringstream in(step_csv("timestamp,value", "\n"));
+    const auto rows = replay_csv(in, config);
+    CHECK_FALSE(rows[20].anomaly);
+    CHECK(rows[21].anomaly);
+    CHECK(rows[22].anomaly);
+}
+
+TEST_CASE("replay: an empty input gives no rows") {
+    std::istringstream in("timestamp,value\n\n");
+    CHECK(replay_csv(in, replay_config()).empty());
+}
+
+TEST_CASE("replay: bad rows name their line") {
+    CHECK(replay_error("timestamp,value\n1,10\n2,abc\n") == "line 3: value \"abc\" is not a finite number");
+    CHECK(replay_error("1,10\n\n2,nan\n") == "line 3: value \"nan\" is not a finite number");
+    CHECK(replay_error("1,10\n2\n") == "line 2: expected 2 comma-separated fields (timestamp,value), got \"2\"");
+    CHECK(replay_error("1,10\n2,3,4\n") ==
+          "line 2: expected 2 comma-separated fields (timestamp,value), got \"2,3,4\"");
+    CHECK(replay_error("1,10\n ,5\n") == "line 2: empty timestamp");
+    CHECK(replay_error("1,10\n2,\n") == "line 2: value \"\" is not a finite number");
+    // Only the first non-blank line may be a header.
+    CHECK(replay_error("timestamp,value\nts,value\n") == "line 2: value \"value\" is not a finite number");
+}
+
+TEST_CASE("replay: an invalid config is refused") {
+    AdaptiveDetectorConfig config;
+    config.consecutive = 0;
+    std::istringstream in("1,10\n");
+    CHECK_THROWS_AS(replay_csv(in, config), std::invalid_argument);
+}
