@@ -1,0 +1,121 @@
+#include "storage/schema.hpp"
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "storage/store.hpp"
+
+namespace heal::schema {
+namespace {
+
+// kMigrations[v] brings a database from schema version v to v + 1, inside the
+// same transaction that records v + 1 in PRAGMA user_version. Append only.
+// Timestamps are INTEGER microseconds since the Unix epoch (UTC).
+constexpr std::array<std::string_view, 2> kMigrations{
+    // 0 -> 1: the original design's two tables and indexes.
+    R"sql(
+CREATE TABLE metrics (
+    id        INTEGER PRIMARY KEY,
+    timestamp INTEGER NOT NULL,
+    cpu       REAL NOT NULL,
+    memory    REAL NOT NULL,
+    status    TEXT NOT NULL CHECK (status IN ('Healthy', 'Failed'))
+);
+CREATE INDEX metrics_timestamp ON metrics (timestamp);
+CREATE INDEX metrics_status ON metrics (status);
+CREATE TABLE actions (
+    id            INTEGER PRIMARY KEY,
+    timestamp     INTEGER NOT NULL,
+    action        TEXT NOT NULL,
+    result        TEXT NOT NULL CHECK (result IN ('recovered', 'failed')),
+    reward        REAL NOT NULL,
+    recovery_time REAL
+);
+CREATE INDEX actions_timestamp ON actions (timestamp);
+)sql",
+    // 1 -> 2: what the daemon records beyond the original design. `state` is
+    // the policy's observation as little-endian float32 values.
+    R"sql(
+ALTER TABLE metrics ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+ALTER TABLE actions ADD COLUMN failure_kind TEXT;
+ALTER TABLE actions ADD COLUMN state BLOB NOT NULL DEFAULT x'';
+ALTER TABLE actions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));
+)sql",
+};
+static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");
+
+void set_flag(sqlite::Connection& db, int option, int value, std::string_view what) {
+    if (sqlite3_db_config(db.handle(), option, value, nullptr) != SQLITE_OK) db.fail(what);
+}
+
+[[noreturn]] void refuse(const sqlite::Connection& db, std::string_view why) {
+    throw StoreError(fmt::format("{}: {}", db.file().string(), why));
+}
+
+// Whose file is it, and at which version? Reads only.
+std::int64_t identify(sqlite::Connection& db) {
+    const std::int64_t application_id = db.query_int("PRAGMA application_id", "unreadable or corrupt database");
+    const std::int64_t version = db.query_int("PRAGMA user_version", "unreadable or corrupt database");
+    if (application_id == kApplicationId) {
+        if (version < 0) refuse(db, fmt::format("invalid schema version {}", version));
+        if (version > Store::kSchemaVersion) {
+            refuse(db, fmt::format("schema version {} is newer than this healerd supports ({}); refusing to open",
+                                   version, Store::kSchemaVersion));
+        }
+        return version;
+    }
+    const std::string tables = db.query_text(
+        R"(SELECT coalesce(group_concat(name, ', '), '') FROM sqlite_master
+           WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\')",
+        "unreadable or corrupt database");
+    if (application_id == 0 && version == 0 && tables.empty()) return 0;  // new or empty: ours to create
+    refuse(db, fmt::format("not a healerd database (application_id {:#010x}, user_version {}, tables: {})",
+                           static_cast<std::uint32_t>(application_id), version, tables.empty() ? "none" : tables));
+}
+
+void check_integrity(sqlite::Connection& db) {
+    // Damage is refused at start-up rather than met halfway through a run.
+    const std::string result = db.query_text("PRAGMA quick_check(1)", "database is corrupt");
+    if (result != "ok") refuse(db, fmt::format("database is corrupt: {}", result));
+}
+
+void migrate(sqlite::Connection& db, std::int64_t from) {
+    sqlite::Transaction transaction(db);
+    if (from == 0) db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId), "setting application_id");
+    for (auto version = from; version < Store::kSchemaVersion; ++version) {
+        db.exec(kMigrations[static_cast<std::size_t>(version)],
+                fmt::format("migrating schema version {} to {}", version, version + 1));
+    }
+    db.exec(fmt::format("PRAGMA user_version = {}", Store::kSchemaVersion), "setting user_version");
+    transaction.commit();
+}
+
+}  // namespace
+
+void prepare(sqlite::Connection& db) {
+    // Until the file is known to be ours, closing must not checkpoint a
+    // foreign WAL into it.
+    set_flag(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, "configuring the connection");
+    // Running as root: a tampered file must not run functions from its schema.
+    set_flag(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "configuring the connection");
+    set_flag(db, SQLITE_DBCONFIG_DEFENSIVE, 1, "configuring the connection");
+    if (sqlite3_db_readonly(db.handle(), "main") == 1) refuse(db, "cannot open for writing (file permissions?)");
+    if (sqlite3_busy_timeout(db.handle(), 5000) != SQLITE_OK) db.fail("setting busy_timeout");
+
+    const std::int64_t version = identify(db);
+    if (version > 0) check_integrity(db);
+
+    if (db.query_text("PRAGMA journal_mode = WAL", "enabling WAL") != "wal") refuse(db, "cannot enable WAL mode");
+    // With WAL, NORMAL cannot corrupt the database; at worst the last
+    // transactions before a power cut are lost.
+    db.exec("PRAGMA synchronous = NORMAL", "setting synchronous");
+    if (version < Store::kSchemaVersion) migrate(db, version);
+    set_flag(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, "configuring the connection");
+}
+
+}  // namespace heal::schema

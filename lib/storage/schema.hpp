@@ -1,0 +1,17 @@
+#pragma once
+// Recognising, checking and migrating healerd's database. Internal to storage.
+#include <cstdint>
+
+#include "storage/sqlite.hpp"
+
+namespace heal::schema {
+
+// PRAGMA application_id of every healerd database: "Heal" in ASCII.
+inline constexpr std::int32_t kApplicationId = 0x4865616c;
+
+// Makes a just-opened connection ready for use: refuses (StoreError naming the
+// file) a corrupt or foreign file, or one of a newer schema, without writing
+// to it; then turns on WAL and migrates an older or empty one forward.
+void prepare(sqlite::Connection& db);
+
+}  // namespace heal::schema

@@ -1,0 +1,108 @@
+#pragma once
+// SQLite history: every sample (metrics) and every recovery (actions).
+// Schema follows the original design, extended with columns later issues need.
+//
+// On disk: tables `metrics(id, timestamp, cpu, memory, status, unit)` and
+// `actions(id, timestamp, action, result, reward, recovery_time, unit,
+// failure_kind, state, simulated)`. Timestamps are INTEGER microseconds since
+// the Unix epoch (UTC), as in the D-Bus API: they sort, and a time point with
+// microsecond precision reads back exactly (finer parts are floored). `state`
+// is a BLOB of little-endian float32 values. PRAGMA application_id marks the
+// file as healerd's, PRAGMA user_version holds the schema version; WAL mode.
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/action.hpp"
+
+namespace heal {
+
+// Raised for a database that cannot be opened, is corrupt, belongs to another
+// program, or comes from a newer healerd. what() names the file.
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct MetricRecord {
+    std::int64_t id = 0;
+    TimePoint timestamp;
+    double cpu = 0.0;
+    double memory = 0.0;
+    bool healthy = true;  // stored as status 'Healthy' / 'Failed'
+    std::string unit;     // "" for the whole machine
+};
+
+// The state the policy saw when it chose, kept so the environment can be
+// calibrated and the decision explained later.
+struct ActionRecord {
+    std::int64_t id = 0;
+    TimePoint timestamp;
+    Action action = Action::do_nothing;
+    bool recovered = false;  // stored as result 'recovered' / 'failed'
+    double reward = 0.0;
+    std::optional<double> recovery_time;  // seconds; absent when it failed
+    std::string unit;
+    std::optional<FailureKind> failure_kind;
+    std::vector<float> state;  // the policy's observation vector
+    bool simulated = false;    // executed by the simulated backend
+};
+
+struct Summary {
+    std::int64_t total_actions = 0;
+    std::int64_t successes = 0;
+    std::int64_t failures = 0;
+    double success_rate = 0.0;  // percent
+    double avg_mttr = 0.0;      // mean recovery_time of recovered actions, seconds
+};
+
+struct Retention {
+    std::optional<std::chrono::seconds> max_age;
+    std::optional<std::int64_t> max_rows;  // per table
+};
+
+// Not thread-safe: the daemon uses one Store from its event-loop thread.
+class Store {
+public:
+    // Opens or creates the database, migrating older schemas forward. The
+    // directory must exist. A corrupt or foreign file, or one written by a
+    // newer healerd, is refused with StoreError and left untouched.
+    explicit Store(const std::filesystem::path& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Return the new row's id (record.id is ignored). Non-finite numbers
+    // throw std::invalid_argument; database failures throw StoreError.
+    std::int64_t add_metric(const MetricRecord& record);
+    std::int64_t add_action(const ActionRecord& record);
+
+    // Newest first (by timestamp, then id); a negative limit throws
+    // std::invalid_argument.
+    std::vector<MetricRecord> recent_metrics(std::int64_t limit) const;
+    std::vector<ActionRecord> recent_actions(std::int64_t limit) const;
+    // Every stored action, oldest first (for calibrating the environment).
+    std::vector<ActionRecord> all_actions() const;
+
+    Summary summary() const;
+    // Deletes rows older than max_age and beyond max_rows; returns rows removed.
+    // Negative limits throw std::invalid_argument.
+    std::int64_t apply_retention(const Retention& retention, TimePoint now);
+
+    // 1: the original design's tables; 2: unit, failure_kind, state, simulated.
+    static constexpr int kSchemaVersion = 2;
+    const std::filesystem::path& path() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace heal

@@ -1,0 +1,464 @@
+#include "storage/store.hpp"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <bit>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <random>
+#include <string>
+
+using namespace heal;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "heal-store-test-XXXXXX").string();
+        if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() { fs::remove_all(path_); }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    fs::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    fs::path path_;
+};
+
+// Direct SQLite access, to build databases the Store did not write and to
+// look at what it did write.
+class RawDb {
+public:
+    explicit RawDb(const fs::path& file) { REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK); }
+    ~RawDb() { sqlite3_close(db_); }
+    RawDb(const RawDb&) = delete;
+    RawDb& operator=(const RawDb&) = delete;
+    void exec(const std::string& sql) {
+        char* error = nullptr;
+        const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+        INFO(sql << ": " << (error ? error : ""));
+        sqlite3_free(error);
+        REQUIRE(rc == SQLITE_OK);
+    }
+    void keep_wal_on_close() {
+        REQUIRE(sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr) == SQLITE_OK);
+    }
+    std::string text(const std::string& sql) {
+        sqlite3_stmt* stmt = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+        const auto* value = sqlite3_column_text(stmt, 0);
+        std::string result = value ? reinterpret_cast<const char*>(value) : "";
+        sqlite3_finalize(stmt);
+        return result;
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+std::string file_bytes(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const fs::path& file, const std::string& bytes) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::string open_error(const fs::path& file) {
+    try {
+        Store store(file);
+    } catch (const StoreError& error) {
+        return error.what();
+    }
+    return "(opened)";
+}
+
+// A refused file must come out byte for byte as it went in.
+void check_refused_untouched(const fs::path& file, const std::string& expected_message_part) {
+    const std::string before = file_bytes(file);
+    const std::string message = open_error(file);
+    CHECK_THAT(message, Catch::StartsWith(file.string() + ": "));
+    CHECK_THAT(message, Catch::Contains(expected_message_part));
+    CHECK(file_bytes(file) == before);
+}
+
+// Microsecond precision, the precision stored.
+TimePoint at_micros(std::int64_t micros) {
+    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
+}
+
+const TimePoint kT0 = at_micros(1'717'243'200'123'456);  // 2024-06-01T12:00:00.123456Z
+
+MetricRecord metric(TimePoint time, double cpu, bool healthy = true, std::string unit = "") {
+    MetricRecord record;
+    record.timestamp = time;
+    record.cpu = cpu;
+    record.memory = cpu / 2;
+    record.healthy = healthy;
+    record.unit = std::move(unit);
+    return record;
+}
+
+ActionRecord action(TimePoint time, bool recovered, std::optional<double> recovery_time) {
+    ActionRecord record;
+    record.timestamp = time;
+    record.action = Action::restart;
+    record.recovered = recovered;
+    record.recovery_time = recovery_time;
+    record.reward = recovery_reward(recovered, recovery_time.value_or(0.0));
+    return record;
+}
+
+}  // namespace
+
+TEST_CASE("store: every metric field round-trips") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    CHECK(store.path() == dir / "heal.db");
+    const MetricRecord written = metric(kT0, 97.25, false, "nginx.service");
+    const std::int64_t id = store.add_metric(written);
+    const auto read = store.recent_metrics(10);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].id == id);
+    CHECK(read[0].timestamp == written.timestamp);
+    CHECK(read[0].cpu == written.cpu);
+    CHECK(read[0].memory == written.memory);
+    CHECK(read[0].healthy == false);
+    CHECK(read[0].unit == "nginx.service");
+    RawDb raw(dir / "heal.db");
+    CHECK(raw.text("SELECT status FROM metrics") == "Failed");
+    CHECK(raw.text("SELECT timestamp FROM metrics") == "1717243200123456");
+}
+
+TEST_CASE("store: every action field round-trips") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    ActionRecord full = action(kT0, true, 1.25);
+    full.action = Action::scale_up;
+    full.unit = "postgresql.service";
+    full.failure_kind = FailureKind::memory_leak;
+    full.state = {0.97f, -0.0f, 0.3f, 1.0f, 0.0f, std::numeric_limits<float>::denorm_min(), 1e30f};
+    full.simulated = true;
+    ActionRecord bare = action(kT0 + 1s, false, std::nullopt);
+    bare.action = Action::do_nothing;
+    const std::int64_t full_id = store.add_action(full);
+    const std::int64_t bare_id = store.add_action(bare);
+    CHECK(bare_id > full_id);
+
+    const auto all = store.all_actions();
+    REQUIRE(all.size() == 2);
+    const ActionRecord& a = all[0];
+    CHECK(a.id == full_id);
+    CHECK(a.timestamp == full.timestamp);
+    CHECK(a.action == Action::scale_up);
+    CHECK(a.recovered);
+    CHECK(a.reward == full.reward);
+    CHECK(a.recovery_time == full.recovery_time);
+    CHECK(a.unit == "postgresql.service");
+    CHECK(a.failure_kind == FailureKind::memory_leak);
+    REQUIRE(a.state.size() == full.state.size());
+    for (std::size_t i = 0; i < a.state.size(); ++i) {
+        CHECK(std::bit_cast<std::uint32_t>(a.state[i]) == std::bit_cast<std::uint32_t>(full.state[i]));
+    }
+    CHECK(a.simulated);
+    const ActionRecord& b = all[1];
+    CHECK(b.id == bare_id);
+    CHECK(b.action == Action::do_nothing);
+    CHECK_FALSE(b.recovered);
+    CHECK(b.reward == -10.0);
+    CHECK_FALSE(b.recovery_time.has_value());
+    CHECK(b.unit.empty());
+    CHECK_FALSE(b.failure_kind.has_value());
+    CHECK(b.state.empty());
+    CHECK_FALSE(b.simulated);
+
+    RawDb raw(dir / "heal.db");
+    CHECK(raw.text("SELECT group_concat(result) FROM actions") == "recovered,failed");
+    CHECK(raw.text("SELECT hex(substr(state, 1, 4)) FROM actions WHERE id = 1") ==
+          "EC51783F");  // 0.97f = 0x3F7851EC, little-endian
+}
+
+TEST_CASE("store: timestamps keep microseconds and floor anything finer") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.add_metric(metric(kT0 + std::chrono::nanoseconds(999), 1.0));
+    store.add_metric(metric(at_micros(-1) - std::chrono::nanoseconds(1), 1.0));  // before 1970
+    const auto read = store.recent_metrics(2);
+    REQUIRE(read.size() == 2);
+    CHECK(read[0].timestamp == kT0);
+    CHECK(read[1].timestamp == at_micros(-2));
+}
+
+TEST_CASE("store: recent rows come newest first, all actions oldest first") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    // Inserted out of time order; equal timestamps fall back to insertion order.
+    for (int offset : {3, 1, 4, 1, 5}) store.add_metric(metric(kT0 + std::chrono::seconds(offset), offset));
+    for (int offset : {2, 7, 1}) store.add_action(action(kT0 + std::chrono::seconds(offset), true, offset));
+
+    const auto metrics = store.recent_metrics(3);
+    REQUIRE(metrics.size() == 3);
+    CHECK(metrics[0].cpu == 5.0);
+    CHECK(metrics[1].cpu == 4.0);
+    CHECK(metrics[2].cpu == 3.0);
+    const auto ones = store.recent_metrics(5);
+    CHECK(ones[3].id > ones[4].id);  // the two at +1 s: later insert first
+
+    const auto recent = store.recent_actions(2);
+    REQUIRE(recent.size() == 2);
+    CHECK(recent[0].recovery_time == 7.0);
+    CHECK(recent[1].recovery_time == 2.0);
+    const auto all = store.all_actions();
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].recovery_time == 1.0);
+    CHECK(all[2].recovery_time == 7.0);
+
+    CHECK(store.recent_metrics(0).empty());
+    CHECK(store.recent_actions(100).size() == 3);
+    CHECK_THROWS_AS(store.recent_metrics(-1), std::invalid_argument);
+    CHECK_THROWS_AS(store.recent_actions(-1), std::invalid_argument);
+}
+
+TEST_CASE("store: summary counts, success rate and MTTR") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const Summary empty = store.summary();
+    CHECK(empty.total_actions == 0);
+    CHECK(empty.successes == 0);
+    CHECK(empty.failures == 0);
+    CHECK(empty.success_rate == 0.0);
+    CHECK(empty.avg_mttr == 0.0);
+
+    store.add_action(action(kT0, true, 1.0));
+    store.add_action(action(kT0, true, 2.0));
+    store.add_action(action(kT0, true, 4.5));
+    store.add_action(action(kT0, false, std::nullopt));
+    const Summary summary = store.summary();
+    CHECK(summary.total_actions == 4);
+    CHECK(summary.successes == 3);
+    CHECK(summary.failures == 1);
+    CHECK(summary.success_rate == Approx(75.0));
+    CHECK(summary.avg_mttr == Approx(2.5));
+}
+
+TEST_CASE("store: retention by age and by rows per table") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const TimePoint now = kT0 + 24h;
+    for (int hours : {30, 26, 20, 10, 1}) {
+        store.add_metric(metric(now - std::chrono::hours(hours), hours));
+        store.add_action(action(now - std::chrono::hours(hours), true, hours));
+    }
+    CHECK(store.apply_retention({}, now) == 0);
+    CHECK(store.apply_retention({.max_age = 24h, .max_rows = std::nullopt}, now) == 4);  // 30 h, 26 h in both
+    CHECK(store.recent_metrics(10).size() == 3);
+    CHECK(store.apply_retention({.max_age = std::nullopt, .max_rows = 2}, now) == 2);  // 20 h in both
+    const auto metrics = store.recent_metrics(10);
+    REQUIRE(metrics.size() == 2);
+    CHECK(metrics[0].cpu == 1.0);
+    CHECK(metrics[1].cpu == 10.0);
+    const auto actions = store.all_actions();
+    REQUIRE(actions.size() == 2);
+    CHECK(actions[0].recovery_time == 10.0);
+    CHECK(store.apply_retention({.max_age = 24h, .max_rows = 2}, now) == 0);
+    CHECK(store.apply_retention({.max_age = std::nullopt, .max_rows = 0}, now) == 4);
+    CHECK(store.summary().total_actions == 0);
+    CHECK_THROWS_AS(store.apply_retention({.max_age = -1s, .max_rows = std::nullopt}, now), std::invalid_argument);
+    CHECK_THROWS_AS(store.apply_retention({.max_age = std::nullopt, .max_rows = -1}, now), std::invalid_argument);
+}
+
+TEST_CASE("store: non-finite numbers are refused") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_AS(store.add_metric(metric(kT0, nan)), std::invalid_argument);
+    ActionRecord bad = action(kT0, true, 1.0);
+    bad.reward = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_AS(store.add_action(bad), std::invalid_argument);
+    bad = action(kT0, true, -1.0);
+    CHECK_THROWS_AS(store.add_action(bad), std::invalid_argument);
+    CHECK(store.recent_metrics(1).empty());
+}
+
+TEST_CASE("store: a new database is healerd's, in WAL mode, at the current version, and persists") {
+    TempDir dir;
+    {
+        Store store(dir / "heal.db");
+        store.add_metric(metric(kT0, 12.5));
+        RawDb raw(dir / "heal.db");
+        CHECK(raw.text("PRAGMA journal_mode") == "wal");
+        CHECK(raw.text("PRAGMA application_id") == std::to_string(0x4865616c));
+        CHECK(raw.text("PRAGMA user_version") == std::to_string(Store::kSchemaVersion));
+        CHECK(raw.text("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+                       "ORDER BY name)") == "actions_timestamp,metrics_status,metrics_timestamp");
+    }
+    Store reopened(dir / "heal.db");
+    REQUIRE(reopened.recent_metrics(5).size() == 1);
+    CHECK(reopened.recent_metrics(5)[0].cpu == 12.5);
+}
+
+TEST_CASE("store: an empty file is a version-0 database and is created") {
+    TempDir dir;
+    write_bytes(dir / "heal.db", "");
+    Store store(dir / "heal.db");
+    store.add_metric(metric(kT0, 1.0));
+    CHECK(store.recent_metrics(1).size() == 1);
+}
+
+TEST_CASE("store: a version-1 database (the original design's tables) migrates forward, keeping its rows") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    {
+        RawDb raw(file);
+        raw.exec(R"sql(
+            PRAGMA application_id = 1214603628;
+            PRAGMA user_version = 1;
+            CREATE TABLE metrics (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, cpu REAL NOT NULL,
+                memory REAL NOT NULL, status TEXT NOT NULL CHECK (status IN ('Healthy', 'Failed')));
+            CREATE INDEX metrics_timestamp ON metrics (timestamp);
+            CREATE INDEX metrics_status ON metrics (status);
+            CREATE TABLE actions (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, action TEXT NOT NULL,
+                result TEXT NOT NULL CHECK (result IN ('recovered', 'failed')), reward REAL NOT NULL,
+                recovery_time REAL);
+            CREATE INDEX actions_timestamp ON actions (timestamp);
+            INSERT INTO metrics VALUES (1, 1717243200123456, 45.5, 62.0, 'Failed');
+            INSERT INTO actions VALUES (1, 1717243201000000, 'rollback', 'recovered', 8.5, 0.75);
+        )sql");
+    }
+    Store store(file);
+    const auto metrics = store.recent_metrics(5);
+    REQUIRE(metrics.size() == 1);
+    CHECK(metrics[0].timestamp == kT0);
+    CHECK(metrics[0].cpu == 45.5);
+    CHECK_FALSE(metrics[0].healthy);
+    CHECK(metrics[0].unit.empty());
+    const auto actions = store.all_actions();
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0].action == Action::rollback);
+    CHECK(actions[0].recovery_time == 0.75);
+    CHECK_FALSE(actions[0].failure_kind.has_value());
+    CHECK(actions[0].state.empty());
+    CHECK_FALSE(actions[0].simulated);
+    ActionRecord later = action(kT0 + 5s, true, 1.0);
+    later.unit = "nginx.service";
+    later.state = {0.5f};
+    store.add_action(later);
+    CHECK(store.all_actions()[1].unit == "nginx.service");
+    RawDb raw(file);
+    CHECK(raw.text("PRAGMA user_version") == std::to_string(Store::kSchemaVersion));
+}
+
+TEST_CASE("store: a database from a newer healerd (or with a bad version) is refused, untouched") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    {
+        Store store(file);
+        store.add_metric(metric(kT0, 1.0));
+    }
+    SECTION("newer") {
+        RawDb(file).exec("PRAGMA user_version = 99");
+        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (2)");
+    }
+    SECTION("nonsense") {
+        RawDb(file).exec("PRAGMA user_version = -3");
+        check_refused_untouched(file, "invalid schema version -3");
+    }
+}
+
+TEST_CASE("store: a corrupt file is refused, untouched") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    SECTION("random bytes") {
+        std::mt19937 rng(1);
+        std::string noise(8192, '\0');
+        for (char& c : noise) c = static_cast<char>(rng());
+        write_bytes(file, noise);
+        check_refused_untouched(file, "unreadable or corrupt database: file is not a database");
+    }
+    SECTION("a text file") {
+        write_bytes(file, "metrics are great\n");
+        check_refused_untouched(file, "unreadable or corrupt database");
+    }
+    SECTION("a healerd database cut short") {
+        {
+            Store store(file);
+            for (int i = 0; i < 2000; ++i)
+                store.add_metric(
+                    metric(kT0 + std::chrono::seconds(i), i % 100, true, "some-long-unit-name-" + std::to_string(i)));
+        }
+        const std::string whole = file_bytes(file);
+        REQUIRE(whole.size() > 16 * 4096);
+        write_bytes(file, whole.substr(0, whole.size() / 2));
+        check_refused_untouched(file, "corrupt");
+    }
+    SECTION("a healerd database with a damaged page") {
+        {
+            Store store(file);
+            for (int i = 0; i < 2000; ++i) store.add_metric(metric(kT0 + std::chrono::seconds(i), i % 100));
+        }
+        std::string bytes = file_bytes(file);
+        REQUIRE(bytes.size() > 8 * 4096);
+        for (std::size_t i = 4 * 4096; i < 5 * 4096; ++i) bytes[i] = static_cast<char>(0xa5);
+        write_bytes(file, bytes);
+        check_refused_untouched(file, "corrupt");
+    }
+}
+
+TEST_CASE("store: another program's SQLite database is refused, untouched") {
+    TempDir dir;
+    const fs::path file = dir / "other.db";
+    SECTION("unknown tables") {
+        RawDb(file).exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('alice')");
+        check_refused_untouched(file,
+                                "not a healerd database (application_id 0x00000000, user_version 0, tables: users)");
+    }
+    SECTION("another application_id") {
+        RawDb(file).exec("PRAGMA application_id = 305419896; PRAGMA user_version = 1");
+        check_refused_untouched(file, "application_id 0x12345678");
+    }
+    SECTION("in WAL mode with its log not yet checkpointed") {
+        {
+            RawDb other(file);
+            other.keep_wal_on_close();
+            other.exec("PRAGMA journal_mode = WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+        }
+        REQUIRE(fs::file_size(file.string() + "-wal") > 0);
+        // Closing the last connection would normally checkpoint the log into
+        // the file; refusing it must not.
+        check_refused_untouched(file, "tables: t");
+    }
+}
+
+TEST_CASE("store: a missing directory is a clear error and is not created") {
+    TempDir dir;
+    const fs::path file = dir / "missing" / "heal.db";
+    CHECK(open_error(file) ==
+          file.string() + ": cannot open database: directory " + (dir / "missing").string() + " does not exist");
+    CHECK_FALSE(fs::exists(dir / "missing"));
+}
+
+TEST_CASE("store: a row it cannot understand is reported with its id") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    Store store(file);
+    store.add_action(action(kT0, true, 1.0));
+    RawDb(file).exec("INSERT INTO actions (timestamp, action, result, reward) VALUES (1, 'reboot', 'failed', -10)");
+    try {
+        store.all_actions();
+        FAIL("no error");
+    } catch (const StoreError& error) {
+        CHECK(std::string(error.what()) == file.string() + ": actions row 2: unknown action \"reboot\"");
+    }
+}
