@@ -1,0 +1,204 @@
+#include "rl/model_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace heal {
+namespace {
+
+constexpr std::string_view kMagic{"HEALPPO\0", 8};
+constexpr std::uintmax_t kMaxFileSize = 64u << 20;  // far above any sane shape; refuses absurd files early
+
+std::uint64_t fnv1a(std::span<const std::uint8_t> bytes) {
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (std::uint8_t b : bytes) hash = (hash ^ b) * 0x100000001b3ULL;
+    return hash;
+}
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& problem) {
+    throw ModelError(fmt::format("model file {}: {}", path.string(), problem));
+}
+
+class Writer {
+public:
+    void u32(std::uint32_t v) { little_endian(v, 4); }
+    void u64(std::uint64_t v) { little_endian(v, 8); }
+    void f32(float v) { u32(std::bit_cast<std::uint32_t>(v)); }
+    void raw(std::string_view s) { bytes_.insert(bytes_.end(), s.begin(), s.end()); }
+    const std::vector<std::uint8_t>& bytes() const { return bytes_; }
+
+private:
+    void little_endian(std::uint64_t v, int size) {
+        for (int i = 0; i < size; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    std::vector<std::uint8_t> bytes_;
+};
+
+class Reader {
+public:
+    Reader(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) : path_(path), bytes_(bytes) {}
+    std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
+    std::uint64_t u64() { return little_endian(8); }
+    float f32() { return std::bit_cast<float>(u32()); }
+    std::string_view raw(std::size_t size) {
+        need(size);
+        std::string_view s(reinterpret_cast<const char*>(bytes_.data() + offset_), size);
+        offset_ += size;
+        return s;
+    }
+    std::size_t offset() const { return offset_; }
+    void need(std::size_t size) const {
+        if (bytes_.size() - offset_ < size)
+            fail(path_, fmt::format("truncated at byte {} (needed {} more bytes at offset {})", bytes_.size(), size,
+                                    offset_));
+    }
+
+private:
+    std::uint64_t little_endian(int size) {
+        need(static_cast<std::size_t>(size));
+        std::uint64_t v = 0;
+        for (int i = 0; i < size; ++i) v |= static_cast<std::uint64_t>(bytes_[offset_++]) << (8 * i);
+        return v;
+    }
+    const std::filesystem::path& path_;
+    std::span<const std::uint8_t> bytes_;
+    std::size_t offset_ = 0;
+};
+
+std::vector<std::uint8_t> serialise(const ActorCritic<float>& network) {
+    const NetworkShape& shape = network.shape();
+    Writer w;
+    w.raw(kMagic);
+    w.u32(kModelFormatVersion);
+    w.u32(static_cast<std::uint32_t>(shape.inputs));
+    w.u32(static_cast<std::uint32_t>(shape.actions));
+    w.u32(static_cast<std::uint32_t>(shape.hidden.size()));
+    for (int width : shape.hidden) w.u32(static_cast<std::uint32_t>(width));
+    w.u64(static_cast<std::uint64_t>(network.parameters().size()));
+    for (float p : network.parameters()) w.f32(p);
+    w.u64(fnv1a(w.bytes()));
+    return w.bytes();
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+void write_all(int fd, std::span<const std::uint8_t> bytes, const std::filesystem::path& path) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail(path, "cannot write: " + errno_text());
+        bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+}
+
+// Closes the descriptor and removes the temporary file unless committed.
+class TempFile {
+public:
+    explicit TempFile(const std::filesystem::path& target) : path_(target.string() + ".tmp-XXXXXX") {
+        std::string pattern = path_.string();
+        fd_ = ::mkstemp(pattern.data());
+        if (fd_ < 0) fail(target, "cannot create a temporary file next to it: " + errno_text());
+        path_ = pattern;
+    }
+    ~TempFile() {
+        if (fd_ >= 0) ::close(fd_);
+        if (!committed_) ::unlink(path_.c_str());
+    }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+
+    int fd() const { return fd_; }
+    const std::filesystem::path& path() const { return path_; }
+    void close_checked(const std::filesystem::path& target) {
+        const int fd = std::exchange(fd_, -1);
+        if (::close(fd) != 0) fail(target, "cannot close the temporary file: " + errno_text());
+    }
+    void committed() { committed_ = true; }
+
+private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+    bool committed_ = false;
+};
+
+void fsync_directory(const std::filesystem::path& dir, const std::filesystem::path& target) {
+    const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) fail(target, "cannot open its directory to sync it: " + errno_text());
+    const int rc = ::fsync(fd);
+    const std::string error = errno_text();
+    ::close(fd);
+    if (rc != 0) fail(target, "cannot sync its directory: " + error);
+}
+
+}  // namespace
+
+void save_model(const std::filesystem::path& path, const ActorCritic<float>& network) {
+    if (path.empty()) throw ModelError("model file: no path given");
+    const std::vector<std::uint8_t> bytes = serialise(network);
+    TempFile temp(path);
+    write_all(temp.fd(), bytes, path);
+    if (::fchmod(temp.fd(), 0644) != 0) fail(path, "cannot set permissions: " + errno_text());
+    if (::fsync(temp.fd()) != 0) fail(path, "cannot sync: " + errno_text());
+    temp.close_checked(path);
+    if (::rename(temp.path().c_str(), path.c_str()) != 0) fail(path, "cannot rename the temporary file: " + errno_text());
+    temp.committed();
+    fsync_directory(path.parent_path(), path);
+}
+
+ActorCritic<float> load_model(const std::filesystem::path& path) {
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (ec) fail(path, "cannot read: " + ec.message());
+    if (size > kMaxFileSize) fail(path, fmt::format("{} bytes is too large for a model", size));
+    std::ifstream in(path, std::ios::binary);
+    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+        fail(path, fmt::format("cannot read its {} bytes", bytes.size()));
+
+    Reader r(path, bytes);
+    if (r.raw(kMagic.size()) != kMagic) fail(path, "not a healerd policy model (bad magic)");
+    if (const std::uint32_t version = r.u32(); version != kModelFormatVersion)
+        fail(path, fmt::format("format version {} unsupported (this healerd reads version {})", version,
+                               kModelFormatVersion));
+    NetworkShape shape;
+    shape.inputs = static_cast<int>(r.u32());
+    shape.actions = static_cast<int>(r.u32());
+    const std::uint32_t layers = r.u32();
+    if (layers == 0 || layers > static_cast<std::uint32_t>(kMaxHiddenLayers))
+        fail(path, fmt::format("corrupt header: {} hidden layers (expected 1..{})", layers, kMaxHiddenLayers));
+    shape.hidden.resize(layers);
+    for (int& width : shape.hidden) width = static_cast<int>(r.u32());
+    if (const std::string problem = shape_problem(shape); !problem.empty()) fail(path, "corrupt header: " + problem);
+    const std::uint64_t count = r.u64();
+    if (count != shape.parameter_count())
+        fail(path, fmt::format("corrupt header: {} parameters stored, shape {} has {}", count, describe(shape),
+                               shape.parameter_count()));
+
+    ActorCritic<float> network(shape);
+    r.need(count * sizeof(float) + sizeof(std::uint64_t));
+    for (float& p : network.parameters()) p = r.f32();
+    const std::size_t hashed = r.offset();
+    const std::uint64_t stored = r.u64();
+    if (r.offset() != bytes.size())
+        fail(path, fmt::format("{} unexpected bytes after the checksum", bytes.size() - r.offset()));
+    if (const std::uint64_t computed = fnv1a(std::span(bytes).first(hashed)); computed != stored)
+        fail(path, fmt::format("checksum mismatch (stored {:016x}, computed {:016x})", stored, computed));
+    for (Eigen::Index i = 0; i < network.parameters().size(); ++i)
+        if (!std::isfinite(network.parameters()(i))) fail(path, fmt::format("parameter {} is not finite", i));
+    return network;
+}
+
+}  // namespace heal

@@ -1,0 +1,24 @@
+#pragma once
+// What the policy sees when a failure is detected. The first three features
+// are the original design's state; the rest tell failure kinds apart.
+#include <array>
+
+namespace heal {
+
+struct Observation {
+    double cpu_percent = 0.0;
+    double memory_percent = 0.0;
+    int failure_count = 0;          // recent failures of this unit / machine
+    bool cpu_anomalous = false;
+    bool memory_anomalous = false;
+    bool unit_active = true;        // false when the unit died
+    bool recent_package_change = false;
+};
+
+inline constexpr int kObservationSize = 7;
+using ObservationVector = std::array<float, kObservationSize>;
+
+// [cpu/100, memory/100, min(failures,10)/10, cpu_anom, mem_anom, unit_down, pkg_change]
+ObservationVector encode(const Observation& obs);
+
+}  // namespace heal

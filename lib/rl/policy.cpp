@@ -1,0 +1,42 @@
+#include "rl/policy.hpp"
+
+#include <algorithm>
+
+namespace heal {
+
+ObservationVector encode(const Observation& obs) {
+    const auto flag = [](bool b) { return b ? 1.0f : 0.0f; };
+    return {
+        static_cast<float>(std::clamp(obs.cpu_percent, 0.0, 100.0) / 100.0),
+        static_cast<float>(std::clamp(obs.memory_percent, 0.0, 100.0) / 100.0),
+        static_cast<float>(std::clamp(obs.failure_count, 0, 10)) / 10.0f,
+        flag(obs.cpu_anomalous),
+        flag(obs.memory_anomalous),
+        flag(!obs.unit_active),
+        flag(obs.recent_package_change),
+    };
+}
+
+Action Policy::choose(const Observation& obs) const {
+    const ActionProbabilities p = probabilities(obs);
+    return static_cast<Action>(std::max_element(p.begin(), p.end()) - p.begin());
+}
+
+namespace {
+Action heuristic_action(const Observation& obs) {
+    const bool repeated = obs.failure_count >= 3;
+    if (obs.recent_package_change && (!obs.unit_active || repeated)) return Action::rollback;
+    if (!obs.unit_active) return Action::restart;
+    if (obs.memory_anomalous) return Action::scale_up;
+    if (obs.cpu_anomalous) return Action::restart;
+    return Action::do_nothing;
+}
+}  // namespace
+
+ActionProbabilities HeuristicPolicy::probabilities(const Observation& obs) const {
+    ActionProbabilities p{};
+    p[static_cast<std::size_t>(heuristic_action(obs))] = 1.0f;
+    return p;
+}
+
+}  // namespace heal

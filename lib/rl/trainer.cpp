@@ -1,0 +1,46 @@
+#include "rl/trainer.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "rl/failure_env.hpp"
+#include "rl/model_file.hpp"
+#include "rl/ppo.hpp"
+#include "rl/ppo_policy.hpp"
+
+namespace heal {
+
+TrainingResult train_recovery_policy(const TrainingRequest& request,
+                                     const std::function<void(const TrainingProgress&)>& on_progress,
+                                     const std::atomic<bool>& cancel) {
+    if (request.episodes == 0) throw std::invalid_argument("training needs at least one episode");
+    const PpoConfig config = recovery_ppo_config();
+    FailureEnvironment env(FailureModel::calibrated(request.history), derive_seed(request.seed, 100));
+    PpoTrainer trainer(env, config, request.seed,
+                       static_cast<std::uint64_t>(request.episodes) * static_cast<std::uint64_t>(config.n_steps));
+    TrainingResult result;
+    for (std::uint32_t episode = 1; episode <= request.episodes; ++episode) {
+        if (cancel.load()) break;
+        const IterationStats stats = trainer.iterate();
+        result.episodes = episode;
+        result.steps = stats.steps;
+        result.mean_reward = stats.mean_return;
+        if (on_progress) on_progress(TrainingProgress{episode, request.episodes, stats.mean_return});
+    }
+    result.cancelled = cancel.load();
+    if (!result.cancelled) save_model(request.model_path, trainer.network());
+    return result;
+}
+
+std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path) {
+    ActorCritic<float> network = load_model(model_path);
+    const NetworkShape& shape = network.shape();
+    if (shape.inputs != kObservationSize || shape.actions != kActionCount)
+        throw ModelError(fmt::format(
+            "model file {}: shape mismatch: expected {} inputs and {} actions, got {} inputs and {} actions",
+            model_path.string(), kObservationSize, kActionCount, shape.inputs, shape.actions));
+    return std::make_unique<PpoPolicy>(std::move(network));
+}
+
+}  // namespace heal

@@ -1,0 +1,62 @@
+#pragma once
+// The daemon's entry points into learning: train a recovery policy on the
+// failure environment (calibrated from stored outcomes), save/load it.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "core/action.hpp"
+#include "rl/policy.hpp"
+
+namespace heal {
+
+// Raised for a model file that is missing, truncated, corrupt, of another
+// version or of the wrong network shape. what() names the file and the problem.
+class ModelError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// One stored recovery outcome, as the environment's calibration needs it.
+struct Outcome {
+    Action action = Action::do_nothing;
+    FailureKind kind = FailureKind::transient;
+    bool recovered = false;
+    double recovery_time_s = 0.0;
+};
+
+struct TrainingRequest {
+    std::uint32_t episodes = 10;        // each episode = one PPO rollout of n_steps
+    std::uint64_t seed = 1;
+    std::vector<Outcome> history;       // calibrates the environment
+    std::filesystem::path model_path;   // written atomically on success
+};
+
+struct TrainingProgress {
+    std::uint32_t episode = 0;          // 1-based, just finished
+    std::uint32_t episodes = 0;
+    double mean_reward = 0.0;           // mean episode reward of recent episodes
+};
+
+struct TrainingResult {
+    std::uint32_t episodes = 0;         // completed (fewer if cancelled)
+    std::uint64_t steps = 0;
+    double mean_reward = 0.0;
+    bool cancelled = false;
+};
+
+// Blocking; call from a worker thread. on_progress is called from that thread
+// after each episode. Setting cancel stops between episodes without saving.
+// Throws std::invalid_argument for zero episodes, ModelError when saving fails.
+TrainingResult train_recovery_policy(const TrainingRequest& request,
+                                     const std::function<void(const TrainingProgress&)>& on_progress,
+                                     const std::atomic<bool>& cancel);
+
+// Loads a policy saved by train_recovery_policy; throws ModelError.
+std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path);
+
+}  // namespace heal

@@ -1,0 +1,197 @@
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "rl/cartpole.hpp"
+#include "rl/failure_env.hpp"
+#include "rl/ppo.hpp"
+#include "rl/trainer.hpp"
+
+using namespace heal;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "heal-rl-train-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<char> read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Two actions, one observation: action 1 pays 1, action 0 pays nothing.
+class TwoArmedBandit final : public Environment {
+public:
+    int observation_size() const override { return 1; }
+    int action_count() const override { return 2; }
+    void reset(std::span<float> observation) override { observation[0] = 1.0f; }
+    StepResult step(int action, std::span<float> observation) override {
+        observation[0] = 1.0f;
+        return {action == 1 ? 1.0 : 0.0, true, false};
+    }
+};
+
+// Pays 1 per step; every episode ends after one step, in the same state it
+// started from, either terminated or cut short by a time limit.
+class OneStepEpisodes final : public Environment {
+public:
+    explicit OneStepEpisodes(bool truncate) : truncate_(truncate) {}
+    int observation_size() const override { return 1; }
+    int action_count() const override { return 2; }
+    void reset(std::span<float> observation) override { observation[0] = 1.0f; }
+    StepResult step(int, std::span<float> observation) override {
+        observation[0] = 1.0f;
+        return {1.0, !truncate_, truncate_};
+    }
+
+private:
+    bool truncate_;
+};
+
+PpoConfig small_config() {
+    PpoConfig config;
+    config.hidden = {16, 16};
+    config.n_steps = 256;
+    config.epochs = 4;
+    return config;
+}
+
+Eigen::VectorXf train_cartpole(std::uint64_t seed) {
+    CartPole env(derive_seed(seed, 100));
+    PpoTrainer trainer(env, small_config(), seed, 1024);
+    trainer.train();
+    return trainer.network().parameters();
+}
+
+}  // namespace
+
+TEST_CASE("PPO learns to prefer the paying arm") {
+    TwoArmedBandit env;
+    PpoConfig config = small_config();
+    config.learning_rate = 3e-3;
+    PpoTrainer trainer(env, config, 1, 256 * 8);
+    trainer.train();
+    std::array<float, 2> logits{};
+    const std::array<float, 1> obs{1.0f};
+    trainer.network().logits(obs, logits);
+    CHECK(logits[1] - logits[0] > std::log(9.0f));  // P(arm 1) > 0.9
+    CHECK(trainer.recent_mean_return() > 0.8);
+}
+
+TEST_CASE("the critic bootstraps through truncation but not through termination") {
+    // With gamma 0.5 the state is worth 1 + 0.5 V = 2 when the future goes on
+    // after a time limit, and exactly its reward, 1, when the episode terminates.
+    const auto learned_value = [](bool truncate) {
+        OneStepEpisodes env(truncate);
+        PpoConfig config = small_config();
+        config.gamma = 0.5;
+        config.n_steps = 64;
+        config.learning_rate = 1e-2;
+        PpoTrainer trainer(env, config, 1, 64 * 40);
+        trainer.train();
+        const std::array<float, 1> obs{1.0f};
+        return trainer.network().value(obs);
+    };
+    CHECK(learned_value(true) == Approx(2.0).margin(0.1));
+    CHECK(learned_value(false) == Approx(1.0).margin(0.1));
+}
+
+TEST_CASE("training is deterministic for a seed") {
+    const Eigen::VectorXf a = train_cartpole(7);
+    CHECK(a == train_cartpole(7));
+    CHECK(a != train_cartpole(8));
+}
+
+TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats itself for a seed") {
+    TempDir dir;
+    TrainingRequest request;
+    request.episodes = 2;
+    request.seed = 3;
+    request.model_path = dir.path / "a.model";
+    std::vector<TrainingProgress> progress;
+    const std::atomic<bool> cancel{false};
+    const TrainingResult result =
+        train_recovery_policy(request, [&](const TrainingProgress& p) { progress.push_back(p); }, cancel);
+    CHECK(result.episodes == 2);
+    CHECK(result.steps == 2 * 1024);
+    CHECK_FALSE(result.cancelled);
+    REQUIRE(progress.size() == 2);
+    CHECK(progress[1].episode == 2);
+    CHECK(progress[1].episodes == 2);
+    CHECK(load_policy(request.model_path)->name() == "ppo");
+
+    TrainingRequest again = request;
+    again.model_path = dir.path / "b.model";
+    train_recovery_policy(again, {}, cancel);
+    CHECK(read_bytes(request.model_path) == read_bytes(again.model_path));
+}
+
+TEST_CASE("a cancelled training saves nothing") {
+    TempDir dir;
+    TrainingRequest request;
+    request.episodes = 5;
+    request.model_path = dir.path / "policy.model";
+    std::atomic<bool> cancel{false};
+    const TrainingResult result = train_recovery_policy(
+        request, [&](const TrainingProgress& p) { cancel = p.episode == 2; }, cancel);
+    CHECK(result.cancelled);
+    CHECK(result.episodes == 2);
+    CHECK_FALSE(fs::exists(request.model_path));
+}
+
+// The data-driven test: stored outcomes say rollback always heals
+// crashes and restart never does, against the priors (restart 90 %, rollback 50 %).
+TEST_CASE("a policy trained on stored outcomes picks what healed the failure kind") {
+    std::vector<Outcome> history;
+    for (int i = 0; i < 200; ++i) {
+        history.push_back({Action::rollback, FailureKind::crash, true, 1.0});
+        history.push_back({Action::restart, FailureKind::crash, false, 0.0});
+    }
+    // Crashes as healerd sees them: the unit died, no package changed.
+    std::vector<Observation> crashes;
+    Rng rng(21);
+    const FailureModel prior;
+    while (crashes.size() < 20) {
+        const Incident incident = prior.sample_incident(rng);
+        const Observation& o = incident.observation;
+        if (incident.kind == FailureKind::crash && !o.unit_active && !o.recent_package_change) crashes.push_back(o);
+    }
+    const auto choices = [&](const Policy& policy, Action action) {
+        return std::count_if(crashes.begin(), crashes.end(),
+                             [&](const Observation& o) { return policy.choose(o) == action; });
+    };
+
+    // Without the history, crashes are restarted.
+    CHECK(choices(OraclePolicy(prior), Action::restart) == 20);
+    CHECK(choices(OraclePolicy(FailureModel::calibrated(history)), Action::rollback) == 20);
+
+    TempDir dir;
+    TrainingRequest request;
+    request.episodes = 5;
+    request.seed = 1;
+    request.history = history;
+    request.model_path = dir.path / "policy.model";
+    const std::atomic<bool> cancel{false};
+    train_recovery_policy(request, {}, cancel);
+    const auto policy = load_policy(request.model_path);
+    CHECK(choices(*policy, Action::rollback) == 20);
+
+    request.history.clear();
+    train_recovery_policy(request, {}, cancel);
+    CHECK(choices(*load_policy(request.model_path), Action::restart) == 20);
+}
