@@ -1,0 +1,375 @@
+#include "bus.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "log.hpp"
+
+#ifndef HEALERD_VERSION
+#error "HEALERD_VERSION must be defined by the build"
+#endif
+
+namespace healerd {
+namespace {
+
+BusObject& self_of(void* userdata) { return *static_cast<BusObject*>(userdata); }
+
+const char* error_name(RequestError::Code code) {
+    switch (code) {
+        case RequestError::Code::InvalidArgument: return "org.healerd.Healer1.Error.InvalidArgument";
+        case RequestError::Code::UnknownUnit: return "org.healerd.Healer1.Error.UnknownUnit";
+        case RequestError::Code::NotAllowed: return "org.healerd.Healer1.Error.NotAllowed";
+        case RequestError::Code::Busy: return "org.healerd.Healer1.Error.Busy";
+        case RequestError::Code::Failed: return "org.healerd.Healer1.Error.Failed";
+        case RequestError::Code::Healthy: return "org.healerd.Healer1.Error.Healthy";
+    }
+    return "org.healerd.Healer1.Error.Failed";
+}
+
+int set_error(sd_bus_error* error, const RequestError& e) { return sd_bus_error_set(error, error_name(e.code()), e.what()); }
+
+// Runs a handler body, turning a refused request or a broken message into
+// the matching D-Bus error.
+template <typename Body>
+int guarded(sd_bus_error* error, Body&& body) {
+    try {
+        return body();
+    } catch (const RequestError& e) {
+        return set_error(error, e);
+    } catch (const std::exception& e) {
+        return sd_bus_error_set(error, error_name(RequestError::Code::Failed), e.what());
+    }
+}
+
+// sd-bus calls return negative errno; inside a handler, stop at the first.
+void check(int r, const char* what) {
+    if (r < 0) throw std::system_error(-r, std::generic_category(), what);
+}
+
+std::uint64_t usec_since_epoch(heal::TimePoint time) {
+    const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+    return usec < 0 ? 0 : static_cast<std::uint64_t>(usec);
+}
+
+// A method call kept until its asynchronous reply is sent.
+using CallRef = std::shared_ptr<sd_bus_message>;
+CallRef keep(sd_bus_message* call) { return CallRef(sd_bus_message_ref(call), sd_bus_message_unref); }
+
+void reply_error(const CallRef& call, const RequestError& e) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error_set(&error, error_name(e.code()), e.what());
+    if (sd_bus_reply_method_error(call.get(), &error) < 0) log_warning("cannot send an error reply: the caller is gone");
+    sd_bus_error_free(&error);
+}
+
+// ---- properties ---------------------------------------------------------------
+
+int get_health(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", self_of(userdata).service().state().healthy ? "healthy" : "failed");
+}
+int get_cpu(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    return sd_bus_message_append(reply, "d", self_of(userdata).service().state().cpu);
+}
+int get_memory(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    return sd_bus_message_append(reply, "d", self_of(userdata).service().state().memory);
+}
+int get_failure_count(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                      sd_bus_error*) {
+    return sd_bus_message_append(reply, "u", self_of(userdata).service().state().failure_count);
+}
+int get_policy(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", self_of(userdata).service().state().policy.c_str());
+}
+int get_model_loaded(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                     sd_bus_error*) {
+    return sd_bus_message_append(reply, "b", static_cast<int>(self_of(userdata).service().state().model_loaded));
+}
+int get_training_state(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                       sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", self_of(userdata).service().state().training ? "running" : "idle");
+}
+int get_backend(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata, sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", self_of(userdata).service().state().backend.c_str());
+}
+int get_auto_recover(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                     sd_bus_error*) {
+    return sd_bus_message_append(reply, "b", static_cast<int>(self_of(userdata).service().state().auto_recover));
+}
+int get_watched_units(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                      sd_bus_error*) {
+    int r = sd_bus_message_open_container(reply, 'a', "s");
+    for (const std::string& unit : self_of(userdata).service().state().units)
+        if (r >= 0) r = sd_bus_message_append(reply, "s", unit.c_str());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+int get_version(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*, sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", HEALERD_VERSION);
+}
+
+// ---- read-only methods ----------------------------------------------------------
+
+int method_get_metrics(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        std::uint32_t limit = 0;
+        check(sd_bus_message_read(call, "u", &limit), "read limit");
+        const auto records = self_of(userdata).service().metrics(limit);
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_open_container(reply, 'a', "(tddss)"), "open array");
+        for (const heal::MetricRecord& m : records)
+            check(sd_bus_message_append(reply, "(tddss)", usec_since_epoch(m.timestamp), m.cpu, m.memory,
+                                        m.healthy ? "Healthy" : "Failed", m.unit.c_str()),
+                  "append metric");
+        check(sd_bus_message_close_container(reply), "close array");
+        return sd_bus_send(nullptr, reply, nullptr);
+    });
+}
+
+int method_get_actions(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        std::uint32_t limit = 0;
+        check(sd_bus_message_read(call, "u", &limit), "read limit");
+        const auto records = self_of(userdata).service().actions(limit);
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_open_container(reply, 'a', "(tssddss)"), "open array");
+        for (const heal::ActionRecord& a : records) {
+            const std::string kind = a.failure_kind ? std::string(heal::to_string(*a.failure_kind)) : "";
+            check(sd_bus_message_append(reply, "(tssddss)", usec_since_epoch(a.timestamp),
+                                        std::string(heal::to_string(a.action)).c_str(),
+                                        a.recovered ? "recovered" : "failed", a.reward, a.recovery_time.value_or(-1.0),
+                                        a.unit.c_str(), kind.c_str()),
+                  "append action");
+        }
+        check(sd_bus_message_close_container(reply), "close array");
+        return sd_bus_send(nullptr, reply, nullptr);
+    });
+}
+
+int method_get_summary(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const heal::Summary s = self_of(userdata).service().summary();
+        const auto count = [](std::int64_t n) { return static_cast<std::uint64_t>(n < 0 ? 0 : n); };
+        return sd_bus_reply_method_return(call, "(tttdd)", count(s.total_actions), count(s.successes),
+                                          count(s.failures), s.success_rate, s.avg_mttr);
+    });
+}
+
+// Reads Detect's a{sv}: "cpu" and "memory", each a double.
+std::pair<std::optional<double>, std::optional<double>> read_detect_values(sd_bus_message* call) {
+    std::optional<double> cpu, memory;
+    check(sd_bus_message_enter_container(call, 'a', "{sv}"), "open values");
+    for (;;) {
+        const int r = sd_bus_message_enter_container(call, 'e', "sv");
+        check(r, "open entry");
+        if (r == 0) break;
+        const char* key = nullptr;
+        check(sd_bus_message_read(call, "s", &key), "read key");
+        const std::string name(key);
+        if (name != "cpu" && name != "memory")
+            throw RequestError(RequestError::Code::InvalidArgument,
+                               fmt::format("unknown value '{}' (cpu, memory)", name));
+        const char* contents = nullptr;
+        check(sd_bus_message_peek_type(call, nullptr, &contents), "peek variant");
+        if (!contents || std::string_view(contents) != "d")
+            throw RequestError(RequestError::Code::InvalidArgument,
+                               fmt::format("value '{}' must be a double (d), not '{}'", name, contents ? contents : ""));
+        double value = 0.0;
+        check(sd_bus_message_read(call, "v", "d", &value), "read value");
+        (name == "cpu" ? cpu : memory) = value;
+        check(sd_bus_message_exit_container(call), "close entry");
+    }
+    check(sd_bus_message_exit_container(call), "close values");
+    return {cpu, memory};
+}
+
+int method_detect(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const auto [cpu, memory] = read_detect_values(call);
+        const DetectReply result = self_of(userdata).service().detect(cpu, memory);
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_append(reply, "bs", static_cast<int>(result.detected),
+                                    result.detected ? "Failed" : "Healthy"),
+              "append result");
+        check(sd_bus_message_open_container(reply, 'a', "(sddbs)"), "open array");
+        for (const heal::Verdict& v : result.verdicts)
+            check(sd_bus_message_append(reply, "(sddbs)", v.metric.c_str(), v.value, v.threshold,
+                                        static_cast<int>(v.anomalous), v.reason.c_str()),
+                  "append verdict");
+        check(sd_bus_message_close_container(reply), "close array");
+        return sd_bus_send(nullptr, reply, nullptr);
+    });
+}
+
+int method_get_policy(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const PolicyReply policy = self_of(userdata).service().policy();
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_append(reply, "s", policy.name.c_str()), "append name");
+        check(sd_bus_message_open_container(reply, 'a', "(sd)"), "open array");
+        for (const heal::Action action : heal::kAllActions)
+            check(sd_bus_message_append(reply, "(sd)", std::string(heal::to_string(action)).c_str(),
+                                        static_cast<double>(policy.probabilities[static_cast<std::size_t>(action)])),
+                  "append probability");
+        check(sd_bus_message_close_container(reply), "close array");
+        return sd_bus_send(nullptr, reply, nullptr);
+    });
+}
+
+// ---- mutating methods -------------------------------------------------------------
+
+int method_recover(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const char* unit = nullptr;
+        const char* action = nullptr;
+        check(sd_bus_message_read(call, "ss", &unit, &action), "read arguments");
+        self_of(userdata).service().recover(unit, action, [call = keep(call)](std::variant<RecoveryReply, RequestError> result) {
+            if (const auto* failure = std::get_if<RequestError>(&result)) return reply_error(call, *failure);
+            const RecoveryReply& reply = std::get<RecoveryReply>(result);
+            const heal::ActionRecord& record = reply.record;
+            if (sd_bus_reply_method_return(call.get(), "ssddss", std::string(heal::to_string(record.action)).c_str(),
+                                           record.recovered ? "recovered" : "failed", record.reward,
+                                           record.recovery_time.value_or(-1.0), record.unit.c_str(),
+                                           reply.detail.c_str()) < 0)
+                log_warning("cannot reply to Recover: the caller is gone");
+        });
+        return 1;
+    });
+}
+
+int method_train(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        std::uint32_t episodes = 0;
+        check(sd_bus_message_read(call, "u", &episodes), "read episodes");
+        self_of(userdata).service().train(episodes);
+        return sd_bus_reply_method_return(call, "");
+    });
+}
+
+int method_simulate_failure(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const char* kind = nullptr;
+        const char* unit = nullptr;
+        check(sd_bus_message_read(call, "ss", &kind, &unit), "read arguments");
+        self_of(userdata).service().simulate_failure(kind, unit, [call = keep(call)](std::variant<std::string, RequestError> result) {
+            if (const auto* failure = std::get_if<RequestError>(&result)) return reply_error(call, *failure);
+            if (sd_bus_reply_method_return(call.get(), "s", std::get<std::string>(result).c_str()) < 0)
+                log_warning("cannot reply to SimulateFailure: the caller is gone");
+        });
+        return 1;
+    });
+}
+
+// Every method is callable by anyone as far as sd-bus is concerned; who may
+// call the mutating ones is the D-Bus policy's decision (root and group healerd).
+constexpr auto kOpen = SD_BUS_VTABLE_UNPRIVILEGED;
+constexpr auto kEmits = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
+
+const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Health", "s", get_health, 0, kEmits),
+    SD_BUS_PROPERTY("Cpu", "d", get_cpu, 0, kEmits),
+    SD_BUS_PROPERTY("Memory", "d", get_memory, 0, kEmits),
+    SD_BUS_PROPERTY("FailureCount", "u", get_failure_count, 0, kEmits),
+    SD_BUS_PROPERTY("Policy", "s", get_policy, 0, kEmits),
+    SD_BUS_PROPERTY("ModelLoaded", "b", get_model_loaded, 0, kEmits),
+    SD_BUS_PROPERTY("TrainingState", "s", get_training_state, 0, kEmits),
+    SD_BUS_PROPERTY("Backend", "s", get_backend, 0, kEmits),
+    SD_BUS_PROPERTY("AutoRecover", "b", get_auto_recover, 0, kEmits),
+    SD_BUS_PROPERTY("WatchedUnits", "as", get_watched_units, 0, kEmits),
+    SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+
+    SD_BUS_METHOD_WITH_NAMES("GetMetrics", "u", SD_BUS_PARAM(limit), "a(tddss)", SD_BUS_PARAM(metrics),
+                             method_get_metrics, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetActions", "u", SD_BUS_PARAM(limit), "a(tssddss)", SD_BUS_PARAM(actions),
+                             method_get_actions, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetSummary", "", , "(tttdd)", SD_BUS_PARAM(summary), method_get_summary, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("Detect", "a{sv}", SD_BUS_PARAM(values), "bsa(sddbs)",
+                             SD_BUS_PARAM(detected) SD_BUS_PARAM(status) SD_BUS_PARAM(metrics), method_detect, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetPolicy", "", , "sa(sd)", SD_BUS_PARAM(policy) SD_BUS_PARAM(probabilities),
+                             method_get_policy, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("Recover", "ss", SD_BUS_PARAM(unit) SD_BUS_PARAM(action), "ssddss",
+                             SD_BUS_PARAM(action) SD_BUS_PARAM(result) SD_BUS_PARAM(reward)
+                                 SD_BUS_PARAM(recovery_time) SD_BUS_PARAM(unit) SD_BUS_PARAM(detail),
+                             method_recover, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("Train", "u", SD_BUS_PARAM(episodes), "", , method_train, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("SimulateFailure", "ss", SD_BUS_PARAM(kind) SD_BUS_PARAM(unit), "s",
+                             SD_BUS_PARAM(description), method_simulate_failure, kOpen),
+
+    SD_BUS_SIGNAL_WITH_NAMES("FailureDetected", "ssdds",
+                             SD_BUS_PARAM(unit) SD_BUS_PARAM(metric) SD_BUS_PARAM(value) SD_BUS_PARAM(threshold)
+                                 SD_BUS_PARAM(reason),
+                             0),
+    SD_BUS_SIGNAL_WITH_NAMES("RecoveryFinished", "sssdd",
+                             SD_BUS_PARAM(unit) SD_BUS_PARAM(action) SD_BUS_PARAM(result) SD_BUS_PARAM(reward)
+                                 SD_BUS_PARAM(recovery_time),
+                             0),
+    SD_BUS_SIGNAL_WITH_NAMES("TrainingProgress", "uud",
+                             SD_BUS_PARAM(episode) SD_BUS_PARAM(episodes) SD_BUS_PARAM(mean_reward), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("TrainingFinished", "buds",
+                             SD_BUS_PARAM(success) SD_BUS_PARAM(episodes) SD_BUS_PARAM(mean_reward)
+                                 SD_BUS_PARAM(message),
+                             0),
+    SD_BUS_VTABLE_END,
+};
+
+}  // namespace
+
+BusObject::BusObject(sd_bus* bus, Service& service) : bus_(bus), service_(service) {
+    const int r = sd_bus_add_object_vtable(bus_, &slot_, kObjectPath, kInterface, kVtable, this);
+    if (r < 0) throw std::system_error(-r, std::generic_category(), "cannot register the D-Bus object");
+}
+
+BusObject::~BusObject() { sd_bus_slot_unref(slot_); }
+
+namespace {
+void warn_on_failure(int r, const char* signal) {
+    if (r < 0) log_warning(fmt::format("cannot emit {}: {}", signal, std::generic_category().message(-r)));
+}
+}  // namespace
+
+void BusObject::failure_detected(const heal::FailureEvent& event) {
+    warn_on_failure(sd_bus_emit_signal(bus_, kObjectPath, kInterface, "FailureDetected", "ssdds", event.unit.c_str(),
+                                       event.metric.c_str(), event.value, event.threshold, event.reason.c_str()),
+                    "FailureDetected");
+}
+
+void BusObject::recovery_finished(const heal::ActionRecord& record) {
+    warn_on_failure(sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RecoveryFinished", "sssdd", record.unit.c_str(),
+                                       std::string(heal::to_string(record.action)).c_str(),
+                                       record.recovered ? "recovered" : "failed", record.reward,
+                                       record.recovery_time.value_or(-1.0)),
+                    "RecoveryFinished");
+}
+
+void BusObject::training_progress(const heal::TrainingProgress& progress) {
+    warn_on_failure(sd_bus_emit_signal(bus_, kObjectPath, kInterface, "TrainingProgress", "uud", progress.episode,
+                                       progress.episodes, progress.mean_reward),
+                    "TrainingProgress");
+}
+
+void BusObject::training_finished(bool success, std::uint32_t episodes, double mean_reward, const std::string& message) {
+    warn_on_failure(sd_bus_emit_signal(bus_, kObjectPath, kInterface, "TrainingFinished", "buds",
+                                       static_cast<int>(success), episodes, mean_reward, message.c_str()),
+                    "TrainingFinished");
+}
+
+void BusObject::properties_changed(const std::vector<const char*>& names) {
+    std::vector<char*> strv;
+    for (const char* name : names) strv.push_back(const_cast<char*>(name));
+    strv.push_back(nullptr);
+    warn_on_failure(sd_bus_emit_properties_changed_strv(bus_, kObjectPath, kInterface, strv.data()),
+                    "PropertiesChanged");
+}
+
+}  // namespace healerd

@@ -1,0 +1,38 @@
+#pragma once
+// healerd's log: structured journal entries when systemd started us, plain
+// lines on stderr otherwise. Each kind of event has one fixed MESSAGE_ID so
+// `journalctl -u healerd MESSAGE_ID=...` finds it.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <syslog.h>
+
+namespace healerd {
+
+// journalctl's 128-bit ids, written once here (see healerd(8) for the list).
+namespace message_id {
+inline constexpr std::string_view failure_detected = "65deafd6e8fa45a6aae003ff1d58906e";
+inline constexpr std::string_view recovery_started = "55f0167693b441518f3b52c34512d162";
+inline constexpr std::string_view recovery_finished = "89fcb0b3257f48948fe41c8dd9168be9";
+inline constexpr std::string_view training_finished = "64117e668bd446bdb842013f1db12914";
+inline constexpr std::string_view config_error = "9904ccdcb12c497384ba14d370e727d0";
+}  // namespace message_id
+
+struct LogField {
+    std::string_view name;  // UNIT, ACTION, RESULT, REWARD, RECOVERY_TIME, ...
+    std::string value;
+};
+
+// Decides once, from the environment, where log lines go: the journal when
+// systemd started healerd (INVOCATION_ID or JOURNAL_STREAM set), else stderr.
+void init_log();
+
+// `priority` is a syslog level (LOG_ERR ... LOG_DEBUG); `id` may be empty.
+void log(int priority, std::string_view id, const std::string& message, const std::vector<LogField>& fields = {});
+
+inline void log_info(const std::string& message) { log(LOG_INFO, {}, message); }
+inline void log_warning(const std::string& message) { log(LOG_WARNING, {}, message); }
+inline void log_error(const std::string& message) { log(LOG_ERR, {}, message); }
+
+}  // namespace healerd

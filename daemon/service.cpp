@@ -1,0 +1,707 @@
+#include "service.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <time.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.hpp"
+#include "sampling/file_reader.hpp"
+#include "sampling/proc_parsers.hpp"
+
+namespace healerd {
+
+using heal::Action;
+using RequestCode = RequestError::Code;
+
+namespace {
+
+constexpr std::uint32_t kMaxLimit = 10000;     // GetMetrics/GetActions rows, Train episodes
+constexpr auto kRetentionEvery = std::chrono::minutes(10);
+
+std::uint64_t random_seed() { return (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }
+
+std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
+
+std::uint64_t monotonic_usec() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 + static_cast<std::uint64_t>(now.tv_nsec) / 1000;
+}
+
+std::uint64_t usec_of(std::chrono::milliseconds duration) { return static_cast<std::uint64_t>(duration.count()) * 1000; }
+
+// MemTotal, against which units without a MemoryMax are judged; 0 when
+// unreadable (those units' memory is then not judged).
+std::uint64_t read_memory_total() {
+    std::string text;
+    if (heal::read_file("/proc/meminfo", text) != 0) return 0;
+    try {
+        return heal::parse_meminfo(text, "/proc/meminfo").total_kb * 1024;
+    } catch (const heal::SampleError& e) {
+        log_warning(e.what());
+        return 0;
+    }
+}
+
+// Healthy for validation: not in failure, and nothing anomalous right now.
+bool looks_healthy(const heal::TargetStatus& status) {
+    return !status.failed &&
+           std::none_of(status.verdicts.begin(), status.verdicts.end(), [](const heal::Verdict& v) { return v.anomalous; });
+}
+
+bool same_backend_options(const heal::BackendOptions& a, const heal::BackendOptions& b) {
+    return a.scale_up_factor == b.scale_up_factor && a.memory_max_ceiling == b.memory_max_ceiling &&
+           a.cpu_quota_ceiling == b.cpu_quota_ceiling && a.rollback_hook == b.rollback_hook &&
+           a.package_change_window == b.package_change_window && a.dry_run == b.dry_run &&
+           a.user_manager == b.user_manager;
+}
+
+std::string format_seconds(double seconds) { return fmt::format("{:.2f}", seconds); }
+
+std::vector<LogField> unit_field(const std::string& unit) {
+    if (unit.empty()) return {};
+    return {LogField{"UNIT", unit}};
+}
+
+}  // namespace
+
+Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
+    : event_(event),
+      options_(std::move(options)),
+      config_(std::move(config)),
+      queue_(event),
+      overlay_(std::make_shared<heal::FaultOverlay>(random_seed())),
+      monitor_(config_.units, config_.detector),
+      engine_(health_, clock_),
+      breaker_(config_.circuit_breaker_burst, config_.circuit_breaker_interval),
+      policy_(std::make_shared<heal::HeuristicPolicy>()) {
+    config_.backend.user_manager = options_.user_bus;
+    store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
+    model_path_ = options_.state_dir / "policy.model";
+    backend_ = make_backend(config_);
+    if (options_.simulated) {
+        simulated_sampler_ = std::make_unique<heal::SimulatedSampler>(config_.units, random_seed());
+    } else {
+        memory_total_bytes_ = read_memory_total();
+        proc_sampler_ = std::make_unique<heal::ProcSampler>();
+        watch_units(config_.units);
+    }
+    load_model(true);
+    publish_state();
+}
+
+Service::~Service() {
+    events_ = nullptr;  // the bus object may be gone already
+    shutdown();
+}
+
+std::shared_ptr<heal::Backend> Service::make_backend(const heal::Config& config) const {
+    if (options_.simulated) return heal::make_simulated_backend(overlay_, random_seed());
+    return heal::make_systemd_backend(config.backend);
+}
+
+void Service::start() {
+    next_tick_usec_ = monotonic_usec();
+    const int r = sd_event_add_time(event_, &timer_, CLOCK_MONOTONIC, next_tick_usec_, 1000, &Service::on_tick, this);
+    if (r < 0) throw std::system_error(-r, std::generic_category(), "cannot arm the sampling timer");
+}
+
+int Service::on_tick(sd_event_source* source, std::uint64_t, void* self) {
+    auto* service = static_cast<Service*>(self);
+    service->tick();
+    // The next tick keeps the cadence; after a stall, it skips missed ticks
+    // rather than sampling in a burst.
+    const std::uint64_t interval = usec_of(service->config_.sample_interval);
+    const std::uint64_t now = monotonic_usec();
+    service->next_tick_usec_ += interval;
+    if (service->next_tick_usec_ <= now) service->next_tick_usec_ = now + interval;
+    sd_event_source_set_time(source, service->next_tick_usec_);
+    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+    return 0;
+}
+
+heal::Sample Service::take_sample() {
+    if (simulated_sampler_) return simulated_sampler_->sample();
+    return proc_sampler_->sample();
+}
+
+void Service::tick() {
+    const auto observed = std::chrono::steady_clock::now();
+    heal::Sample sample;
+    try {
+        sample = take_sample();
+        sample_error_logged_ = false;
+    } catch (const heal::SampleError& e) {
+        if (!sample_error_logged_) log_error(fmt::format("sampling failed, skipping ticks until it works: {}", e.what()));
+        sample_error_logged_ = true;
+        return;
+    }
+    std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total_bytes_);
+    overlay_->apply(readings);
+    const std::vector<heal::FailureEvent> failures = monitor_.observe(readings);
+    for (const heal::TargetStatus& status : monitor_.targets())
+        if (status.observed) health_.publish(status.unit, heal::HealthReport{observed, looks_healthy(status)});
+
+    store_tick(readings);
+    report_failures(failures);
+    publish_state();
+    if (config_.auto_recover) auto_recover();
+    apply_retention();
+}
+
+void Service::store_tick(const std::vector<heal::TargetReading>& readings) {
+    const auto now = std::chrono::system_clock::now();
+    try {
+        for (const heal::TargetReading& reading : readings) {
+            const heal::TargetStatus* status = monitor_.target(reading.unit);
+            if (!status) continue;
+            heal::MetricRecord record;
+            record.timestamp = now;
+            record.cpu = reading.cpu;
+            record.memory = reading.memory.value_or(0.0);
+            record.healthy = !status->failed;
+            record.unit = reading.unit;
+            store_->add_metric(record);
+        }
+        if (store_error_logged_) log_info("storing samples works again");
+        store_error_logged_ = false;
+    } catch (const heal::StoreError& e) {
+        if (!store_error_logged_) log_error(fmt::format("cannot store samples: {}", e.what()));
+        store_error_logged_ = true;
+    }
+}
+
+void Service::report_failures(const std::vector<heal::FailureEvent>& events) {
+    for (const heal::FailureEvent& event : events) {
+        std::vector<LogField> fields = unit_field(event.unit);
+        fields.push_back({"METRIC", event.metric});
+        fields.push_back({"VALUE", fmt::format("{:.1f}", event.value)});
+        fields.push_back({"THRESHOLD", fmt::format("{:.1f}", event.threshold)});
+        log(LOG_WARNING, message_id::failure_detected,
+            fmt::format("failure detected on {}: {}", target_name(event.unit), event.reason), fields);
+        if (events_) events_->failure_detected(event);
+    }
+}
+
+void Service::auto_recover() {
+    const auto now = std::chrono::steady_clock::now();
+    for (const heal::TargetStatus& status : monitor_.targets()) {
+        if (!status.failed || recoveries_.contains(status.unit)) continue;
+        if (const auto until = breaker_.open_until(status.unit, now)) {
+            if (breaker_reported_.insert(status.unit).second) {
+                const auto wait = std::chrono::ceil<std::chrono::seconds>(*until - now).count();
+                log(LOG_WARNING, {},
+                    fmt::format("not recovering {}: {} recoveries failed within {}s (circuit breaker open for {}s more)",
+                                target_name(status.unit), config_.circuit_breaker_burst,
+                                config_.circuit_breaker_interval.count(), wait),
+                    unit_field(status.unit));
+            }
+            continue;
+        }
+        breaker_reported_.erase(status.unit);
+        if (config_.allowed_actions.none()) continue;
+        try {
+            start_recovery(status.unit, std::nullopt, nullptr);
+        } catch (const RequestError& e) {
+            log_error(fmt::format("cannot recover {}: {}", target_name(status.unit), e.what()));
+        }
+    }
+}
+
+void Service::apply_retention() {
+    const auto now = std::chrono::steady_clock::now();
+    if (last_retention_ != std::chrono::steady_clock::time_point{} && now - last_retention_ < kRetentionEvery) return;
+    last_retention_ = now;
+    try {
+        const std::int64_t removed = store_->apply_retention(config_.retention, std::chrono::system_clock::now());
+        if (removed > 0) log(LOG_DEBUG, {}, fmt::format("retention removed {} old rows", removed));
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot apply retention: {}", e.what()));
+    }
+}
+
+std::string Service::status_line() const {
+    if (!monitor_.target("")->observed) return fmt::format("starting; backend {}", state_.backend);
+    std::string health = "healthy";
+    if (!state_.healthy) {
+        std::vector<std::string> failed;
+        for (const heal::TargetStatus& status : monitor_.targets())
+            if (status.failed) failed.push_back(status.unit.empty() ? "machine" : status.unit);
+        health = fmt::format("failed ({})", fmt::join(failed, ", "));
+    }
+    return fmt::format("{}; cpu {:.1f}%, memory {:.1f}%; {} unit(s) watched; policy {}{}; backend {}", health,
+                       state_.cpu, state_.memory, state_.units.size(), state_.policy,
+                       state_.training ? ", training" : "", state_.backend);
+}
+
+void Service::publish_state() {
+    LiveState next;
+    next.healthy = monitor_.healthy();
+    if (const heal::TargetStatus* machine = monitor_.target("")) {
+        next.cpu = machine->cpu;
+        next.memory = machine->memory.value_or(0.0);
+    }
+    next.failure_count = monitor_.failure_count();
+    next.policy = std::string(policy_->name());
+    next.model_loaded = model_loaded_;
+    next.training = training_;
+    next.backend = backend_->name;
+    next.auto_recover = config_.auto_recover;
+    next.units = config_.units;
+
+    std::vector<const char*> changed;
+    const auto compare = [&](bool differs, const char* name) {
+        if (differs) changed.push_back(name);
+    };
+    compare(next.healthy != state_.healthy, "Health");
+    compare(next.cpu != state_.cpu, "Cpu");
+    compare(next.memory != state_.memory, "Memory");
+    compare(next.failure_count != state_.failure_count, "FailureCount");
+    compare(next.policy != state_.policy, "Policy");
+    compare(next.model_loaded != state_.model_loaded, "ModelLoaded");
+    compare(next.training != state_.training, "TrainingState");
+    compare(next.backend != state_.backend, "Backend");
+    compare(next.auto_recover != state_.auto_recover, "AutoRecover");
+    compare(next.units != state_.units, "WatchedUnits");
+    state_ = std::move(next);
+    if (!changed.empty() && events_) events_->properties_changed(changed);
+
+    const std::string status = status_line();
+    if (status != last_status_) {
+        sd_notifyf(0, "STATUS=%s", status.c_str());
+        last_status_ = status;
+    }
+}
+
+const heal::TargetStatus* Service::target_status(const std::string& unit) const { return monitor_.target(unit); }
+
+// ---- read-only requests ----------------------------------------------------
+
+namespace {
+void check_limit(std::uint32_t limit) {
+    if (limit < 1 || limit > kMaxLimit)
+        throw RequestError(RequestCode::InvalidArgument, fmt::format("limit must be 1-{} (got {})", kMaxLimit, limit));
+}
+}  // namespace
+
+std::vector<heal::MetricRecord> Service::metrics(std::uint32_t limit) const {
+    check_limit(limit);
+    try {
+        return store_->recent_metrics(limit);
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, e.what());
+    }
+}
+
+std::vector<heal::ActionRecord> Service::actions(std::uint32_t limit) const {
+    check_limit(limit);
+    try {
+        return store_->recent_actions(limit);
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, e.what());
+    }
+}
+
+heal::Summary Service::summary() const {
+    try {
+        return store_->summary();
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, e.what());
+    }
+}
+
+DetectReply Service::detect(std::optional<double> cpu, std::optional<double> memory) const {
+    for (const auto& [name, value] : {std::pair{"cpu", cpu}, std::pair{"memory", memory}})
+        if (value && !(std::isfinite(*value) && *value >= 0.0 && *value <= 100.0))
+            throw RequestError(RequestCode::InvalidArgument,
+                               fmt::format("{} must be a percentage from 0 to 100 (got {})", name, *value));
+    DetectReply reply;
+    reply.verdicts = monitor_.peek(cpu, memory);
+    reply.detected = std::any_of(reply.verdicts.begin(), reply.verdicts.end(),
+                                 [](const heal::Verdict& v) { return v.anomalous; });
+    return reply;
+}
+
+PolicyReply Service::policy() const {
+    // The state the policy would see if asked to recover now: the first
+    // failed target, else the machine.
+    const auto& targets = monitor_.targets();
+    const auto failed = std::find_if(targets.begin(), targets.end(), [](const heal::TargetStatus& s) { return s.failed; });
+    const heal::TargetStatus& status = failed != targets.end() ? *failed : targets.front();
+    return PolicyReply{std::string(policy_->name()), policy_->probabilities(status.observation())};
+}
+
+// ---- recovery ---------------------------------------------------------------
+
+std::string Service::recovery_target(const std::string& unit) const {
+    if (!unit.empty()) {
+        const heal::TargetStatus* status = target_status(unit);
+        if (!status) throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
+        if (recoveries_.contains(unit))
+            throw RequestError(RequestCode::Busy, fmt::format("a recovery of {} is already running", unit));
+        if (!status->failed)
+            throw RequestError(RequestCode::Healthy, fmt::format("{} is healthy; nothing to recover", unit));
+        return unit;
+    }
+    // Let healerd choose: a failed unit first (a unit is a cause, the
+    // machine usually a symptom), then the machine.
+    const auto& targets = monitor_.targets();  // the machine first
+    std::vector<const heal::TargetStatus*> order;
+    for (std::size_t i = 1; i < targets.size(); ++i) order.push_back(&targets[i]);
+    order.push_back(&targets.front());
+    bool any_failed = false;
+    for (const heal::TargetStatus* status : order) {
+        if (!status->failed) continue;
+        any_failed = true;
+        if (!recoveries_.contains(status->unit)) return status->unit;
+    }
+    if (any_failed) throw RequestError(RequestCode::Busy, "every failed target is already being recovered");
+    throw RequestError(RequestCode::Healthy, "the machine and every watched unit are healthy; nothing to recover");
+}
+
+void Service::check_breaker(const std::string& target) {
+    const auto now = std::chrono::steady_clock::now();
+    if (const auto until = breaker_.open_until(target, now)) {
+        const auto wait = std::chrono::ceil<std::chrono::seconds>(*until - now).count();
+        throw RequestError(RequestCode::NotAllowed,
+                           fmt::format("circuit breaker for {} is open: {} recoveries failed within {}s; retry in {}s",
+                                       target_name(target), config_.circuit_breaker_burst,
+                                       config_.circuit_breaker_interval.count(), wait));
+    }
+}
+
+void Service::recover(const std::string& unit, const std::string& action_name, RecoveryDone done) {
+    if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
+    if (!unit.empty() && !target_status(unit))
+        throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
+    std::optional<Action> action;
+    if (!action_name.empty()) {
+        action = heal::parse_action(action_name);
+        if (!action)
+            throw RequestError(RequestCode::InvalidArgument,
+                               fmt::format("unknown action '{}' (restart, scale_up, rollback, do_nothing)", action_name));
+        if (!heal::contains(config_.allowed_actions, *action))
+            throw RequestError(RequestCode::NotAllowed, fmt::format("{} is not in AllowedActions=", action_name));
+    } else if (config_.allowed_actions.none()) {
+        throw RequestError(RequestCode::NotAllowed, "AllowedActions= allows no action");
+    }
+    const std::string target = recovery_target(unit);
+    check_breaker(target);
+    start_recovery(target, action, std::move(done));
+}
+
+void Service::start_recovery(const std::string& target, std::optional<Action> action, RecoveryDone done) {
+    const heal::TargetStatus& status = *target_status(target);
+    heal::RecoveryPlan plan;
+    plan.unit = target;
+    plan.action = action;
+    plan.allowed = config_.allowed_actions;
+    plan.observation = status.observation();
+    for (const heal::Verdict& verdict : status.verdicts)
+        if (verdict.anomalous) plan.reason += (plan.reason.empty() ? "" : "; ") + verdict.reason;
+    plan.policy = policy_;
+    plan.timeout = config_.recovery_timeout;
+
+    Recovery& recovery = recoveries_[target];
+    recovery.done = std::move(done);
+    std::shared_ptr<heal::Backend> backend = backend_;
+    try {
+        recovery.thread = std::thread([this, plan = std::move(plan), backend = std::move(backend)] {
+            const auto on_decided = [&](Action chosen, heal::FailureKind kind) {
+                std::vector<LogField> fields = unit_field(plan.unit);
+                fields.push_back({"ACTION", std::string(heal::to_string(chosen))});
+                fields.push_back({"FAILURE_KIND", std::string(heal::to_string(kind))});
+                log(LOG_INFO, message_id::recovery_started,
+                    fmt::format("recovering {} with {} ({}{}){}", target_name(plan.unit), heal::to_string(chosen),
+                                heal::to_string(kind), plan.action ? ", requested" : "",
+                                plan.reason.empty() ? "" : ": " + plan.reason),
+                    fields);
+            };
+            heal::RecoveryOutcome outcome;
+            try {
+                outcome = engine_.run(plan, *backend, stopping_, on_decided);
+            } catch (const std::exception& e) {
+                outcome.cancelled = true;
+                outcome.detail = e.what();
+            }
+            queue_.post([this, unit = plan.unit, outcome = std::move(outcome)]() mutable {
+                finish_recovery(unit, std::move(outcome));
+            });
+        });
+    } catch (const std::system_error& e) {
+        recoveries_.erase(target);
+        throw RequestError(RequestCode::Failed, fmt::format("cannot start a recovery thread: {}", e.what()));
+    }
+}
+
+void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome outcome) {
+    auto node = recoveries_.extract(target);
+    Recovery& recovery = node.mapped();
+    if (recovery.thread.joinable()) recovery.thread.join();
+    if (outcome.cancelled) {
+        const std::string why = stopping_ ? "healerd is shutting down" : outcome.detail;
+        log_warning(fmt::format("recovery of {} abandoned: {}", target_name(target), why));
+        if (recovery.done) recovery.done(RequestError(RequestCode::Failed, "recovery abandoned: " + why));
+        return;
+    }
+    learn_control_group(target, outcome.control_group);
+    heal::ActionRecord& record = outcome.record;
+    try {
+        record.id = store_->add_action(record);
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot store the recovery of {}: {}", target_name(target), e.what()));
+    }
+    breaker_.record(target, record.recovered, std::chrono::steady_clock::now());
+
+    const std::string result = record.recovered ? "recovered" : "failed";
+    std::vector<LogField> fields = unit_field(target);
+    fields.push_back({"ACTION", std::string(heal::to_string(record.action))});
+    fields.push_back({"RESULT", result});
+    fields.push_back({"REWARD", fmt::format("{:.2f}", record.reward)});
+    if (record.recovery_time) fields.push_back({"RECOVERY_TIME", format_seconds(*record.recovery_time)});
+    const std::string timing =
+        record.recovery_time ? fmt::format(" in {}s", format_seconds(*record.recovery_time))
+                             : fmt::format(" (not healthy within {}s)", format_seconds(config_.recovery_timeout.count() / 1000.0));
+    log(record.recovered ? LOG_INFO : LOG_WARNING, message_id::recovery_finished,
+        fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action), target_name(target), result,
+                    timing, record.reward, backend_->simulated() ? " (simulated)" : "", outcome.detail),
+        fields);
+    if (events_) events_->recovery_finished(record);
+    if (recovery.done) recovery.done(RecoveryReply{record, outcome.detail});
+}
+
+// ---- training ---------------------------------------------------------------
+
+void Service::train(std::uint32_t episodes) {
+    if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
+    if (episodes < 1 || episodes > kMaxLimit)
+        throw RequestError(RequestCode::InvalidArgument,
+                           fmt::format("episodes must be 1-{} (got {})", kMaxLimit, episodes));
+    if (training_) throw RequestError(RequestCode::Busy, "training is already running");
+
+    heal::TrainingRequest request;
+    request.episodes = episodes;
+    request.seed = random_seed();
+    request.model_path = model_path_;
+    try {
+        for (const heal::ActionRecord& record : store_->all_actions())
+            request.history.push_back(heal::Outcome{record.action,
+                                                    record.failure_kind.value_or(heal::FailureKind::transient),
+                                                    record.recovered, record.recovery_time.value_or(0.0)});
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, fmt::format("cannot read the recovery history: {}", e.what()));
+    }
+
+    cancel_training_ = false;
+    log_info(fmt::format("training a recovery policy for {} episodes on {} stored recoveries", episodes,
+                         request.history.size()));
+    trainer_ = std::thread([this, request = std::move(request)] {
+        heal::TrainingResult result;
+        std::string error;
+        try {
+            result = heal::train_recovery_policy(
+                request,
+                [this](const heal::TrainingProgress& progress) {
+                    queue_.post([this, progress] {
+                        if (events_) events_->training_progress(progress);
+                    });
+                },
+                cancel_training_);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        queue_.post([this, result, error = std::move(error)] { finish_training(result, error); });
+    });
+    training_ = true;  // only once the thread exists: it alone clears the flag
+    publish_state();
+}
+
+void Service::finish_training(heal::TrainingResult result, std::string error) {
+    if (trainer_.joinable()) trainer_.join();
+    training_ = false;
+    bool success = error.empty() && !result.cancelled;
+    std::string message;
+    if (!error.empty()) {
+        message = fmt::format("training failed: {}", error);
+    } else if (result.cancelled) {
+        message = fmt::format("training cancelled after {} episodes; the model was not saved", result.episodes);
+    } else {
+        message = fmt::format("trained {} episodes ({} steps), mean reward {:.2f}; saved {}", result.episodes,
+                              result.steps, result.mean_reward, model_path_.string());
+        try {
+            policy_ = heal::load_policy(model_path_);
+            model_loaded_ = true;
+        } catch (const heal::ModelError& e) {
+            success = false;
+            message = fmt::format("trained, but the saved model does not load: {}", e.what());
+        }
+    }
+    const int priority = success ? LOG_INFO : (result.cancelled && error.empty() ? LOG_NOTICE : LOG_ERR);
+    log(priority, message_id::training_finished, message,
+        {{"EPISODES", std::to_string(result.episodes)}, {"REWARD", fmt::format("{:.2f}", result.mean_reward)},
+         {"RESULT", success ? "success" : (result.cancelled ? "cancelled" : "failed")}});
+    if (events_) events_->training_finished(success, result.episodes, result.mean_reward, message);
+    publish_state();
+}
+
+void Service::load_model(bool at_startup) {
+    std::error_code ec;
+    if (!std::filesystem::exists(model_path_, ec)) {
+        if (at_startup) log_info(fmt::format("no trained model at {}; using the heuristic policy", model_path_.string()));
+        return;
+    }
+    try {
+        policy_ = heal::load_policy(model_path_);
+        model_loaded_ = true;
+        log_info(fmt::format("loaded the {} policy from {}", policy_->name(), model_path_.string()));
+    } catch (const heal::ModelError& e) {
+        log_error(fmt::format("{}; using the heuristic policy (the file is left as it is)", e.what()));
+    }
+}
+
+// ---- fault injection ----------------------------------------------------------
+
+void Service::simulate_failure(const std::string& kind, const std::string& unit, InjectionDone done) {
+    if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
+    if (!unit.empty() && !target_status(unit))
+        throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
+    if (kind.empty() || kind == "synthetic") {
+        overlay_->inject_synthetic(unit);
+        const std::string what = fmt::format(
+            "synthetic failure injected into {}: high CPU and memory until recovered (at most {} samples)",
+            target_name(unit), heal::FaultOverlay::kSyntheticSamples);
+        log_info(what);
+        done(what);
+        return;
+    }
+    const auto mode = heal::parse_fault_mode(kind);
+    if (!mode)
+        throw RequestError(RequestCode::InvalidArgument,
+                           fmt::format("unknown failure kind '{}' (synthetic, cpu_runaway, memory_leak, crash, hang)", kind));
+    if (unit.empty())
+        throw RequestError(RequestCode::InvalidArgument, fmt::format("failure kind {} needs a watched unit", kind));
+
+    const std::uint64_t id = next_injection_++;
+    std::shared_ptr<heal::Backend> backend = backend_;
+    injections_[id] = std::thread([this, id, mode = *mode, unit, backend = std::move(backend), done = std::move(done)] {
+        heal::InjectionResult result;
+        try {
+            result = backend->injector->inject(mode, unit);
+        } catch (const std::exception& e) {
+            result = heal::InjectionResult{false, e.what()};
+        }
+        queue_.post([this, id, result, done] { finish_injection(id, result, done); });
+    });
+}
+
+void Service::finish_injection(std::uint64_t id, const heal::InjectionResult& result, const InjectionDone& done) {
+    auto node = injections_.extract(id);
+    if (!node.empty() && node.mapped().joinable()) node.mapped().join();
+    if (result.ok) {
+        log_info(result.detail);
+        done(result.detail);
+    } else {
+        log_warning(fmt::format("fault injection failed: {}", result.detail));
+        done(RequestError(RequestCode::Failed, result.detail));
+    }
+}
+
+// ---- configuration ----------------------------------------------------------
+
+void Service::learn_control_group(const std::string& unit, const std::optional<std::string>& control_group) {
+    if (!proc_sampler_ || unit.empty() || !control_group || control_group->empty()) return;
+    const auto known = control_groups_.find(unit);
+    if (known != control_groups_.end() && known->second == *control_group) return;
+    control_groups_[unit] = *control_group;
+    watch_units(config_.units);
+}
+
+void Service::watch_units(const std::vector<std::string>& units) {
+    if (simulated_sampler_) {
+        simulated_sampler_->watch(units);
+        return;
+    }
+    std::vector<heal::UnitSpec> specs;
+    for (const std::string& unit : units) {
+        if (!control_groups_.contains(unit)) {
+            // Asked once per unit: a user manager's units live outside
+            // /system.slice, and only systemd knows where.
+            try {
+                if (auto group = backend_->probe->probe(unit).control_group; group && !group->empty())
+                    control_groups_[unit] = *group;
+            } catch (const std::exception& e) {
+                log_warning(fmt::format("cannot ask systemd where {} runs: {}", unit, e.what()));
+            }
+        }
+        const auto group = control_groups_.find(unit);
+        specs.push_back(heal::UnitSpec{unit, group == control_groups_.end() ? std::nullopt
+                                                                            : std::optional<std::string>(group->second)});
+    }
+    proc_sampler_->watch(std::move(specs));
+}
+
+bool Service::reload() {
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(monotonic_usec()));
+    bool applied = false;
+    try {
+        apply_config(heal::load_config(options_.config_path, options_.config_required));
+        applied = true;
+        log_info(fmt::format("configuration reloaded from {}", options_.config_path.string()));
+    } catch (const heal::ConfigError& e) {
+        log(LOG_ERR, message_id::config_error,
+            fmt::format("configuration not reloaded, keeping the running one: {}", e.what()),
+            {{"CONFIG_FILE", e.file().string()}, {"CONFIG_LINE", std::to_string(e.line())}});
+    } catch (const std::exception& e) {
+        log(LOG_ERR, message_id::config_error,
+            fmt::format("configuration not reloaded, keeping the running one: {}", e.what()));
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=%s", status_line().c_str());
+    return applied;
+}
+
+void Service::apply_config(heal::Config config) {
+    config.backend.user_manager = options_.user_bus;
+    const std::filesystem::path database = config_.database.value_or(options_.state_dir / "healerd.db");
+    if (config.database.value_or(options_.state_dir / "healerd.db") != database) {
+        log_warning(fmt::format("[Storage] Path= changes take effect when healerd restarts; still using {}",
+                                database.string()));
+        config.database = config_.database;
+    }
+    // The only step that can fail comes first, so a failure changes nothing.
+    if (!options_.simulated && !same_backend_options(config.backend, config_.backend)) backend_ = make_backend(config);
+
+    const bool units_changed = config.units != config_.units;
+    monitor_.reconfigure(config.units, config.detector);
+    breaker_.reconfigure(config.circuit_breaker_burst, config.circuit_breaker_interval);
+    config_ = std::move(config);
+    if (units_changed) watch_units(config_.units);
+    last_retention_ = {};  // new limits apply at the next tick
+    publish_state();
+}
+
+// ---- shutdown -----------------------------------------------------------------
+
+void Service::shutdown() {
+    if (stopping_.exchange(true)) return;
+    cancel_training_ = true;
+    if (timer_) {
+        sd_event_source_disable_unref(timer_);
+        timer_ = nullptr;
+    }
+    // Worker threads only post back; joining them and then draining the queue
+    // finishes their work (storing recoveries, replying to callers) here.
+    if (trainer_.joinable()) trainer_.join();
+    for (auto& [target, recovery] : recoveries_)
+        if (recovery.thread.joinable()) recovery.thread.join();
+    for (auto& [id, thread] : injections_)
+        if (thread.joinable()) thread.join();
+    queue_.drain();
+}
+
+}  // namespace healerd

@@ -1,0 +1,209 @@
+#pragma once
+// The daemon's state and behaviour, independent of D-Bus: the sampling tick
+// (sample -> detect -> store), recoveries and training on worker threads,
+// configuration reloads. Everything here runs on the event loop thread;
+// worker threads only come back through the LoopQueue.
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include <systemd/sd-event.h>
+
+#include "config/config.hpp"
+#include "loop_queue.hpp"
+#include "recovery/backend.hpp"
+#include "recovery/circuit_breaker.hpp"
+#include "recovery/engine.hpp"
+#include "recovery/fault_overlay.hpp"
+#include "recovery/monitor.hpp"
+#include "recovery/simulated_sampler.hpp"
+#include "rl/policy.hpp"
+#include "rl/trainer.hpp"
+#include "sampling/proc_sampler.hpp"
+#include "storage/store.hpp"
+
+namespace healerd {
+
+// A refused request; the bus turns `code` into org.healerd.Healer1.Error.<Code>.
+class RequestError : public std::runtime_error {
+public:
+    enum class Code { InvalidArgument, UnknownUnit, NotAllowed, Busy, Failed, Healthy };
+    RequestError(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
+    Code code() const { return code_; }
+
+private:
+    Code code_;
+};
+
+// What the service tells the outside world (the bus object implements it).
+class ServiceEvents {
+public:
+    virtual ~ServiceEvents() = default;
+    virtual void failure_detected(const heal::FailureEvent& event) = 0;
+    virtual void recovery_finished(const heal::ActionRecord& record) = 0;
+    virtual void training_progress(const heal::TrainingProgress& progress) = 0;
+    virtual void training_finished(bool success, std::uint32_t episodes, double mean_reward,
+                                   const std::string& message) = 0;
+    virtual void properties_changed(const std::vector<const char*>& names) = 0;
+};
+
+struct ServiceOptions {
+    std::filesystem::path config_path;
+    bool config_required = false;  // --config given: it must exist
+    std::filesystem::path state_dir;
+    bool user_bus = false;
+    bool simulated = false;
+};
+
+// The live state the bus exposes as properties.
+struct LiveState {
+    bool healthy = true;
+    double cpu = 0.0;
+    double memory = 0.0;
+    std::uint32_t failure_count = 0;
+    std::string policy;
+    bool model_loaded = false;
+    bool training = false;
+    std::string backend;
+    bool auto_recover = false;
+    std::vector<std::string> units;
+
+    bool operator==(const LiveState&) const = default;
+};
+
+struct RecoveryReply {
+    heal::ActionRecord record;
+    std::string detail;
+};
+using RecoveryDone = std::function<void(std::variant<RecoveryReply, RequestError>)>;
+using InjectionDone = std::function<void(std::variant<std::string, RequestError>)>;
+
+struct DetectReply {
+    bool detected = false;
+    std::vector<heal::Verdict> verdicts;
+};
+
+struct PolicyReply {
+    std::string name;
+    heal::ActionProbabilities probabilities{};
+};
+
+class Service {
+public:
+    // Opens the database and loads the model from the state directory; throws
+    // heal::StoreError (naming the file) or std::runtime_error.
+    Service(sd_event* event, ServiceOptions options, heal::Config config);
+    ~Service();
+    Service(const Service&) = delete;
+    Service& operator=(const Service&) = delete;
+
+    void set_events(ServiceEvents* events) { events_ = events; }
+    // Arms the sampling timer (the first sample is taken at once).
+    void start();
+
+    const LiveState& state() const { return state_; }
+    std::string status_line() const;
+
+    // Read-only requests; throw RequestError for bad arguments.
+    std::vector<heal::MetricRecord> metrics(std::uint32_t limit) const;
+    std::vector<heal::ActionRecord> actions(std::uint32_t limit) const;
+    heal::Summary summary() const;
+    DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
+    PolicyReply policy() const;
+
+    // Mutating requests. They throw RequestError when refused up front;
+    // otherwise `done` is called on the loop thread when the work finishes.
+    void recover(const std::string& unit, const std::string& action, RecoveryDone done);
+    void train(std::uint32_t episodes);
+    void simulate_failure(const std::string& kind, const std::string& unit, InjectionDone done);
+
+    // SIGHUP: re-reads the configuration; a bad one is logged and the
+    // running configuration kept. Returns whether the new one was applied.
+    bool reload();
+    // SIGTERM: stops sampling, cancels training, cuts validations short,
+    // waits for worker threads and finishes what they handed back.
+    void shutdown();
+
+private:
+    struct Recovery {
+        std::thread thread;
+        RecoveryDone done;
+    };
+
+    static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
+    void tick();
+    void store_tick(const std::vector<heal::TargetReading>& readings);
+    void report_failures(const std::vector<heal::FailureEvent>& events);
+    void auto_recover();
+    void apply_retention();
+
+    // Checks a Recover request; returns the target to recover.
+    std::string recovery_target(const std::string& unit) const;
+    void check_breaker(const std::string& target);
+    void start_recovery(const std::string& target, std::optional<heal::Action> action, RecoveryDone done);
+    void finish_recovery(const std::string& target, heal::RecoveryOutcome outcome);
+    void finish_injection(std::uint64_t id, const heal::InjectionResult& result, const InjectionDone& done);
+    void finish_training(heal::TrainingResult result, std::string error);
+    void load_model(bool at_startup);
+
+    void apply_config(heal::Config config);
+    heal::Sample take_sample();
+    void watch_units(const std::vector<std::string>& units);
+    void learn_control_group(const std::string& unit, const std::optional<std::string>& control_group);
+    std::shared_ptr<heal::Backend> make_backend(const heal::Config& config) const;
+    void publish_state();
+    const heal::TargetStatus* target_status(const std::string& unit) const;
+
+    sd_event* event_;
+    ServiceOptions options_;
+    heal::Config config_;
+    ServiceEvents* events_ = nullptr;
+    LoopQueue queue_;
+
+    std::unique_ptr<heal::Store> store_;
+    std::filesystem::path model_path_;
+    std::shared_ptr<heal::FaultOverlay> overlay_;
+    std::shared_ptr<heal::Backend> backend_;
+    // Exactly one of the two: the real system, or the simulated one (--simulated).
+    std::unique_ptr<heal::ProcSampler> proc_sampler_;
+    std::unique_ptr<heal::SimulatedSampler> simulated_sampler_;
+    std::map<std::string, std::string> control_groups_;  // per unit, as the probe reported them
+    std::uint64_t memory_total_bytes_ = 0;
+    heal::Monitor monitor_;
+    heal::HealthBoard health_;
+    heal::RealClock clock_;
+    heal::RecoveryEngine engine_;
+    heal::CircuitBreaker breaker_;
+    std::shared_ptr<const heal::Policy> policy_;
+    bool model_loaded_ = false;
+
+    sd_event_source* timer_ = nullptr;
+    std::uint64_t next_tick_usec_ = 0;
+    std::chrono::steady_clock::time_point last_retention_{};
+    bool sample_error_logged_ = false;
+    bool store_error_logged_ = false;
+
+    std::map<std::string, Recovery> recoveries_;     // in progress, per target
+    std::set<std::string> breaker_reported_;         // targets whose open breaker was logged
+    std::map<std::uint64_t, std::thread> injections_;  // fault injections in flight
+    std::uint64_t next_injection_ = 0;
+    std::thread trainer_;
+    std::atomic<bool> cancel_training_{false};
+    std::atomic<bool> stopping_{false};
+    bool training_ = false;
+
+    LiveState state_;
+    std::string last_status_;
+};
+
+}  // namespace healerd

@@ -1,0 +1,91 @@
+#pragma once
+// healerd's configuration: /etc/healerd/healerd.conf plus drop-ins in
+// /etc/healerd/healerd.conf.d/*.conf, systemd-style INI. Every key has a
+// default, so an absent main file is an empty one.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/action.hpp"
+#include "detection/adaptive_detector.hpp"
+#include "recovery/action_set.hpp"
+#include "recovery/backend.hpp"
+#include "storage/store.hpp"
+
+namespace heal {
+
+// A file that cannot be read or holds a bad line. what() reads
+// "FILE:LINE: ..." naming the key and, for a bad value, the value.
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(std::filesystem::path file, int line, const std::string& message);
+    const std::filesystem::path& file() const { return file_; }
+    int line() const { return line_; }  // 0 when the problem is not on one line
+
+private:
+    std::filesystem::path file_;
+    int line_;
+};
+
+struct Config {
+    // [Monitor]
+    std::chrono::milliseconds sample_interval{1000};  // SampleIntervalSec=
+    std::vector<std::string> units;                   // Units=
+
+    // [Detector]
+    AdaptiveDetectorConfig detector = default_detector();
+
+    // [Recovery]
+    bool auto_recover = true;                          // AutoRecover=
+    ActionSet allowed_actions = all_actions();        // AllowedActions=
+    std::chrono::milliseconds recovery_timeout{5000};  // RecoveryTimeoutSec=
+    std::uint32_t circuit_breaker_burst = 3;           // CircuitBreakerBurst=
+    std::chrono::seconds circuit_breaker_interval{600};  // CircuitBreakerIntervalSec=; 0 = off
+    // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=,
+    // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
+    BackendOptions backend;
+
+    // [Storage]
+    std::optional<std::filesystem::path> database;     // Path=; absent: <state dir>/healerd.db
+    Retention retention = default_retention();          // MaxAgeSec=, MaxRows=
+
+    static AdaptiveDetectorConfig default_detector();
+    static Retention default_retention();
+};
+
+// Reads `main_file` (absent is fine unless `main_required`), then every
+// `*.conf` in `main_file` + ".d/" in lexical order, each overriding the keys
+// it sets. Units= appends (an empty assignment clears the list); every other
+// key, AllowedActions= included, takes the last assignment. Throws
+// ConfigError for the first problem found.
+Config load_config(const std::filesystem::path& main_file, bool main_required);
+
+// The drop-in directory of a main file: "/etc/healerd/healerd.conf.d".
+std::filesystem::path drop_in_directory(const std::filesystem::path& main_file);
+
+// Applies one file's settings on top of `config`. Exposed for tests.
+void apply_config_file(Config& config, const std::filesystem::path& file);
+
+// Every key healerd.conf accepts, as {section, key}, in documentation order.
+std::vector<std::pair<std::string_view, std::string_view>> config_keys();
+
+// Value parsers, systemd's syntax; std::nullopt when `text` is malformed.
+std::optional<bool> parse_boolean(std::string_view text);  // yes/no, true/false, on/off, 1/0
+// "5", "1.5s", "500ms", "2min 30s"; a bare number is seconds.
+std::optional<std::chrono::microseconds> parse_timespan(std::string_view text);
+// "512M", "4G", "1048576"; K/M/G/T are powers of 1024. "infinity" is nullopt-as-value:
+// the outer optional is empty when malformed, the inner one when unlimited.
+std::optional<std::optional<std::uint64_t>> parse_size(std::string_view text);
+// "200%" or "200": percent of one CPU; "infinity" is unlimited.
+std::optional<std::optional<double>> parse_cpu_quota(std::string_view text);
+// A systemd unit name: [A-Za-z0-9:_.\\@-], a known type suffix, at most 255 bytes.
+bool valid_unit_name(std::string_view name);
+
+}  // namespace heal

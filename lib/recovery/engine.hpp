@@ -1,0 +1,112 @@
+#pragma once
+// One recovery, as the original design runs it: the policy picks an action,
+// the executor runs it, validation polls the target's health every 0.5 s for
+// up to the recovery timeout, and the reward follows from the recovery time.
+// The result is an ActionRecord for the caller to store.
+//
+// RecoveryEngine::run blocks (executor plus validation); the daemon calls it
+// on a worker thread. It touches no storage and no bus.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/action.hpp"
+#include "recovery/action_set.hpp"
+#include "recovery/backend.hpp"
+#include "rl/observation.hpp"
+#include "rl/policy.hpp"
+#include "storage/store.hpp"
+
+namespace heal {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct HealthReport {
+    SteadyTime observed;  // when the sample behind it was taken
+    bool healthy = false;
+};
+
+// The latest judgement of each target's health.
+class HealthProbe {
+public:
+    virtual ~HealthProbe() = default;
+    // `unit` "" is the whole machine; nullopt before the first judgement.
+    virtual std::optional<HealthReport> latest(const std::string& unit) const = 0;
+};
+
+// The daemon's HealthProbe: the loop thread publishes each tick's verdicts,
+// recovery threads read them.
+class HealthBoard final : public HealthProbe {
+public:
+    void publish(const std::string& unit, HealthReport report);
+    std::optional<HealthReport> latest(const std::string& unit) const override;
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, HealthReport> reports_;
+};
+
+// Time as the engine sees it; tests substitute one whose sleep advances it.
+class EngineClock {
+public:
+    virtual ~EngineClock() = default;
+    virtual SteadyTime now() const = 0;
+    virtual TimePoint wall_now() const = 0;
+    virtual void sleep_for(std::chrono::milliseconds duration) = 0;
+};
+
+class RealClock final : public EngineClock {
+public:
+    SteadyTime now() const override { return std::chrono::steady_clock::now(); }
+    TimePoint wall_now() const override { return std::chrono::system_clock::now(); }
+    void sleep_for(std::chrono::milliseconds duration) override;
+};
+
+struct RecoveryPlan {
+    std::string unit;                     // "" for the whole machine
+    std::optional<Action> action;         // chosen by the caller, else by the policy
+    ActionSet allowed = all_actions();    // the policy chooses among these
+    Observation observation;              // from the monitor; the engine adds the probe's view
+    std::string reason;                   // why: the detector's explanation
+    std::shared_ptr<const Policy> policy;
+    std::chrono::milliseconds timeout{5000};
+};
+
+struct RecoveryOutcome {
+    ActionRecord record;
+    std::string detail;                        // what the executor reported
+    bool cancelled = false;                    // validation cut short by shutdown: do not store
+    std::optional<std::string> control_group;  // the unit's cgroup as the probe last saw it
+};
+
+// The most probable allowed action; throws std::invalid_argument when nothing is allowed.
+Action choose_allowed(const Policy& policy, const Observation& observation, const ActionSet& allowed);
+
+// What probably went wrong, from what the policy sees.
+FailureKind classify_failure(const Observation& observation);
+
+class RecoveryEngine {
+public:
+    static constexpr std::chrono::milliseconds kPollInterval{500};
+
+    RecoveryEngine(const HealthProbe& health, EngineClock& clock);
+
+    // Called once the action is chosen, before it runs (e.g. to log it).
+    using DecidedCallback = std::function<void(Action action, FailureKind kind)>;
+
+    // Thread-safe: recoveries of different targets may run at once. Stops
+    // validating early (outcome.cancelled) once `cancel` is set.
+    RecoveryOutcome run(const RecoveryPlan& plan, Backend& backend, const std::atomic<bool>& cancel,
+                        const DecidedCallback& on_decided = {}) const;
+
+private:
+    const HealthProbe& health_;
+    EngineClock& clock_;
+};
+
+}  // namespace heal

@@ -1,0 +1,30 @@
+#pragma once
+// Executors carry out one kind of recovery action. The daemon holds one per
+// Action; tests and --simulated use fakes.
+#include <string>
+
+#include "core/action.hpp"
+
+namespace heal {
+
+struct RecoveryRequest {
+    std::string unit;                 // "" means the whole machine
+    FailureKind kind = FailureKind::transient;
+    std::string reason;               // detector's explanation, for hooks and logs
+};
+
+struct ExecutionResult {
+    bool ok = false;          // the action itself succeeded (not yet "recovered")
+    std::string detail;       // e.g. "MemoryMax 256M -> 384M", or the error
+};
+
+// execute() may block for seconds (waiting on systemd, a hook, a timeout);
+// the daemon calls it off its event loop.
+class Executor {
+public:
+    virtual ~Executor() = default;
+    virtual Action action() const = 0;
+    virtual ExecutionResult execute(const RecoveryRequest& request) = 0;
+};
+
+}  // namespace heal

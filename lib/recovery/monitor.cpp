@@ -1,0 +1,196 @@
+#include "recovery/monitor.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace heal {
+namespace {
+
+bool same_settings(const AdaptiveDetectorConfig& a, const AdaptiveDetectorConfig& b) {
+    return a.window == b.window && a.k == b.k && a.min_samples == b.min_samples &&
+           a.warmup_threshold == b.warmup_threshold && a.consecutive == b.consecutive && a.floor == b.floor &&
+           a.relearn_after == b.relearn_after;
+}
+
+std::string metric_name(const std::string& unit, const char* metric) {
+    return unit.empty() ? std::string(metric) : fmt::format("unit:{}:{}", unit, metric);
+}
+
+// A unit that is not running, judged like a metric: anomalous at once, a
+// failure after `consecutive` samples in a row.
+Verdict absence_verdict(const std::string& unit, std::size_t streak, std::size_t consecutive) {
+    Verdict verdict;
+    verdict.metric = metric_name(unit, "active");
+    verdict.value = 0.0;
+    verdict.threshold = 1.0;
+    verdict.anomalous = true;
+    verdict.failure = streak >= consecutive;
+    verdict.reason = verdict.failure || consecutive <= 1
+                         ? fmt::format("{} is not running", unit)
+                         : fmt::format("{} is not running; {} of {} in a row before failure", unit, streak,
+                                       consecutive);
+    return verdict;
+}
+
+// Tracks one metric's failure state: entered on a failure verdict, left on
+// the first value that is not anomalous.
+struct MetricState {
+    bool failing = false;
+
+    // True when this verdict makes the metric enter failure.
+    bool update(const Verdict& verdict) {
+        if (!failing && verdict.failure) return failing = true;
+        if (failing && !verdict.anomalous) failing = false;
+        return false;
+    }
+};
+
+}  // namespace
+
+Observation TargetStatus::observation() const {
+    Observation obs;
+    obs.cpu_percent = cpu;
+    obs.memory_percent = memory.value_or(0.0);
+    obs.failure_count = static_cast<int>(failure_count);
+    obs.cpu_anomalous = cpu_anomalous;
+    obs.memory_anomalous = memory_anomalous;
+    obs.unit_active = present;
+    return obs;
+}
+
+struct Monitor::Target {
+    Target(const std::string& unit, const AdaptiveDetectorConfig& config)
+        : cpu(metric_name(unit, "cpu"), config), memory(metric_name(unit, "memory"), config) {}
+
+    AdaptiveDetector cpu;
+    AdaptiveDetector memory;
+    MetricState cpu_state;
+    MetricState memory_state;
+    MetricState active_state;
+    std::size_t absent_streak = 0;
+};
+
+Monitor::Monitor(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector)
+    : detector_(detector) {
+    std::vector<std::string> targets{""};
+    targets.insert(targets.end(), units.begin(), units.end());
+    for (const std::string& unit : targets) {
+        state_.push_back(std::make_unique<Target>(unit, detector_));
+        TargetStatus status;
+        status.unit = unit;
+        status_.push_back(std::move(status));
+    }
+}
+
+Monitor::~Monitor() = default;
+Monitor::Monitor(Monitor&&) noexcept = default;
+Monitor& Monitor::operator=(Monitor&&) noexcept = default;
+
+std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& readings) {
+    std::vector<FailureEvent> events;
+    const auto entered = [&](const TargetStatus& status, const Verdict& verdict, const char* metric) {
+        events.push_back(FailureEvent{status.unit, metric, verdict.value, verdict.threshold, verdict.reason});
+    };
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        TargetStatus& status = status_[i];
+        Target& target = *state_[i];
+        const auto reading = std::find_if(readings.begin(), readings.end(),
+                                          [&](const TargetReading& r) { return r.unit == status.unit; });
+        if (reading == readings.end()) continue;
+
+        const bool was_failed = status.failed;
+        status.observed = true;
+        status.present = reading->present;
+        status.cpu = reading->cpu;
+        status.memory = reading->memory;
+        status.verdicts.clear();
+        if (!reading->present) {
+            ++target.absent_streak;
+            target.cpu_state = {};
+            target.memory_state = {};
+            status.cpu_anomalous = status.memory_anomalous = false;
+            const Verdict verdict = absence_verdict(status.unit, target.absent_streak, detector_.consecutive);
+            if (target.active_state.update(verdict)) entered(status, verdict, "active");
+            status.verdicts.push_back(verdict);
+        } else {
+            target.absent_streak = 0;
+            target.active_state = {};
+            const Verdict cpu = target.cpu.observe(reading->cpu);
+            if (target.cpu_state.update(cpu)) entered(status, cpu, "cpu");
+            status.cpu_anomalous = cpu.anomalous;
+            status.verdicts.push_back(cpu);
+            if (reading->memory) {
+                const Verdict memory = target.memory.observe(*reading->memory);
+                if (target.memory_state.update(memory)) entered(status, memory, "memory");
+                status.memory_anomalous = memory.anomalous;
+                status.verdicts.push_back(memory);
+            } else {
+                target.memory_state = {};
+                status.memory_anomalous = false;
+            }
+        }
+        status.failed = target.cpu_state.failing || target.memory_state.failing || target.active_state.failing;
+        if (status.failed && !was_failed) ++status.failure_count;
+    }
+    return events;
+}
+
+std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<double> memory) const {
+    std::vector<Verdict> verdicts;
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        const TargetStatus& status = status_[i];
+        const Target& target = *state_[i];
+        const bool machine = status.unit.empty();
+        if (machine) {
+            verdicts.push_back(target.cpu.peek(cpu.value_or(status.cpu)));
+            if (memory || status.memory) verdicts.push_back(target.memory.peek(memory ? *memory : *status.memory));
+            continue;
+        }
+        if (!status.observed) continue;
+        if (!status.present) {
+            verdicts.push_back(absence_verdict(status.unit, target.absent_streak + 1, detector_.consecutive));
+            continue;
+        }
+        verdicts.push_back(target.cpu.peek(status.cpu));
+        if (status.memory) verdicts.push_back(target.memory.peek(*status.memory));
+    }
+    return verdicts;
+}
+
+const std::vector<TargetStatus>& Monitor::targets() const { return status_; }
+
+const TargetStatus* Monitor::target(const std::string& unit) const {
+    const auto it = std::find_if(status_.begin(), status_.end(), [&](const TargetStatus& s) { return s.unit == unit; });
+    return it == status_.end() ? nullptr : &*it;
+}
+
+bool Monitor::healthy() const {
+    return std::none_of(status_.begin(), status_.end(), [](const TargetStatus& s) { return s.failed; });
+}
+
+std::uint32_t Monitor::failure_count() const {
+    std::uint32_t total = 0;
+    for (const TargetStatus& status : status_) total += status.failure_count;
+    return total;
+}
+
+void Monitor::reconfigure(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector) {
+    const bool keep_history = same_settings(detector, detector_);
+    Monitor next(units, detector);
+    for (std::size_t i = 0; i < next.status_.size(); ++i) {
+        const auto old = std::find_if(status_.begin(), status_.end(),
+                                      [&](const TargetStatus& s) { return s.unit == next.status_[i].unit; });
+        if (old == status_.end()) continue;
+        const auto index = static_cast<std::size_t>(old - status_.begin());
+        if (keep_history) {
+            next.status_[i] = std::move(status_[index]);
+            next.state_[i] = std::move(state_[index]);
+        } else {
+            next.status_[i].failure_count = old->failure_count;  // the policy's history outlives detectors
+        }
+    }
+    *this = std::move(next);
+}
+
+}  // namespace heal

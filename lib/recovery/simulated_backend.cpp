@@ -1,0 +1,116 @@
+// The simulated backend: recoveries heal injected faults with the original
+// design's odds, so the whole loop runs without systemd or root.
+#include <chrono>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "recovery/backend.hpp"
+#include "recovery/fault_overlay.hpp"
+
+namespace heal {
+namespace {
+
+struct SimulatedEffect {
+    double heal_probability;
+    std::chrono::milliseconds duration;  // how long the action pretends to take
+};
+
+// The original design's recovery odds; durations make recovery times differ
+// between actions the way real ones do.
+SimulatedEffect effect_of(Action action) {
+    using std::chrono::milliseconds;
+    switch (action) {
+        case Action::restart: return {0.7, milliseconds(300)};
+        case Action::scale_up: return {0.6, milliseconds(100)};
+        case Action::rollback: return {0.5, milliseconds(600)};
+        case Action::do_nothing: return {0.2, milliseconds(0)};
+    }
+    return {0.0, milliseconds(0)};
+}
+
+std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
+
+class Dice {
+public:
+    explicit Dice(std::uint64_t seed) : rng_(seed) {}
+    bool roll(double probability) {
+        std::lock_guard lock(mutex_);
+        return std::bernoulli_distribution(probability)(rng_);
+    }
+
+private:
+    std::mutex mutex_;
+    std::mt19937_64 rng_;
+};
+
+class SimulatedExecutor final : public Executor {
+public:
+    SimulatedExecutor(Action action, std::shared_ptr<FaultOverlay> overlay, std::shared_ptr<Dice> dice,
+                      double time_scale)
+        : action_(action), overlay_(std::move(overlay)), dice_(std::move(dice)), time_scale_(time_scale) {}
+
+    Action action() const override { return action_; }
+
+    ExecutionResult execute(const RecoveryRequest& request) override {
+        const SimulatedEffect effect = effect_of(action_);
+        std::this_thread::sleep_for(effect.duration * time_scale_);
+        const std::string what = fmt::format("simulated {} of {}", to_string(action_), target_name(request.unit));
+        if (!overlay_->fault(request.unit)) return {true, what + ": no injected fault to heal"};
+        if (dice_->roll(effect.heal_probability) && overlay_->heal(request.unit))
+            return {true, what + ": fault healed"};
+        return {true, what + ": fault persists"};
+    }
+
+private:
+    Action action_;
+    std::shared_ptr<FaultOverlay> overlay_;
+    std::shared_ptr<Dice> dice_;
+    double time_scale_;
+};
+
+class SimulatedInjector final : public FailureInjector {
+public:
+    explicit SimulatedInjector(std::shared_ptr<FaultOverlay> overlay) : overlay_(std::move(overlay)) {}
+
+    InjectionResult inject(FaultMode mode, const std::string& unit) override {
+        overlay_->inject(mode, unit);
+        return {true, fmt::format("simulated {} injected into {}", to_string(mode), target_name(unit))};
+    }
+
+private:
+    std::shared_ptr<FaultOverlay> overlay_;
+};
+
+class SimulatedProbe final : public UnitProbe {
+public:
+    explicit SimulatedProbe(std::shared_ptr<FaultOverlay> overlay) : overlay_(std::move(overlay)) {}
+
+    UnitState probe(const std::string& unit) override {
+        const auto fault = overlay_->fault(unit);
+        const bool down = fault && fault->mode && (*fault->mode == FaultMode::crash || *fault->mode == FaultMode::hang);
+        return UnitState{!down, false, std::nullopt};
+    }
+
+private:
+    std::shared_ptr<FaultOverlay> overlay_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> overlay, std::uint64_t seed,
+                                                double time_scale) {
+    auto backend = std::make_unique<Backend>();
+    backend->name = "simulated";
+    auto dice = std::make_shared<Dice>(seed);
+    for (const Action action : kAllActions)
+        backend->executors.at(static_cast<std::size_t>(action)) =
+            std::make_unique<SimulatedExecutor>(action, overlay, dice, time_scale);
+    backend->injector = std::make_unique<SimulatedInjector>(overlay);
+    backend->probe = std::make_unique<SimulatedProbe>(overlay);
+    return backend;
+}
+
+}  // namespace heal

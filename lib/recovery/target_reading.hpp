@@ -1,0 +1,26 @@
+#pragma once
+// One sampling tick reduced to what detection judges: per target (the whole
+// machine or one watched unit) whether it runs, and its CPU and memory in %.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sampling/sample.hpp"
+
+namespace heal {
+
+struct TargetReading {
+    std::string unit;               // "" for the whole machine
+    bool present = true;            // the unit is running (always true for the machine)
+    double cpu = 0.0;               // machine: % of all CPUs; unit: % of one CPU
+    std::optional<double> memory;   // % of the unit's MemoryMax, else of the machine's RAM
+
+    bool operator==(const TargetReading&) const = default;
+};
+
+// The machine first, then the units in the sample's order. A unit's memory is
+// absent when it has no MemoryMax and `memory_total_bytes` is 0 (unknown).
+std::vector<TargetReading> readings_from(const Sample& sample, std::uint64_t memory_total_bytes);
+
+}  // namespace heal

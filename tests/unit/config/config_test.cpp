@@ -1,0 +1,389 @@
+#include <catch2/catch.hpp>
+
+#include <cctype>
+#include <fstream>
+#include <set>
+
+#include "config/config.hpp"
+#include "temp_dir.hpp"
+
+using namespace heal;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The message of the ConfigError that loading `content` as a main file raises.
+std::string error_of(const std::string& content) {
+    TempDir dir;
+    const auto file = dir.write("healerd.conf", content);
+    try {
+        load_config(file, true);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    FAIL("no ConfigError for:\n" << content);
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("an absent optional main file gives the defaults", "[config]") {
+    TempDir dir;
+    const Config config = load_config(dir.path() / "healerd.conf", false);
+    CHECK(config.sample_interval == 1s);
+    CHECK(config.units.empty());
+    CHECK(config.detector.window == 60);
+    CHECK(config.detector.k == 2.0);
+    CHECK(config.detector.min_samples == 10);
+    CHECK(config.detector.warmup_threshold == 90.0);
+    CHECK(config.detector.consecutive == 3);
+    CHECK(config.detector.floor == 50.0);
+    CHECK(config.auto_recover);
+    CHECK(config.allowed_actions == all_actions());
+    CHECK(config.recovery_timeout == 5s);
+    CHECK(config.circuit_breaker_burst == 3);
+    CHECK(config.circuit_breaker_interval == 600s);
+    CHECK(config.backend.scale_up_factor == 1.5);
+    CHECK_FALSE(config.backend.memory_max_ceiling);
+    CHECK_FALSE(config.backend.cpu_quota_ceiling);
+    CHECK(config.backend.rollback_hook == "/etc/healerd/rollback.d");
+    CHECK_FALSE(config.backend.dry_run);
+    CHECK_FALSE(config.database);
+    CHECK(config.retention.max_age == std::chrono::seconds(7 * 24 * 3600));
+    CHECK(config.retention.max_rows == 1'000'000);
+}
+
+TEST_CASE("a required main file must exist", "[config]") {
+    TempDir dir;
+    const auto missing = dir.path() / "missing.conf";
+    REQUIRE_THROWS_AS(load_config(missing, true), ConfigError);
+    try {
+        load_config(missing, true);
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == missing.string() + ": does not exist");
+        CHECK(e.file() == missing);
+        CHECK(e.line() == 0);
+    }
+}
+
+TEST_CASE("every key is parsed", "[config]") {
+    TempDir dir;
+    const auto file = dir.write("healerd.conf", R"(# healerd test configuration
+; both comment styles
+[Monitor]
+SampleIntervalSec=500ms
+Units=nginx.service  postgresql@15-main.service
+
+[Detector]
+Window=120
+K=3.5
+MinSamples=20
+WarmupThreshold=95
+Consecutive=2
+Floor=40
+RelearnAfter=0
+
+[Recovery]
+AutoRecover=no
+AllowedActions=restart do_nothing
+RecoveryTimeoutSec=1min 30s
+CircuitBreakerBurst=5
+CircuitBreakerIntervalSec=1h
+ScaleUpFactor=2
+MemoryMaxCeiling=4G
+CPUQuotaCeiling=250%
+RollbackHook=/usr/local/lib/healerd/rollback
+PackageChangeWindowSec=2h
+DryRun=yes
+
+[Storage]
+Path=/srv/healerd/history.db
+MaxAgeSec=30d
+MaxRows=5000
+)");
+    const Config config = load_config(file, true);
+    CHECK(config.sample_interval == 500ms);
+    CHECK(config.units == std::vector<std::string>{"nginx.service", "postgresql@15-main.service"});
+    CHECK(config.detector.window == 120);
+    CHECK(config.detector.k == 3.5);
+    CHECK(config.detector.min_samples == 20);
+    CHECK(config.detector.warmup_threshold == 95.0);
+    CHECK(config.detector.consecutive == 2);
+    CHECK(config.detector.floor == 40.0);
+    CHECK(config.detector.relearn_after == 0);
+    CHECK_FALSE(config.auto_recover);
+    CHECK(contains(config.allowed_actions, Action::restart));
+    CHECK(contains(config.allowed_actions, Action::do_nothing));
+    CHECK_FALSE(contains(config.allowed_actions, Action::scale_up));
+    CHECK_FALSE(contains(config.allowed_actions, Action::rollback));
+    CHECK(config.recovery_timeout == 90s);
+    CHECK(config.circuit_breaker_burst == 5);
+    CHECK(config.circuit_breaker_interval == 3600s);
+    CHECK(config.backend.scale_up_factor == 2.0);
+    CHECK(config.backend.memory_max_ceiling == 4ull << 30);
+    CHECK(config.backend.cpu_quota_ceiling == 250.0);
+    CHECK(config.backend.rollback_hook == "/usr/local/lib/healerd/rollback");
+    CHECK(config.backend.package_change_window == 7200s);
+    CHECK(config.backend.dry_run);
+    CHECK(config.database == std::filesystem::path("/srv/healerd/history.db"));
+    CHECK(config.retention.max_age == std::chrono::seconds(30 * 24 * 3600));
+    CHECK(config.retention.max_rows == 5000);
+}
+
+TEST_CASE("drop-ins apply in lexical order over the main file", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=a.service\n[Recovery]\nRecoveryTimeoutSec=5\n");
+    dir.write("healerd.conf.d/20-second.conf", "[Recovery]\nRecoveryTimeoutSec=20\n");
+    dir.write("healerd.conf.d/10-first.conf", "[Recovery]\nRecoveryTimeoutSec=10\n[Monitor]\nUnits=b.service\n");
+    dir.write("healerd.conf.d/30-ignored.txt", "this is not a drop-in\n");
+    const Config config = load_config(main, true);
+    CHECK(config.recovery_timeout == 20s);
+    CHECK(config.units == std::vector<std::string>{"a.service", "b.service"});
+    CHECK(drop_in_directory(main) == dir.path() / "healerd.conf.d");
+}
+
+TEST_CASE("drop-ins apply without a main file", "[config]") {
+    TempDir dir;
+    dir.write("healerd.conf.d/units.conf", "[Monitor]\nUnits=only.service\n");
+    const Config config = load_config(dir.path() / "healerd.conf", false);
+    CHECK(config.units == std::vector<std::string>{"only.service"});
+}
+
+TEST_CASE("Units= appends and an empty assignment clears it", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=a.service b.service\nUnits=a.service\n");
+    CHECK(load_config(main, true).units == std::vector<std::string>{"a.service", "b.service"});
+    dir.write("healerd.conf.d/override.conf", "[Monitor]\nUnits=\nUnits=c.service\n");
+    CHECK(load_config(main, true).units == std::vector<std::string>{"c.service"});
+}
+
+TEST_CASE("AllowedActions= is replaced by each assignment", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Recovery]\nAllowedActions=restart scale_up\n");
+    dir.write("healerd.conf.d/override.conf", "[Recovery]\nAllowedActions=rollback\n");
+    CHECK(load_config(main, true).allowed_actions == ActionSet().set(static_cast<std::size_t>(Action::rollback)));
+
+    const auto cleared = dir.write("cleared.conf", "[Recovery]\nAllowedActions=\n");
+    CHECK(load_config(cleared, true).allowed_actions.none());
+}
+
+TEST_CASE("infinity and zero lift limits", "[config]") {
+    TempDir dir;
+    const auto file = dir.write("healerd.conf",
+                                "[Recovery]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=infinity\n"
+                                "CircuitBreakerIntervalSec=0\n[Storage]\nMaxAgeSec=infinity\nMaxRows=0\nPath=\n");
+    const Config config = load_config(file, true);
+    CHECK_FALSE(config.backend.memory_max_ceiling);
+    CHECK_FALSE(config.backend.cpu_quota_ceiling);
+    CHECK(config.circuit_breaker_interval == 0s);
+    CHECK_FALSE(config.retention.max_age);
+    CHECK_FALSE(config.retention.max_rows);
+    CHECK_FALSE(config.database);
+}
+
+TEST_CASE("structural errors name the file and line", "[config]") {
+    TempDir dir;
+    const auto file = dir.write("healerd.conf", "[Monitor]\nSampleIntervalSec=2\n[Nonsense]\nFoo=bar\n");
+    try {
+        load_config(file, true);
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == file.string() + ":4: unknown section [Nonsense] (key Foo)");
+        CHECK(e.file() == file);
+        CHECK(e.line() == 4);
+    }
+    CHECK_THAT(error_of("\n\n[Monitor]\nUnit=a.service\n"),
+               Catch::EndsWith("healerd.conf:4: unknown key Unit in section [Monitor]"));
+    CHECK_THAT(error_of("Units=a.service\n"), Catch::EndsWith("healerd.conf:1: key Units is outside any section"));
+    CHECK_THAT(error_of("[Monitor]\nUnits a.service\n"),
+               Catch::EndsWith("healerd.conf:2: syntax error: expected [Section] or Key=Value"));
+    CHECK_THAT(error_of("[Monitor\nUnits=a.service\n"),
+               Catch::EndsWith("healerd.conf:1: syntax error: expected [Section] or Key=Value"));
+    CHECK_THAT(error_of("[Monitor]\nUnits=" + std::string(300, 'a') + ".service\n"),
+               Catch::EndsWith("healerd.conf:2: line too long"));
+    CHECK_THAT(error_of(std::string("[Monitor]\nUnits=a.service\0\n", 27)),
+               Catch::EndsWith("healerd.conf: is not a text file (contains NUL bytes)"));
+}
+
+TEST_CASE("systemd syntax: no inline comments, no continuation lines", "[config]") {
+    // A ';' inside a value is part of it, so this unit name is invalid.
+    CHECK_THAT(error_of("[Monitor]\nUnits=a.service ; comment\n"),
+               Catch::Contains("[Monitor] Units=a.service ; comment: ';' is not a unit name"));
+    // An indented line is its own assignment, not a continuation.
+    CHECK_THAT(error_of("[Monitor]\nUnits=a.service\n  b.service\n"),
+               Catch::EndsWith("healerd.conf:3: syntax error: expected [Section] or Key=Value"));
+}
+
+TEST_CASE("bad values name the file, line, key and value", "[config]") {
+    struct Case {
+        std::string section;
+        std::string assignment;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {"Monitor", "SampleIntervalSec=fast", "[Monitor] SampleIntervalSec=fast: must be a time span from 100ms to 1h"},
+        {"Monitor", "SampleIntervalSec=10ms", "[Monitor] SampleIntervalSec=10ms: must be a time span from 100ms to 1h"},
+        {"Monitor", "SampleIntervalSec=2h", "[Monitor] SampleIntervalSec=2h: must be a time span from 100ms to 1h"},
+        {"Monitor", "Units=nginx", "[Monitor] Units=nginx: 'nginx' is not a unit name (like nginx.service)"},
+        {"Monitor", "Units=a.service ../etc.service", "'../etc.service' is not a unit name"},
+        {"Detector", "Window=1", "[Detector] Window=1: must be a whole number from 2 to 100000"},
+        {"Detector", "Window=-5", "[Detector] Window=-5: must be a whole number from 2 to 100000"},
+        {"Detector", "Window=12x", "[Detector] Window=12x: must be a whole number from 2 to 100000"},
+        {"Detector", "K=-1", "[Detector] K=-1: must be a number from 0 to 100"},
+        {"Detector", "K=nan", "[Detector] K=nan: must be a number from 0 to 100"},
+        {"Detector", "MinSamples=1", "[Detector] MinSamples=1: must be a whole number from 2 to 100000"},
+        {"Detector", "WarmupThreshold=high", "[Detector] WarmupThreshold=high: must be a number (percent) from 0 to 10000"},
+        {"Detector", "Consecutive=0", "[Detector] Consecutive=0: must be a whole number from 1 to 10000"},
+        {"Detector", "Floor=-1", "[Detector] Floor=-1: must be a number (percent) from 0 to 10000"},
+        {"Detector", "RelearnAfter=x", "[Detector] RelearnAfter=x: must be a whole number from 0 to 1000000"},
+        {"Recovery", "AutoRecover=maybe", "[Recovery] AutoRecover=maybe: must be a boolean"},
+        {"Recovery", "AllowedActions=restart reboot", "[Recovery] AllowedActions=restart reboot: 'reboot' is not an action"},
+        {"Recovery", "RecoveryTimeoutSec=0", "[Recovery] RecoveryTimeoutSec=0: must be a time span from 100ms to 1h"},
+        {"Recovery", "CircuitBreakerBurst=0", "[Recovery] CircuitBreakerBurst=0: must be a whole number from 1 to 1000"},
+        {"Recovery", "CircuitBreakerIntervalSec=soon", "[Recovery] CircuitBreakerIntervalSec=soon: must be a time span"},
+        {"Recovery", "ScaleUpFactor=1", "[Recovery] ScaleUpFactor=1: must be a number above 1"},
+        {"Recovery", "MemoryMaxCeiling=4Q", "[Recovery] MemoryMaxCeiling=4Q: must be a size like 512M or 4G, or infinity"},
+        {"Recovery", "MemoryMaxCeiling=0", "[Recovery] MemoryMaxCeiling=0: must be a size"},
+        {"Recovery", "CPUQuotaCeiling=-50%", "[Recovery] CPUQuotaCeiling=-50%: must be a percentage of one CPU"},
+        {"Recovery", "RollbackHook=hooks/rollback", "[Recovery] RollbackHook=hooks/rollback: must be an absolute path"},
+        {"Recovery", "PackageChangeWindowSec=-1", "[Recovery] PackageChangeWindowSec=-1: must be a time span"},
+        {"Recovery", "DryRun=2", "[Recovery] DryRun=2: must be a boolean"},
+        {"Storage", "Path=healerd.db", "[Storage] Path=healerd.db: must be an absolute path"},
+        {"Storage", "MaxAgeSec=forever", "[Storage] MaxAgeSec=forever: must be a time span like 7d or 12h, or infinity"},
+        {"Storage", "MaxRows=-3", "[Storage] MaxRows=-3: must be a whole number of rows, or infinity"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.assignment);
+        const std::string message = error_of("# comment\n[" + c.section + "]\n" + c.assignment + "\n");
+        CHECK_THAT(message, Catch::Contains("healerd.conf:3: ") && Catch::Contains(c.message));
+    }
+}
+
+TEST_CASE("settings that contradict each other are refused", "[config]") {
+    CHECK_THAT(error_of("[Detector]\nWindow=5\nMinSamples=10\n"),
+               Catch::EndsWith("healerd.conf: [Detector] MinSamples=10 is larger than Window=5"));
+    CHECK_THAT(error_of("[Detector]\nConsecutive=5\nRelearnAfter=3\n"),
+               Catch::EndsWith("healerd.conf: [Detector] RelearnAfter=3 must be 0 or at least Consecutive=5"));
+}
+
+TEST_CASE("a bad drop-in names itself and changes nothing", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=a.service\n");
+    const auto bad = dir.write("healerd.conf.d/50-bad.conf", "[Monitor]\nUnits=b.service\nSampleIntervalSec=never\n");
+    try {
+        load_config(main, true);
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(e.file() == bad);
+        CHECK(e.line() == 3);
+    }
+    Config config = load_config(dir.write("other.conf", "[Monitor]\nUnits=a.service\n"), true);
+    REQUIRE_THROWS_AS(apply_config_file(config, bad), ConfigError);
+    CHECK(config.units == std::vector<std::string>{"a.service"});
+    CHECK(config.sample_interval == 1s);
+}
+
+TEST_CASE("an unreadable configuration is an error naming it", "[config]") {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() / "healerd.conf");  // a directory, not a file
+    CHECK_THROWS_WITH(load_config(dir.path() / "healerd.conf", true),
+                      Catch::StartsWith((dir.path() / "healerd.conf").string() + ": cannot read"));
+}
+
+TEST_CASE("time spans use systemd's syntax", "[config]") {
+    CHECK(parse_timespan("5") == 5s);
+    CHECK(parse_timespan("1.5") == 1500ms);
+    CHECK(parse_timespan("500ms") == 500ms);
+    CHECK(parse_timespan("2min 30s") == 150s);
+    CHECK(parse_timespan("1h30min") == 5400s);
+    CHECK(parse_timespan("3d") == std::chrono::hours(72));
+    CHECK(parse_timespan("1w") == std::chrono::hours(168));
+    CHECK(parse_timespan("250us") == std::chrono::microseconds(250));
+    CHECK_FALSE(parse_timespan(""));
+    CHECK_FALSE(parse_timespan("s"));
+    CHECK_FALSE(parse_timespan("5 parsecs"));
+    CHECK_FALSE(parse_timespan("-5s"));
+    CHECK_FALSE(parse_timespan("100000w"));
+}
+
+TEST_CASE("sizes, quotas, booleans and unit names", "[config]") {
+    CHECK(parse_size("1024") == std::optional<std::uint64_t>(1024));
+    CHECK(parse_size("512M") == std::optional<std::uint64_t>(512ull << 20));
+    CHECK(parse_size("1.5G") == std::optional<std::uint64_t>(3ull << 29));
+    const auto unlimited_size = parse_size("infinity");
+    REQUIRE(unlimited_size);
+    CHECK_FALSE(*unlimited_size);
+    CHECK_FALSE(parse_size("12MB"));
+    CHECK_FALSE(parse_size("lots"));
+    CHECK_FALSE(parse_size("99999999T"));
+
+    CHECK(parse_cpu_quota("150%") == std::optional<double>(150.0));
+    CHECK(parse_cpu_quota("50") == std::optional<double>(50.0));
+    const auto unlimited_quota = parse_cpu_quota("infinity");
+    REQUIRE(unlimited_quota);
+    CHECK_FALSE(*unlimited_quota);
+    CHECK_FALSE(parse_cpu_quota("0%"));
+    CHECK_FALSE(parse_cpu_quota("%"));
+
+    for (const char* yes : {"yes", "true", "on", "1"}) CHECK(parse_boolean(yes) == true);
+    for (const char* no : {"no", "false", "off", "0"}) CHECK(parse_boolean(no) == false);
+    CHECK_FALSE(parse_boolean("Yes please"));
+
+    CHECK(valid_unit_name("nginx.service"));
+    CHECK(valid_unit_name("getty@tty1.service"));
+    CHECK(valid_unit_name("system-healerd\\x2ddemo.slice"));
+    CHECK_FALSE(valid_unit_name(""));
+    CHECK_FALSE(valid_unit_name(".service"));
+    CHECK_FALSE(valid_unit_name("nginx"));
+    CHECK_FALSE(valid_unit_name("a/b.service"));
+    CHECK_FALSE(valid_unit_name("a b.service"));
+    CHECK_FALSE(valid_unit_name(std::string(250, 'a') + ".service"));
+}
+
+TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]") {
+    const std::filesystem::path shipped = std::filesystem::path(HEAL_FIXTURES_DIR) / "../../etc/healerd.conf";
+    std::ifstream in(shipped);
+    REQUIRE(in);
+    // Uncomment the "#Key=value" lines; comments in prose have a space after '#'.
+    std::string line, uncommented, section;
+    std::set<std::pair<std::string, std::string>> shown;
+    while (std::getline(in, line)) {
+        if (line.starts_with('[')) section = line.substr(1, line.find(']') - 1);
+        if (line.size() > 1 && line[0] == '#' && std::isupper(static_cast<unsigned char>(line[1]))) {
+            line.erase(0, 1);
+            shown.emplace(section, line.substr(0, line.find('=')));
+        }
+        uncommented += line + "\n";
+    }
+    for (const auto& [key_section, key] : config_keys()) {
+        INFO(key_section << "." << key);
+        CHECK(shown.count({std::string(key_section), std::string(key)}) == 1);
+    }
+
+    TempDir dir;
+    const Config config = load_config(dir.write("healerd.conf", uncommented), true);
+    const Config defaults;
+    CHECK(config.sample_interval == defaults.sample_interval);
+    CHECK(config.units == defaults.units);
+    CHECK(config.detector.window == defaults.detector.window);
+    CHECK(config.detector.k == defaults.detector.k);
+    CHECK(config.detector.min_samples == defaults.detector.min_samples);
+    CHECK(config.detector.warmup_threshold == defaults.detector.warmup_threshold);
+    CHECK(config.detector.consecutive == defaults.detector.consecutive);
+    CHECK(config.detector.floor == defaults.detector.floor);
+    CHECK(config.detector.relearn_after == defaults.detector.relearn_after);
+    CHECK(config.auto_recover == defaults.auto_recover);
+    CHECK(config.allowed_actions == defaults.allowed_actions);
+    CHECK(config.recovery_timeout == defaults.recovery_timeout);
+    CHECK(config.circuit_breaker_burst == defaults.circuit_breaker_burst);
+    CHECK(config.circuit_breaker_interval == defaults.circuit_breaker_interval);
+    CHECK(config.backend.scale_up_factor == defaults.backend.scale_up_factor);
+    CHECK(config.backend.memory_max_ceiling == defaults.backend.memory_max_ceiling);
+    CHECK(config.backend.cpu_quota_ceiling == defaults.backend.cpu_quota_ceiling);
+    CHECK(config.backend.rollback_hook == defaults.backend.rollback_hook);
+    CHECK(config.backend.package_change_window == defaults.backend.package_change_window);
+    CHECK(config.backend.dry_run == defaults.backend.dry_run);
+    CHECK(config.database == defaults.database);
+    CHECK(config.retention.max_age == defaults.retention.max_age);
+    CHECK(config.retention.max_rows == defaults.retention.max_rows);
+}

@@ -1,0 +1,169 @@
+#include <catch2/catch.hpp>
+
+#include "recovery/monitor.hpp"
+
+using namespace heal;
+
+namespace {
+
+AdaptiveDetectorConfig detector(std::size_t consecutive = 3) {
+    AdaptiveDetectorConfig config;
+    config.consecutive = consecutive;
+    return config;
+}
+
+TargetReading machine(double cpu, double memory = 30.0) { return TargetReading{"", true, cpu, memory}; }
+TargetReading unit(const std::string& name, double cpu, std::optional<double> memory = 15.0, bool present = true) {
+    return TargetReading{name, present, cpu, memory};
+}
+
+// Feeds `count` quiet ticks so the detectors leave warm-up.
+void settle(Monitor& monitor, int count = 20) {
+    for (int i = 0; i < count; ++i) monitor.observe({machine(10.0 + i % 3), unit("web.service", 2.0 + i % 2)});
+}
+
+}  // namespace
+
+TEST_CASE("a metric fails after the consecutive rule and recovers at the first normal value", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(3));
+    settle(monitor);
+    CHECK(monitor.healthy());
+
+    CHECK(monitor.observe({machine(97.0), unit("web.service", 2.0)}).empty());
+    CHECK(monitor.observe({machine(97.0), unit("web.service", 2.0)}).empty());
+    CHECK(monitor.target("")->cpu_anomalous);
+    CHECK_FALSE(monitor.target("")->failed);
+
+    const auto events = monitor.observe({machine(98.0), unit("web.service", 2.0)});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].unit == "");
+    CHECK(events[0].metric == "cpu");
+    CHECK(events[0].value == 98.0);
+    CHECK(events[0].threshold == 50.0);  // the floor binds over a quiet baseline
+    CHECK_THAT(events[0].reason, Catch::Contains("3 in a row"));
+    CHECK(monitor.target("")->failed);
+    CHECK_FALSE(monitor.healthy());
+    CHECK(monitor.failure_count() == 1);
+
+    // Still failed, no new event while it lasts.
+    CHECK(monitor.observe({machine(99.0), unit("web.service", 2.0)}).empty());
+    CHECK(monitor.failure_count() == 1);
+
+    monitor.observe({machine(11.0), unit("web.service", 2.0)});
+    CHECK(monitor.healthy());
+    CHECK(monitor.target("")->failure_count == 1);
+}
+
+TEST_CASE("a unit that is not running fails after the consecutive rule", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(2));
+    settle(monitor);
+    CHECK(monitor.observe({machine(10.0), unit("web.service", 0.0, std::nullopt, false)}).empty());
+    const TargetStatus* web = monitor.target("web.service");
+    CHECK_FALSE(web->failed);
+    REQUIRE(web->verdicts.size() == 1);
+    CHECK(web->verdicts[0].metric == "unit:web.service:active");
+    CHECK(web->verdicts[0].anomalous);
+
+    const auto events = monitor.observe({machine(10.0), unit("web.service", 0.0, std::nullopt, false)});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].unit == "web.service");
+    CHECK(events[0].metric == "active");
+    CHECK(events[0].reason == "web.service is not running");
+    CHECK(monitor.target("web.service")->failed);
+    CHECK_FALSE(monitor.target("web.service")->observation().unit_active);
+
+    monitor.observe({machine(10.0), unit("web.service", 2.0)});
+    CHECK_FALSE(monitor.target("web.service")->failed);
+    CHECK(monitor.target("web.service")->present);
+}
+
+TEST_CASE("each target's observation is what the policy sees", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(1));
+    settle(monitor);
+    monitor.observe({machine(10.0), unit("web.service", 2.0, 99.0)});
+    const Observation obs = monitor.target("web.service")->observation();
+    CHECK(obs.cpu_percent == 2.0);
+    CHECK(obs.memory_percent == 99.0);
+    CHECK(obs.memory_anomalous);
+    CHECK_FALSE(obs.cpu_anomalous);
+    CHECK(obs.failure_count == 1);
+    CHECK(obs.unit_active);
+    CHECK_FALSE(obs.recent_package_change);
+}
+
+TEST_CASE("readings of unwatched units and missing readings are ignored", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(1));
+    monitor.observe({machine(10.0), unit("other.service", 100.0)});
+    CHECK_FALSE(monitor.target("web.service")->observed);
+    CHECK(monitor.target("")->observed);
+    CHECK(monitor.target("other.service") == nullptr);
+    CHECK(monitor.targets().size() == 2);
+    CHECK(monitor.targets().front().unit.empty());
+}
+
+TEST_CASE("peek judges without recording", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(1));
+    settle(monitor);
+    const auto verdicts = monitor.peek(99.0, std::nullopt);
+    REQUIRE(verdicts.size() == 4);
+    CHECK(verdicts[0].metric == "cpu");
+    CHECK(verdicts[0].value == 99.0);
+    CHECK(verdicts[0].anomalous);
+    CHECK(verdicts[1].metric == "memory");
+    CHECK(verdicts[1].value == 30.0);  // the latest reading
+    CHECK_FALSE(verdicts[1].anomalous);
+    CHECK(verdicts[2].metric == "unit:web.service:cpu");
+    CHECK(verdicts[3].metric == "unit:web.service:memory");
+    CHECK(monitor.healthy());
+    CHECK(monitor.failure_count() == 0);
+    // The detector did not learn 99: the next real value is still judged the same.
+    CHECK_FALSE(monitor.peek(std::nullopt, std::nullopt)[0].anomalous);
+}
+
+TEST_CASE("reconfiguring keeps history unless the detector settings change", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(1));
+    settle(monitor);
+    monitor.observe({machine(99.0), unit("web.service", 2.0)});
+    REQUIRE(monitor.failure_count() == 1);
+
+    monitor.reconfigure({"web.service", "db.service"}, detector(1));
+    CHECK(monitor.targets().size() == 3);
+    CHECK(monitor.target("")->failed);  // state kept
+    CHECK(monitor.target("web.service")->observed);
+    CHECK_FALSE(monitor.target("db.service")->observed);
+
+    monitor.reconfigure({"db.service"}, detector(2));
+    CHECK(monitor.target("web.service") == nullptr);
+    CHECK_FALSE(monitor.target("")->failed);             // detectors restarted
+    CHECK(monitor.target("")->failure_count == 1);       // the policy's history stays
+    CHECK(monitor.failure_count() == 1);
+}
+
+TEST_CASE("readings come from a sample in percent", "[engine][monitor]") {
+    Sample sample;
+    sample.system.cpu_percent = 12.5;
+    sample.system.memory_percent = 40.0;
+    UnitSample limited;
+    limited.unit = "limited.service";
+    limited.present = true;
+    limited.cpu_percent = 150.0;  // of one CPU: may exceed 100
+    limited.memory_bytes = 256ull << 20;
+    limited.memory_max_bytes = 512ull << 20;
+    UnitSample unlimited;
+    unlimited.unit = "unlimited.service";
+    unlimited.present = true;
+    unlimited.memory_bytes = 1ull << 30;
+    UnitSample stopped;
+    stopped.unit = "stopped.service";
+    sample.units = {limited, unlimited, stopped};
+
+    const auto readings = readings_from(sample, 4ull << 30);
+    REQUIRE(readings.size() == 4);
+    CHECK(readings[0] == TargetReading{"", true, 12.5, 40.0});
+    CHECK(readings[1] == TargetReading{"limited.service", true, 150.0, 50.0});
+    CHECK(readings[2] == TargetReading{"unlimited.service", true, 0.0, 25.0});
+    CHECK(readings[3] == TargetReading{"stopped.service", false, 0.0, std::nullopt});
+
+    // Without the machine's RAM total, an unlimited unit's memory is not judged.
+    CHECK_FALSE(readings_from(sample, 0)[2].memory);
+}
