@@ -1,0 +1,467 @@
+#include "bus_client.hpp"
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+
+namespace healctl {
+
+namespace {
+
+constexpr const char* kService = "org.healerd.Healer1";
+constexpr const char* kPath = "/org/healerd/Healer1";
+constexpr const char* kInterface = "org.healerd.Healer1";
+constexpr const char* kErrorPrefix = "org.healerd.Healer1.Error.";
+
+// Recover replies only after validating the recovery (RecoveryTimeout plus the
+// action's own time), far beyond sd-bus's 25 s default.
+constexpr std::uint64_t kRecoverTimeoutUs = 120ULL * 1000 * 1000;
+constexpr std::uint64_t kDefaultTimeoutUs = 0;  // sd-bus default (25 s)
+
+struct MessageUnref {
+    void operator()(sd_bus_message* m) const { sd_bus_message_unref(m); }
+};
+using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
+
+struct ScopedError {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    ScopedError() = default;
+    ScopedError(const ScopedError&) = delete;
+    ~ScopedError() { sd_bus_error_free(&error); }
+};
+
+std::string_view bus_name(BusScope scope) { return scope == BusScope::user ? "session" : "system"; }
+
+std::string start_hint(BusScope scope) {
+    return scope == BusScope::user ? "start it with `healerd --user`"
+                                   : "start it with `systemctl start healerd`";
+}
+
+std::string connect_hint(BusScope scope) {
+    return scope == BusScope::user ? "set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR"
+                                   : "check that dbus is running";
+}
+
+bool is_connection_errno(int error) {
+    switch (error) {
+        case ENOENT: case ECONNREFUSED: case ECONNRESET: case ENOTCONN: case EPIPE:
+        case ESHUTDOWN: case ENOMEDIUM:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// A failure of the connection itself rather than of one call.
+[[noreturn]] void fail_bus(BusScope scope, std::string_view activity, int r) {
+    if (is_connection_errno(-r))
+        throw CtlError(Exit::unreachable, fmt::format("cannot talk to the {} bus: {}.", bus_name(scope),
+                                                      std::strerror(-r)));
+    throw CtlError(Exit::failed, fmt::format("{} failed: {}.", activity, std::strerror(-r)));
+}
+
+// Maps a failed call of `method` to the documented exit status and a sentence.
+[[noreturn]] void fail_call(BusScope scope, std::string_view method, int r, const sd_bus_error& error) {
+    const std::string_view name = error.name ? error.name : "";
+    const std::string message = error.message && *error.message ? error.message : std::strerror(-r);
+    if (name == SD_BUS_ERROR_SERVICE_UNKNOWN || name == SD_BUS_ERROR_NAME_HAS_NO_OWNER)
+        throw CtlError(Exit::unreachable, fmt::format("healerd is not running on the {} bus; {}.",
+                                                      bus_name(scope), start_hint(scope)));
+    if (name == SD_BUS_ERROR_ACCESS_DENIED)
+        throw CtlError(Exit::failed,
+                       fmt::format("healerd refused {} by D-Bus policy: run healctl as root or as a "
+                                   "member of the healerd group.", method));
+    if (name == SD_BUS_ERROR_NO_REPLY || name == SD_BUS_ERROR_TIMEOUT || r == -ETIMEDOUT)
+        throw CtlError(Exit::failed, fmt::format("healerd did not answer {} in time.", method));
+    if (name == SD_BUS_ERROR_UNKNOWN_METHOD || name == SD_BUS_ERROR_UNKNOWN_OBJECT ||
+        name == SD_BUS_ERROR_UNKNOWN_INTERFACE || name == SD_BUS_ERROR_UNKNOWN_PROPERTY)
+        throw CtlError(Exit::failed, fmt::format("healerd does not provide {} ({}); healctl and "
+                                                 "healerd are different versions.", method, message));
+    if (name.starts_with(kErrorPrefix)) {
+        const std::string_view kind = name.substr(std::strlen(kErrorPrefix));
+        // The caller's arguments were wrong: a usage error, nothing was done.
+        const bool bad_argument = kind == "InvalidArgument" || kind == "UnknownUnit";
+        throw CtlError(bad_argument ? Exit::usage : Exit::failed,
+                       fmt::format("healerd refused {}: {}", method, as_sentence(message)));
+    }
+    if (is_connection_errno(-r)) fail_bus(scope, fmt::format("calling healerd's {}", method), r);
+    throw CtlError(Exit::failed, fmt::format("calling healerd's {} failed: {}", method, as_sentence(message)));
+}
+
+// A reply that does not have the documented signature.
+void check_read(int r, std::string_view what) {
+    if (r < 0)
+        throw CtlError(Exit::failed, fmt::format("healerd's reply to {} is malformed ({}); healctl "
+                                                 "and healerd are different versions.",
+                                                 what, std::strerror(-r)));
+}
+
+void check_build(int r) {
+    if (r < 0)
+        throw CtlError(Exit::failed, fmt::format("cannot build a D-Bus message: {}.", std::strerror(-r)));
+}
+
+std::string copy(const char* s) { return s ? s : ""; }
+
+std::optional<double> recovery_time(double seconds) {
+    return seconds < 0 ? std::nullopt : std::optional<double>(seconds);
+}
+
+// Reads one `a{sv}` entry value of a known type.
+template <typename T>
+void read_variant(sd_bus_message* m, const char* signature, T* out) {
+    check_read(sd_bus_message_enter_container(m, 'v', signature), "GetAll");
+    check_read(sd_bus_message_read_basic(m, signature[0], out), "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
+void read_variant_string(sd_bus_message* m, std::string& out) {
+    const char* value = nullptr;
+    read_variant(m, "s", &value);
+    out = copy(value);
+}
+
+void read_variant_bool(sd_bus_message* m, bool& out) {
+    int value = 0;
+    read_variant(m, "b", &value);
+    out = value != 0;
+}
+
+void read_variant_strv(sd_bus_message* m, std::vector<std::string>& out) {
+    check_read(sd_bus_message_enter_container(m, 'v', "as"), "GetAll");
+    char** list = nullptr;
+    check_read(sd_bus_message_read_strv(m, &list), "GetAll");
+    out.clear();
+    for (char** item = list; item && *item; ++item) {
+        out.emplace_back(*item);
+        std::free(*item);
+    }
+    std::free(list);
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
+}  // namespace
+
+struct Subscription::Handler {
+    std::function<void(sd_bus_message*)> handle;
+    std::exception_ptr* error_sink;
+};
+
+namespace {
+
+int dispatch_signal(sd_bus_message* m, void* userdata, sd_bus_error*) {
+    auto* handler = static_cast<Subscription::Handler*>(userdata);
+    try {
+        handler->handle(m);
+    } catch (...) {
+        if (!*handler->error_sink) *handler->error_sink = std::current_exception();
+    }
+    return 0;
+}
+
+}  // namespace
+
+Subscription::Subscription(sd_bus_slot* slot, std::unique_ptr<Handler> handler)
+    : slot_(slot), handler_(std::move(handler)) {}
+
+Subscription::Subscription(Subscription&& other) noexcept
+    : slot_(std::exchange(other.slot_, nullptr)), handler_(std::move(other.handler_)) {}
+
+Subscription::~Subscription() { sd_bus_slot_unref(slot_); }
+
+BusClient::BusClient(BusScope scope) : scope_(scope) {
+    const int r = scope == BusScope::user ? sd_bus_open_user(&bus_) : sd_bus_open_system(&bus_);
+    if (r < 0)
+        throw CtlError(Exit::unreachable, fmt::format("cannot connect to the {} bus ({}); {}.", bus_name(scope),
+                                                      std::strerror(-r), connect_hint(scope)));
+}
+
+BusClient::~BusClient() { sd_bus_flush_close_unref(bus_); }
+
+namespace {
+
+Message new_call(sd_bus* bus, const char* interface, const char* method) {
+    sd_bus_message* m = nullptr;
+    check_build(sd_bus_message_new_method_call(bus, &m, kService, kPath, interface, method));
+    return Message(m);
+}
+
+Message send(sd_bus* bus, BusScope scope, std::string_view method, const Message& call,
+             std::uint64_t timeout_us = kDefaultTimeoutUs) {
+    ScopedError error;
+    sd_bus_message* reply = nullptr;
+    const int r = sd_bus_call(bus, call.get(), timeout_us, &error.error, &reply);
+    if (r < 0) fail_call(scope, method, r, error.error);
+    return Message(reply);
+}
+
+template <typename... Args>
+Message call(sd_bus* bus, BusScope scope, const char* method, const char* types, Args... args) {
+    Message m = new_call(bus, kInterface, method);
+    if (types) check_build(sd_bus_message_append(m.get(), types, args...));
+    return send(bus, scope, method, m);
+}
+
+}  // namespace
+
+DaemonState BusClient::state() {
+    Message m = new_call(bus_, "org.freedesktop.DBus.Properties", "GetAll");
+    check_build(sd_bus_message_append(m.get(), "s", kInterface));
+    Message reply = send(bus_, scope_, "GetAll", m);
+    sd_bus_message* r = reply.get();
+
+    DaemonState state;
+    check_read(sd_bus_message_enter_container(r, 'a', "{sv}"), "GetAll");
+    while (true) {
+        const int entered = sd_bus_message_enter_container(r, 'e', "sv");
+        check_read(entered, "GetAll");
+        if (entered == 0) break;
+        const char* key = nullptr;
+        check_read(sd_bus_message_read_basic(r, 's', &key), "GetAll");
+        const std::string_view name = key;
+        if (name == "Health") read_variant_string(r, state.health);
+        else if (name == "Cpu") read_variant(r, "d", &state.cpu);
+        else if (name == "Memory") read_variant(r, "d", &state.memory);
+        else if (name == "FailureCount") read_variant(r, "u", &state.failure_count);
+        else if (name == "Policy") read_variant_string(r, state.policy);
+        else if (name == "ModelLoaded") read_variant_bool(r, state.model_loaded);
+        else if (name == "TrainingState") read_variant_string(r, state.training_state);
+        else if (name == "Backend") read_variant_string(r, state.backend);
+        else if (name == "AutoRecover") read_variant_bool(r, state.auto_recover);
+        else if (name == "WatchedUnits") read_variant_strv(r, state.watched_units);
+        else if (name == "Version") read_variant_string(r, state.version);
+        else check_read(sd_bus_message_skip(r, "v"), "GetAll");  // a newer daemon's property
+        check_read(sd_bus_message_exit_container(r), "GetAll");
+    }
+    check_read(sd_bus_message_exit_container(r), "GetAll");
+    return state;
+}
+
+std::string BusClient::health() {
+    Message m = new_call(bus_, "org.freedesktop.DBus.Properties", "Get");
+    check_build(sd_bus_message_append(m.get(), "ss", kInterface, "Health"));
+    Message reply = send(bus_, scope_, "Get", m);
+    std::string health;
+    read_variant_string(reply.get(), health);
+    return health;
+}
+
+std::vector<MetricPoint> BusClient::metrics(std::uint32_t limit) {
+    Message reply = call(bus_, scope_, "GetMetrics", "u", limit);
+    sd_bus_message* r = reply.get();
+    std::vector<MetricPoint> points;
+    check_read(sd_bus_message_enter_container(r, 'a', "(tddss)"), "GetMetrics");
+    while (true) {
+        MetricPoint p;
+        const char* status = nullptr;
+        const char* unit = nullptr;
+        const int read = sd_bus_message_read(r, "(tddss)", &p.timestamp, &p.cpu, &p.memory, &status, &unit);
+        check_read(read, "GetMetrics");
+        if (read == 0) break;
+        p.status = copy(status);
+        p.unit = copy(unit);
+        points.push_back(std::move(p));
+    }
+    check_read(sd_bus_message_exit_container(r), "GetMetrics");
+    return points;
+}
+
+std::vector<ActionEntry> BusClient::actions(std::uint32_t limit) {
+    Message reply = call(bus_, scope_, "GetActions", "u", limit);
+    sd_bus_message* r = reply.get();
+    std::vector<ActionEntry> entries;
+    check_read(sd_bus_message_enter_container(r, 'a', "(tssddss)"), "GetActions");
+    while (true) {
+        ActionEntry e;
+        const char *action = nullptr, *result = nullptr, *unit = nullptr, *kind = nullptr;
+        double seconds = -1;
+        const int read = sd_bus_message_read(r, "(tssddss)", &e.timestamp, &action, &result, &e.reward,
+                                             &seconds, &unit, &kind);
+        check_read(read, "GetActions");
+        if (read == 0) break;
+        e.action = copy(action);
+        e.result = copy(result);
+        e.recovery_time = recovery_time(seconds);
+        e.unit = copy(unit);
+        e.failure_kind = copy(kind);
+        entries.push_back(std::move(e));
+    }
+    check_read(sd_bus_message_exit_container(r), "GetActions");
+    return entries;
+}
+
+SummaryStats BusClient::summary() {
+    Message reply = call(bus_, scope_, "GetSummary", nullptr);
+    SummaryStats s;
+    check_read(sd_bus_message_read(reply.get(), "(tttdd)", &s.total_actions, &s.successes, &s.failures,
+                                   &s.success_rate, &s.avg_mttr),
+               "GetSummary");
+    return s;
+}
+
+DetectResult BusClient::detect(const DetectOverrides& overrides) {
+    Message m = new_call(bus_, kInterface, "Detect");
+    check_build(sd_bus_message_open_container(m.get(), 'a', "{sv}"));
+    if (overrides.cpu) check_build(sd_bus_message_append(m.get(), "{sv}", "cpu", "d", *overrides.cpu));
+    if (overrides.memory)
+        check_build(sd_bus_message_append(m.get(), "{sv}", "memory", "d", *overrides.memory));
+    check_build(sd_bus_message_close_container(m.get()));
+    Message reply = send(bus_, scope_, "Detect", m);
+    sd_bus_message* r = reply.get();
+
+    DetectResult result;
+    int detected = 0;
+    const char* status = nullptr;
+    check_read(sd_bus_message_read(r, "bs", &detected, &status), "Detect");
+    result.detected = detected != 0;
+    result.status = copy(status);
+    check_read(sd_bus_message_enter_container(r, 'a', "(sddbs)"), "Detect");
+    while (true) {
+        DetectVerdict v;
+        const char *metric = nullptr, *reason = nullptr;
+        int anomalous = 0;
+        const int read = sd_bus_message_read(r, "(sddbs)", &metric, &v.value, &v.threshold, &anomalous, &reason);
+        check_read(read, "Detect");
+        if (read == 0) break;
+        v.metric = copy(metric);
+        v.anomalous = anomalous != 0;
+        v.reason = copy(reason);
+        result.verdicts.push_back(std::move(v));
+    }
+    check_read(sd_bus_message_exit_container(r), "Detect");
+    return result;
+}
+
+PolicyView BusClient::policy() {
+    Message reply = call(bus_, scope_, "GetPolicy", nullptr);
+    sd_bus_message* r = reply.get();
+    PolicyView view;
+    const char* name = nullptr;
+    check_read(sd_bus_message_read(r, "s", &name), "GetPolicy");
+    view.name = copy(name);
+    check_read(sd_bus_message_enter_container(r, 'a', "(sd)"), "GetPolicy");
+    while (true) {
+        const char* action = nullptr;
+        double probability = 0;
+        const int read = sd_bus_message_read(r, "(sd)", &action, &probability);
+        check_read(read, "GetPolicy");
+        if (read == 0) break;
+        view.probabilities.emplace_back(copy(action), probability);
+    }
+    check_read(sd_bus_message_exit_container(r), "GetPolicy");
+    return view;
+}
+
+RecoverResult BusClient::recover(const std::string& unit, const std::string& action) {
+    Message m = new_call(bus_, kInterface, "Recover");
+    check_build(sd_bus_message_append(m.get(), "ss", unit.c_str(), action.c_str()));
+    Message reply = send(bus_, scope_, "Recover", m, kRecoverTimeoutUs);
+    RecoverResult result;
+    const char *chosen = nullptr, *outcome = nullptr, *target = nullptr, *detail = nullptr;
+    double seconds = -1;
+    check_read(sd_bus_message_read(reply.get(), "ssddss", &chosen, &outcome, &result.reward, &seconds,
+                                   &target, &detail),
+               "Recover");
+    result.action = copy(chosen);
+    result.result = copy(outcome);
+    result.recovery_time = recovery_time(seconds);
+    result.unit = copy(target);
+    result.detail = copy(detail);
+    return result;
+}
+
+void BusClient::train(std::uint32_t episodes) { call(bus_, scope_, "Train", "u", episodes); }
+
+std::string BusClient::simulate_failure(const std::string& kind, const std::string& unit) {
+    Message reply = call(bus_, scope_, "SimulateFailure", "ss", kind.c_str(), unit.c_str());
+    const char* description = nullptr;
+    check_read(sd_bus_message_read(reply.get(), "s", &description), "SimulateFailure");
+    return copy(description);
+}
+
+Subscription BusClient::subscribe(const char* sender, const char* path, const char* interface,
+                                  const char* member, const char* description,
+                                  std::function<void(sd_bus_message*)> handler) {
+    auto owned = std::make_unique<Subscription::Handler>(
+        Subscription::Handler{std::move(handler), &handler_error_});
+    sd_bus_slot* slot = nullptr;
+    // Synchronous AddMatch: the match is in place before the caller's next
+    // request, so no signal the request causes can be missed.
+    const int r = sd_bus_match_signal(bus_, &slot, sender, path, interface, member, dispatch_signal,
+                                      owned.get());
+    if (r < 0) fail_bus(scope_, description, r);
+    return Subscription(slot, std::move(owned));
+}
+
+Subscription BusClient::on_training_progress(std::function<void(const TrainingProgress&)> handler) {
+    return subscribe(kService, kPath, kInterface, "TrainingProgress", "subscribing to TrainingProgress",
+                     [handler = std::move(handler)](sd_bus_message* m) {
+                         TrainingProgress p;
+                         check_read(sd_bus_message_read(m, "uud", &p.episode, &p.episodes, &p.mean_reward),
+                                    "TrainingProgress");
+                         handler(p);
+                     });
+}
+
+Subscription BusClient::on_training_finished(std::function<void(const TrainingFinished&)> handler) {
+    return subscribe(kService, kPath, kInterface, "TrainingFinished", "subscribing to TrainingFinished",
+                     [handler = std::move(handler)](sd_bus_message* m) {
+                         TrainingFinished f;
+                         int success = 0;
+                         const char* message = nullptr;
+                         check_read(sd_bus_message_read(m, "buds", &success, &f.episodes, &f.mean_reward,
+                                                        &message),
+                                    "TrainingFinished");
+                         f.success = success != 0;
+                         f.message = copy(message);
+                         handler(f);
+                     });
+}
+
+Subscription BusClient::on_properties_changed(std::function<void()> handler) {
+    return subscribe(kService, kPath, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                     "subscribing to PropertiesChanged",
+                     [handler = std::move(handler)](sd_bus_message*) { handler(); });
+}
+
+Subscription BusClient::on_daemon_exit(std::function<void()> handler) {
+    return subscribe("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                     "NameOwnerChanged", "subscribing to NameOwnerChanged",
+                     [handler = std::move(handler)](sd_bus_message* m) {
+                         const char *name = nullptr, *old_owner = nullptr, *new_owner = nullptr;
+                         check_read(sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner),
+                                    "NameOwnerChanged");
+                         if (std::string_view(name) == kService && *new_owner == '\0') handler();
+                     });
+}
+
+void BusClient::dispatch_or_wait() {
+    int r = sd_bus_process(bus_, nullptr);
+    if (r < 0) fail_bus(scope_, "reading from the bus", r);
+    rethrow_handler_error();
+    if (r > 0) return;
+    r = sd_bus_wait(bus_, UINT64_MAX);
+    if (r < 0) fail_bus(scope_, "waiting on the bus", r);
+}
+
+void BusClient::attach(sd_event* event) {
+    const int r = sd_bus_attach_event(bus_, event, SD_EVENT_PRIORITY_NORMAL);
+    if (r < 0)
+        throw CtlError(Exit::failed, fmt::format("cannot attach the bus to an event loop: {}.",
+                                                 std::strerror(-r)));
+}
+
+void BusClient::rethrow_handler_error() {
+    if (handler_error_) std::rethrow_exception(std::exchange(handler_error_, nullptr));
+}
+
+}  // namespace healctl

@@ -1,0 +1,86 @@
+#pragma once
+// healerd's D-Bus API (docs/dbus-api.md) as typed calls. Every sd-bus failure
+// becomes a CtlError with one sentence and the documented exit status.
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api.hpp"
+
+struct sd_bus;
+struct sd_bus_slot;
+struct sd_bus_message;
+struct sd_event;
+
+namespace healctl {
+
+enum class BusScope { system, user };
+
+class BusClient;
+
+// Keeps a signal match alive; dropping it removes the match.
+class Subscription {
+public:
+    Subscription(Subscription&&) noexcept;
+    Subscription& operator=(Subscription&&) = delete;
+    Subscription(const Subscription&) = delete;
+    ~Subscription();
+
+    struct Handler;  // defined in bus_client.cpp
+
+private:
+    friend class BusClient;
+    Subscription(sd_bus_slot* slot, std::unique_ptr<Handler> handler);
+    sd_bus_slot* slot_;
+    std::unique_ptr<Handler> handler_;
+};
+
+class BusClient {
+public:
+    // Connects to the system bus, or the session bus for BusScope::user.
+    explicit BusClient(BusScope scope);
+    ~BusClient();
+    BusClient(const BusClient&) = delete;
+    BusClient& operator=(const BusClient&) = delete;
+
+    DaemonState state();
+    std::string health();
+    std::vector<MetricPoint> metrics(std::uint32_t limit);
+    std::vector<ActionEntry> actions(std::uint32_t limit);
+    SummaryStats summary();
+    DetectResult detect(const DetectOverrides& overrides);
+    PolicyView policy();
+    RecoverResult recover(const std::string& unit, const std::string& action);
+    void train(std::uint32_t episodes);
+    std::string simulate_failure(const std::string& kind, const std::string& unit);
+
+    // Signal handlers run while dispatch_or_wait() or an attached event loop
+    // dispatches; an exception they throw is kept and re-thrown by
+    // rethrow_handler_error() (dispatch_or_wait() does so itself).
+    Subscription on_training_progress(std::function<void(const TrainingProgress&)> handler);
+    Subscription on_training_finished(std::function<void(const TrainingFinished&)> handler);
+    Subscription on_properties_changed(std::function<void()> handler);
+    // healerd left the bus (exited or crashed).
+    Subscription on_daemon_exit(std::function<void()> handler);
+
+    // Dispatches one queued message, or waits until one arrives.
+    void dispatch_or_wait();
+    void attach(sd_event* event);
+    void rethrow_handler_error();
+
+    BusScope scope() const { return scope_; }
+
+private:
+    Subscription subscribe(const char* sender, const char* path, const char* interface,
+                           const char* member, const char* description,
+                           std::function<void(sd_bus_message*)> handler);
+
+    BusScope scope_;
+    sd_bus* bus_ = nullptr;
+    std::exception_ptr handler_error_;
+};
+
+}  // namespace healctl

@@ -1,0 +1,88 @@
+// metrics, actions, summary: what healerd has stored.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "json_output.hpp"
+#include "render.hpp"
+#include "time_format.hpp"
+
+namespace healctl {
+
+namespace {
+
+constexpr std::uint32_t kMaxLimit = 10000;  // the API's bound
+
+// Capitalised, as the original design's metric rows are.
+std::string status_word(const std::string& health) { return health == "healthy" ? "Healthy" : "Failed"; }
+
+void add_limit_option(CLI::App* sub, std::uint32_t& limit, std::string_view what) {
+    sub->add_option("--limit,-n", limit, fmt::format("Newest {} to show", what))
+        ->check(CLI::Range(1u, kMaxLimit))
+        ->capture_default_str();
+}
+
+}  // namespace
+
+Command add_metrics_command(CLI::App& app, const GlobalOptions& global) {
+    CLI::App* sub = app.add_subcommand("metrics", "List the newest samples, machine and watched units");
+    auto limit = std::make_shared<std::uint32_t>(50);
+    add_limit_option(sub, *limit, "samples");
+    return {sub, [&global, limit] {
+                BusClient client(global.scope());
+                const auto points = client.metrics(*limit);
+                const std::string status = status_word(client.health());
+                if (global.json) {
+                    print_json({{"status", status}, {"metrics", points}});
+                    return;
+                }
+                fmt::print("Status: {}\n", status);
+                Table table({"TIME", "CPU", "MEMORY", "STATUS", "UNIT"});
+                for (const auto& p : points)
+                    table.add_row({local_time(p.timestamp), percent(p.cpu), percent(p.memory), p.status,
+                                   p.unit.empty() ? "-" : p.unit});
+                fmt::print("{}", table.render());
+            }};
+}
+
+Command add_actions_command(CLI::App& app, const GlobalOptions& global) {
+    CLI::App* sub = app.add_subcommand("actions", "List the newest recoveries and their outcomes");
+    auto limit = std::make_shared<std::uint32_t>(50);
+    add_limit_option(sub, *limit, "recoveries");
+    return {sub, [&global, limit] {
+                BusClient client(global.scope());
+                const auto entries = client.actions(*limit);
+                if (global.json) {
+                    print_json(entries);
+                    return;
+                }
+                if (entries.empty()) {
+                    fmt::print("No recoveries yet.\n");
+                    return;
+                }
+                Table table({"TIME", "ACTION", "RESULT", "REWARD", "RECOVERY", "UNIT", "KIND"});
+                for (const auto& e : entries)
+                    table.add_row({local_time(e.timestamp), e.action, e.result, fmt::format("{:.2f}", e.reward),
+                                   e.recovery_time ? seconds(*e.recovery_time) : "-",
+                                   e.unit.empty() ? "-" : e.unit, e.failure_kind.empty() ? "-" : e.failure_kind});
+                fmt::print("{}", table.render());
+            }};
+}
+
+Command add_summary_command(CLI::App& app, const GlobalOptions& global) {
+    CLI::App* sub = app.add_subcommand("summary", "Show recovery totals, success rate and MTTR");
+    return {sub, [&global] {
+                BusClient client(global.scope());
+                const SummaryStats s = client.summary();
+                if (global.json) {
+                    print_json(s);
+                    return;
+                }
+                fmt::print("Recoveries    {}\nSucceeded     {}\nFailed        {}\nSuccess rate  {}\nMTTR          {}\n",
+                           s.total_actions, s.successes, s.failures, percent(s.success_rate),
+                           seconds(s.avg_mttr));
+            }};
+}
+
+}  // namespace healctl

@@ -1,0 +1,94 @@
+#include "json_output.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "time_format.hpp"
+
+namespace healctl {
+
+namespace {
+
+Json optional_number(const std::optional<double>& value) { return value ? Json(*value) : Json(nullptr); }
+
+Json optional_string(const std::string& value) { return value.empty() ? Json(nullptr) : Json(value); }
+
+std::string dump(const Json& document, int indent) {
+    // Replace rather than throw on text that is not UTF-8 (unit names are not checked).
+    return document.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void to_json(Json& j, const MetricPoint& point) {
+    j = {{"timestamp", iso8601_utc(point.timestamp)},
+         {"cpu", point.cpu},
+         {"memory", point.memory},
+         {"status", point.status},
+         {"unit", point.unit}};
+}
+
+void to_json(Json& j, const ActionEntry& entry) {
+    j = {{"timestamp", iso8601_utc(entry.timestamp)},
+         {"action", entry.action},
+         {"result", entry.result},
+         {"reward", entry.reward},
+         {"recovery_time", optional_number(entry.recovery_time)},
+         {"unit", entry.unit},
+         {"failure_kind", optional_string(entry.failure_kind)}};
+}
+
+void to_json(Json& j, const SummaryStats& stats) {
+    j = {{"total_actions", stats.total_actions},
+         {"successes", stats.successes},
+         {"failures", stats.failures},
+         {"success_rate", stats.success_rate},
+         {"avg_mttr", stats.avg_mttr}};
+}
+
+void to_json(Json& j, const DetectVerdict& verdict) {
+    j = {{"metric", verdict.metric},
+         {"value", verdict.value},
+         {"threshold", verdict.threshold},
+         {"anomalous", verdict.anomalous},
+         {"reason", verdict.reason}};
+}
+
+void to_json(Json& j, const DetectResult& result) {
+    j = {{"detected", result.detected}, {"status", result.status}, {"verdicts", result.verdicts}};
+}
+
+void to_json(Json& j, const PolicyView& view) {
+    Json probabilities = Json::object();
+    for (const auto& [action, probability] : view.probabilities) probabilities[action] = probability;
+    j = {{"policy", view.name},
+         {"probabilities", probabilities},
+         {"chosen", optional_string(most_probable_action(view))}};
+}
+
+void to_json(Json& j, const RecoverResult& result) {
+    j = {{"action", result.action},
+         {"result", result.result},
+         {"reward", result.reward},
+         {"recovery_time", optional_number(result.recovery_time)},
+         {"unit", result.unit},
+         {"detail", result.detail}};
+}
+
+void to_json(Json& j, const TrainingFinished& finished) {
+    j = {{"status", finished.success ? "finished" : "failed"},
+         {"success", finished.success},
+         {"episodes", finished.episodes},
+         {"mean_reward", finished.mean_reward},
+         {"message", finished.message}};
+}
+
+void print_json(const Json& document) { fmt::print("{}\n", dump(document, 2)); }
+
+void print_json_line(const Json& document) {
+    fmt::print("{}\n", dump(document, -1));
+    std::fflush(stdout);
+}
+
+}  // namespace healctl

@@ -1,0 +1,48 @@
+// healctl: inspect and control healerd over D-Bus, and run its detector offline.
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "error.hpp"
+
+using namespace healctl;
+
+int main(int argc, char** argv) {
+    CLI::App app{"Inspect and control healerd, the self-healing daemon.", "healctl"};
+    app.set_version_flag("--version", HEAL_VERSION);
+    GlobalOptions global;
+    app.add_flag("--json", global.json, "Print JSON instead of text");
+    app.add_flag("--user", global.user, "Talk to `healerd --user` on the session bus");
+    app.require_subcommand(1);
+    app.fallthrough();  // --json and --user may also follow the command name
+
+    const std::vector<Command> commands{
+        add_status_command(app, global),   add_watch_command(app, global),
+        add_metrics_command(app, global),  add_actions_command(app, global),
+        add_summary_command(app, global),  add_detect_command(app, global),
+        add_recover_command(app, global),  add_train_command(app, global),
+        add_simulate_failure_command(app, global), add_policy_command(app, global),
+        add_replay_command(app, global),   add_probe_command(app, global),
+    };
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version exit 0; every real parse error is a usage error.
+        return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::usage);
+    }
+
+    try {
+        for (const Command& command : commands)
+            if (command.app->parsed()) command.run();
+        return static_cast<int>(Exit::ok);
+    } catch (const CtlError& e) {
+        fmt::print(stderr, "healctl: {}\n", e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "healctl: {}\n", e.what());
+        return static_cast<int>(Exit::failed);
+    }
+}

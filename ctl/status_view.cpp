@@ -1,0 +1,87 @@
+#include "status_view.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "render.hpp"
+#include "time_format.hpp"
+
+namespace healctl {
+
+namespace {
+
+constexpr std::uint32_t kMaxLimit = 10000;
+
+std::string describe_action(const ActionEntry& a) {
+    const std::string target = a.unit.empty() ? "the machine" : a.unit;
+    const std::string outcome = a.recovery_time ? fmt::format("{} in {}", a.result, seconds(*a.recovery_time))
+                                                : a.result;
+    return fmt::format("{} {} on {}: {} (reward {:.2f})", local_time(a.timestamp), a.action, target, outcome,
+                       a.reward);
+}
+
+std::string chart_line(std::string_view label, double current, const std::vector<double>& history) {
+    if (history.empty()) return fmt::format("{:<8}{:>7}\n", label, percent(current));
+    const auto [low, high] = std::minmax_element(history.begin(), history.end());
+    return fmt::format("{:<8}{:>7}  {}  min {} max {}\n", label, percent(current), sparkline(history),
+                       percent(*low), percent(*high));
+}
+
+}  // namespace
+
+StatusSnapshot fetch_status(BusClient& client) {
+    StatusSnapshot snapshot;
+    snapshot.state = client.state();
+    // Unit samples are interleaved with the machine's; ask for enough rows to
+    // hold the last kSparklineSamples machine samples.
+    const auto per_tick = static_cast<std::uint32_t>(snapshot.state.watched_units.size() + 1);
+    const auto metrics = client.metrics(std::min<std::uint32_t>(kMaxLimit, kSparklineSamples * per_tick));
+    for (auto it = metrics.rbegin(); it != metrics.rend(); ++it) {
+        if (!it->unit.empty()) continue;
+        snapshot.cpu_history.push_back(it->cpu);
+        snapshot.memory_history.push_back(it->memory);
+    }
+    const auto drop = snapshot.cpu_history.size() > kSparklineSamples ? snapshot.cpu_history.size() - kSparklineSamples : 0;
+    snapshot.cpu_history.erase(snapshot.cpu_history.begin(), snapshot.cpu_history.begin() + drop);
+    snapshot.memory_history.erase(snapshot.memory_history.begin(), snapshot.memory_history.begin() + drop);
+
+    const auto actions = client.actions(1);
+    if (!actions.empty()) snapshot.last_action = actions.front();
+    return snapshot;
+}
+
+std::string render_status(const StatusSnapshot& snapshot) {
+    const DaemonState& s = snapshot.state;
+    std::string out = fmt::format("healerd {}: {}\n", s.version, s.health);
+    out += chart_line("CPU", s.cpu, snapshot.cpu_history);
+    out += chart_line("Memory", s.memory, snapshot.memory_history);
+    out += fmt::format("Policy        {} ({})\n", s.policy, s.model_loaded ? "model loaded" : "no model loaded");
+    out += fmt::format("Training      {}\n", s.training_state);
+    out += fmt::format("Failures      {} since start\n", s.failure_count);
+    out += fmt::format("Backend       {}, auto-recover {}\n", s.backend, s.auto_recover ? "on" : "off");
+    out += fmt::format("Watched units {}\n",
+                       s.watched_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(s.watched_units, ", ")));
+    out += fmt::format("Last action   {}\n", snapshot.last_action ? describe_action(*snapshot.last_action) : "none");
+    return out;
+}
+
+Json status_json(const StatusSnapshot& snapshot) {
+    const DaemonState& s = snapshot.state;
+    return {{"health", s.health},
+            {"cpu", s.cpu},
+            {"memory", s.memory},
+            {"failure_count", s.failure_count},
+            {"policy", s.policy},
+            {"model_loaded", s.model_loaded},
+            {"training_state", s.training_state},
+            {"backend", s.backend},
+            {"auto_recover", s.auto_recover},
+            {"watched_units", s.watched_units},
+            {"version", s.version},
+            {"last_action", snapshot.last_action ? Json(*snapshot.last_action) : Json(nullptr)},
+            {"cpu_history", snapshot.cpu_history},
+            {"memory_history", snapshot.memory_history}};
+}
+
+}  // namespace healctl

@@ -1,0 +1,316 @@
+// Every healctl command against a real healerd --user --simulated on a private bus.
+#include <signal.h>
+
+#include <cmath>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "environment.hpp"
+#include "healctl.hpp"
+
+using namespace heal::integration;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kActions = {"restart", "scale_up", "rollback", "do_nothing"};
+
+Json status_of() {
+    const RunResult result = healctl({"status", "--json"});
+    INFO(result.describe());
+    REQUIRE(result.exit_code == 0);
+    return json_of(result);
+}
+
+// Waits for at least `count` machine samples, so sparklines have something to show.
+void wait_for_samples(std::size_t count) {
+    REQUIRE(eventually([&] { return status_of()["cpu_history"].size() >= count; }));
+}
+
+bool has_sparkline(const std::string& text) {
+    for (const char* block : {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"})
+        if (text.find(block) != std::string::npos) return true;
+    return false;
+}
+
+void check_action_shape(const Json& a) {
+    CHECK(is_iso8601_utc(a["timestamp"]));
+    CHECK(std::find(kActions.begin(), kActions.end(), a["action"].get<std::string>()) != kActions.end());
+    CHECK((a["result"] == "recovered" || a["result"] == "failed"));
+    CHECK(a["reward"].is_number());
+    CHECK(a["recovery_time"].is_null() == (a["result"] == "failed"));
+    CHECK(a["unit"].is_string());
+    CHECK((a["failure_kind"].is_null() || a["failure_kind"].is_string()));
+}
+
+}  // namespace
+
+TEST_CASE("busctl introspect shows the org.healerd.Healer1 interface", "[daemon]") {
+    DaemonEnvironment env;
+    const RunResult result = run({BUSCTL_PATH, "--user", "introspect", "org.healerd.Healer1", "/org/healerd/Healer1"});
+    INFO(result.describe());
+    REQUIRE(result.exit_code == 0);
+    for (const char* member : {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetSummary", ".Detect",
+                               ".GetPolicy", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu", ".Memory",
+                               ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
+                               ".AutoRecover", ".WatchedUnits", ".Version", ".FailureDetected", ".RecoveryFinished",
+                               ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
+        CHECK(result.out.find(member) != std::string::npos);
+}
+
+TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
+    DaemonEnvironment env;
+    wait_for_samples(5);
+
+    SECTION("status") {
+        const Json s = status_of();
+        CHECK(s["health"] == "healthy");
+        CHECK(s["backend"] == "simulated");
+        CHECK(s["policy"] == "heuristic");
+        CHECK(s["model_loaded"] == false);
+        CHECK(s["training_state"] == "idle");
+        CHECK(s["auto_recover"] == false);
+        CHECK(s["watched_units"] == Json::array({kWatchedUnit}));
+        CHECK_FALSE(s["version"].get<std::string>().empty());
+        CHECK(s["failure_count"] == 0);
+        CHECK(s["last_action"].is_null());
+        CHECK(s["cpu"].get<double>() >= 0.0);
+        CHECK(s["memory"].get<double>() > 0.0);
+        CHECK(s["cpu_history"].size() == s["memory_history"].size());
+        CHECK(s["cpu_history"].size() <= 50);
+
+        const RunResult text = healctl({"status"});
+        INFO(text.describe());
+        CHECK(text.exit_code == 0);
+        CHECK(text.out.find("healthy") != std::string::npos);
+        CHECK(text.out.find("CPU") != std::string::npos);
+        CHECK(has_sparkline(text.out));
+        CHECK(text.out.find(kWatchedUnit) != std::string::npos);
+    }
+    SECTION("metrics") {
+        const RunResult result = healctl({"metrics", "--json", "--limit", "4"});
+        const Json m = json_of(result);
+        CHECK(result.exit_code == 0);
+        CHECK(m["status"] == "Healthy");
+        REQUIRE(m["metrics"].size() == 4);
+        for (const Json& p : m["metrics"]) {
+            CHECK(is_iso8601_utc(p["timestamp"]));
+            CHECK(p["cpu"].is_number());
+            CHECK(p["memory"].is_number());
+            CHECK(p["status"] == "Healthy");
+            CHECK((p["unit"] == "" || p["unit"] == kWatchedUnit));
+        }
+        CHECK(m["metrics"][0]["timestamp"] >= m["metrics"][3]["timestamp"]);  // newest first
+
+        const RunResult text = healctl({"metrics", "-n", "2"});
+        INFO(text.describe());
+        CHECK(text.exit_code == 0);
+        CHECK(text.out.find("TIME") != std::string::npos);
+    }
+    SECTION("actions and summary start empty") {
+        const RunResult actions = healctl({"actions", "--json"});
+        CHECK(actions.exit_code == 0);
+        CHECK(json_of(actions) == Json::array());
+        const RunResult summary = healctl({"summary", "--json"});
+        CHECK(summary.exit_code == 0);
+        CHECK(json_of(summary) ==
+              Json{{"total_actions", 0}, {"successes", 0}, {"failures", 0}, {"success_rate", 0.0}, {"avg_mttr", 0.0}});
+        CHECK(healctl({"actions"}).exit_code == 0);
+        const RunResult text = healctl({"summary"});
+        CHECK(text.exit_code == 0);
+        CHECK(text.out.find("MTTR") != std::string::npos);
+    }
+    SECTION("detect judges given values without recording them") {
+        const RunResult high = healctl({"detect", "--json", "--cpu", "99.5", "--memory", "99.5"});
+        const Json d = json_of(high);
+        CHECK(high.exit_code == 0);
+        CHECK(d["detected"] == true);
+        CHECK(d["status"] == "Failed");
+        REQUIRE(d["verdicts"].size() >= 2);
+        CHECK(d["verdicts"][0]["metric"] == "cpu");
+        CHECK(d["verdicts"][0]["value"] == 99.5);
+        CHECK(d["verdicts"][0]["anomalous"] == true);
+        CHECK(d["verdicts"][0]["threshold"].get<double>() < 99.5);
+        CHECK_FALSE(d["verdicts"][0]["reason"].get<std::string>().empty());
+        CHECK(d["verdicts"][1]["metric"] == "memory");
+
+        const RunResult low = healctl({"detect", "--json", "--cpu", "1", "--memory", "1"});
+        const Json quiet = json_of(low);
+        CHECK(quiet["verdicts"][0]["anomalous"] == false);
+        CHECK(quiet["verdicts"][1]["anomalous"] == false);
+        CHECK(status_of()["health"] == "healthy");  // detect recorded nothing
+
+        const RunResult text = healctl({"detect"});
+        CHECK(text.exit_code == 0);
+        CHECK(text.out.find("METRIC") != std::string::npos);
+    }
+    SECTION("policy gives a probability per action") {
+        const RunResult result = healctl({"policy", "--json"});
+        const Json p = json_of(result);
+        CHECK(result.exit_code == 0);
+        CHECK(p["policy"] == "heuristic");
+        double sum = 0.0;
+        for (const std::string& action : kActions) {
+            REQUIRE(p["probabilities"].contains(action));
+            sum += p["probabilities"][action].get<double>();
+        }
+        CHECK(std::abs(sum - 1.0) < 1e-3);
+        CHECK(p["probabilities"].contains(p["chosen"].get<std::string>()));
+        CHECK(healctl({"policy"}).exit_code == 0);
+    }
+}
+
+TEST_CASE("recover refuses healthy targets and unknown units, and runs on a failure", "[daemon]") {
+    DaemonEnvironment env;
+
+    SECTION("recover while healthy is exit 1 and runs nothing") {
+        const RunResult result = healctl({"recover", "--json"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 1);
+        CHECK(result.out.empty());
+        CHECK(result.err.find("nothing to recover") != std::string::npos);
+        CHECK(json_of(healctl({"actions", "--json"})).empty());
+    }
+    SECTION("an unknown unit is exit 2") {
+        for (const std::vector<std::string>& args :
+             {std::vector<std::string>{"recover", "--unit", "nosuch.service"},
+              std::vector<std::string>{"simulate-failure", "--unit", "nosuch.service"}}) {
+            const RunResult result = healctl(args);
+            INFO(result.describe());
+            CHECK(result.exit_code == 2);
+            CHECK(result.err.find("nosuch.service") != std::string::npos);
+        }
+    }
+    SECTION("a unit failure kind without a unit is exit 2") {
+        const RunResult result = healctl({"simulate-failure", "--kind", "crash"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 2);
+    }
+    SECTION("simulate a failure, see it, recover it, find it in actions and summary") {
+        const RunResult injected = healctl({"simulate-failure", "--json"});
+        const Json i = json_of(injected);
+        REQUIRE(injected.exit_code == 0);
+        CHECK_FALSE(i["status"].get<std::string>().empty());
+        CHECK(i["kind"] == "synthetic");
+        REQUIRE(eventually([] { return status_of()["health"] == "failed"; }));
+        CHECK(status_of()["failure_count"].get<int>() >= 1);
+
+        const RunResult recovered = healctl({"recover", "--json", "--action", "restart"});
+        const Json r = json_of(recovered);
+        CHECK(r["action"] == "restart");
+        CHECK(r["unit"] == "");
+        CHECK((r["result"] == "recovered" || r["result"] == "failed"));
+        CHECK(recovered.exit_code == (r["result"] == "recovered" ? 0 : 1));
+        CHECK(r["reward"].is_number());
+        CHECK(r["recovery_time"].is_null() == (r["result"] == "failed"));
+        CHECK(r["detail"].is_string());
+
+        const Json actions = json_of(healctl({"actions", "--json"}));
+        REQUIRE(actions.size() == 1);
+        check_action_shape(actions[0]);
+        CHECK(actions[0]["action"] == "restart");
+        CHECK(actions[0]["result"] == r["result"]);
+
+        const Json summary = json_of(healctl({"summary", "--json"}));
+        CHECK(summary["total_actions"] == 1);
+        CHECK(summary["successes"].get<int>() + summary["failures"].get<int>() == 1);
+
+        const Json s = status_of();
+        REQUIRE(s["last_action"].is_object());
+        CHECK(s["last_action"]["action"] == "restart");
+    }
+    SECTION("a unit failure kind acts on the watched unit") {
+        const RunResult result = healctl({"simulate-failure", "--kind", "crash", "--unit", kWatchedUnit});
+        INFO(result.describe());
+        CHECK(result.exit_code == 0);
+        CHECK_FALSE(result.out.empty());
+    }
+}
+
+TEST_CASE("train reports progress, installs the model, and refuses a second run", "[daemon]") {
+    DaemonEnvironment env;
+
+    SECTION("train --json waits for the result") {
+        const RunResult result = healctl({"train", "--json", "--episodes", "3"});
+        const Json t = json_of(result);
+        REQUIRE(result.exit_code == 0);
+        CHECK(t["status"] == "finished");
+        CHECK(t["success"] == true);
+        CHECK(t["episodes"] == 3);
+        CHECK(t["mean_reward"].is_number());
+        CHECK_FALSE(t["message"].get<std::string>().empty());
+        const Json s = status_of();
+        CHECK(s["model_loaded"] == true);
+        CHECK(s["policy"] == "ppo");
+        CHECK(json_of(healctl({"policy", "--json"}))["policy"] == "ppo");
+    }
+    SECTION("train without --json prints progress lines") {
+        const RunResult result = healctl({"train", "--episodes", "2"});
+        INFO(result.describe());
+        REQUIRE(result.exit_code == 0);
+        CHECK(result.out.find("2/2") != std::string::npos);
+        CHECK(result.out.find("Training finished") != std::string::npos);
+    }
+    SECTION("train while training is exit 1") {
+        const RunResult started = healctl({"train", "--no-wait", "--json", "--episodes", "10000"});
+        REQUIRE(started.exit_code == 0);
+        CHECK(json_of(started) == Json{{"status", "started"}, {"episodes", 10000}});
+        CHECK(status_of()["training_state"] == "running");
+        for (const std::vector<std::string>& args : {std::vector<std::string>{"train", "--episodes", "5"},
+                                                     std::vector<std::string>{"train", "--no-wait"}}) {
+            const RunResult second = healctl(args);
+            INFO(second.describe());
+            CHECK(second.exit_code == 1);
+            CHECK(second.err.find("already running") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("watch refreshes until SIGINT and exits 0", "[daemon]") {
+    DaemonEnvironment env;
+    const auto out = env.dir.path() / "watch.out";
+    BackgroundProcess watch({HEALCTL_PATH, "--user", "watch", "--json"}, out);
+    // A 200 ms sample interval changes properties several times a second.
+    REQUIRE(eventually([&] { return json_lines_of(read_file(out)).size() >= 3; }));
+    watch.signal(SIGINT);
+    CHECK(watch.wait(10s) == 0);
+    for (const Json& frame : json_lines_of(read_file(out))) {
+        CHECK(frame["health"].is_string());
+        CHECK(frame["cpu_history"].is_array());
+    }
+
+    const auto text_out = env.dir.path() / "watch.txt";
+    BackgroundProcess text({HEALCTL_PATH, "--user", "watch"}, text_out);
+    REQUIRE(eventually([&] { return read_file(text_out).find("Last action") != std::string::npos; }));
+    text.signal(SIGTERM);
+    CHECK(text.wait(10s) == 0);
+    CHECK(read_file(text_out).find("\x1b[") == std::string::npos);  // no ANSI codes off a terminal
+}
+
+TEST_CASE("a D-Bus policy refusal is exit 1 saying root or the healerd group is needed", "[daemon]") {
+    DaemonEnvironment env(BusPolicy{.deny_mutating = true});
+    wait_for_samples(1);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"recover"}, std::vector<std::string>{"train", "--episodes", "1"},
+          std::vector<std::string>{"simulate-failure"}}) {
+        const RunResult result = healctl(args);
+        INFO(result.describe());
+        CHECK(result.exit_code == 1);
+        CHECK(result.err.find("root or as a member of the healerd group") != std::string::npos);
+    }
+    CHECK(healctl({"summary"}).exit_code == 0);  // reading stays open to everyone
+}
+
+TEST_CASE("healctl sees healerd exit during training", "[daemon]") {
+    DaemonEnvironment env;
+    BackgroundProcess train({HEALCTL_PATH, "--user", "train", "--episodes", "10000"}, env.dir.path() / "train.out");
+    REQUIRE(eventually([] { return status_of()["training_state"] == "running"; }));
+    env.healerd.process().stop();
+    CHECK(train.wait(30s) == 1);
+    // Either healerd announced the cancelled run on its way out, or it was gone first.
+    const std::string said = train.log_text();
+    INFO(said);
+    CHECK((said.find("training cancelled") != std::string::npos ||
+           said.find("healerd exited before training finished") != std::string::npos));
+}

@@ -1,0 +1,82 @@
+#pragma once
+// What every daemon test needs: a private dbus-daemon (exported as the
+// session bus) and `healerd --user --simulated` with its own state directory.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "process.hpp"
+
+namespace heal::integration {
+
+struct BusPolicy {
+    // Deny Recover, Train and SimulateFailure to every client, as the system
+    // policy does to users outside the healerd group.
+    bool deny_mutating = false;
+};
+
+// Sets an environment variable (inherited by every child) while it lives.
+class ScopedEnv {
+public:
+    ScopedEnv(std::string name, const std::string& value);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> previous_;
+};
+
+// Points DBUS_SESSION_BUS_ADDRESS at its socket while it lives.
+class PrivateBus {
+public:
+    PrivateBus(const std::filesystem::path& dir, BusPolicy policy = {});
+    const std::string& address() const { return address_; }
+
+private:
+    std::unique_ptr<BackgroundProcess> daemon_;
+    std::string address_;
+    std::optional<ScopedEnv> session_;
+};
+
+// A bus address where nobody listens, for DBUS_SESSION_BUS_ADDRESS or
+// DBUS_SYSTEM_BUS_ADDRESS.
+std::string absent_bus_address(const std::filesystem::path& dir);
+
+// No session bus while it lives.
+class NoBus {
+public:
+    explicit NoBus(const std::filesystem::path& dir);
+
+private:
+    ScopedEnv session_;
+};
+
+// The test configuration: fast sampling, one watched unit, no automatic
+// recovery (so tests decide when a recovery runs), no circuit breaker.
+inline constexpr const char* kWatchedUnit = "demo.service";
+std::string test_config();
+
+class Healerd {
+public:
+    // Starts healerd and waits until it owns org.healerd.Healer1.
+    explicit Healerd(const std::filesystem::path& dir, const std::string& config = test_config());
+    ~Healerd();
+    std::string log() const { return process_->log_text(); }
+    BackgroundProcess& process() { return *process_; }
+
+private:
+    std::unique_ptr<BackgroundProcess> process_;
+};
+
+// The common case: a temporary directory, a private bus and healerd on it.
+struct DaemonEnvironment {
+    explicit DaemonEnvironment(BusPolicy policy = {});
+    TempDir dir;
+    PrivateBus bus;
+    Healerd healerd;
+};
+
+}  // namespace heal::integration

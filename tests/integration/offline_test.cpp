@@ -1,0 +1,221 @@
+// healctl without a running healerd: usage errors, an absent daemon or bus,
+// and the commands that never need the daemon (replay, probe).
+#include <fmt/format.h>
+
+#include "environment.hpp"
+#include "healctl.hpp"
+
+using namespace heal::integration;
+
+TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is contacted", "[usage]") {
+    TempDir dir;
+    NoBus no_bus(dir.path());  // reaching for the bus would give exit 3, not 2
+    const std::vector<std::vector<std::string>> bad = {
+        {},
+        {"no-such-command"},
+        {"status", "--no-such-option"},
+        {"train", "--episodes", "-1"},
+        {"train", "--episodes=-5"},
+        {"train", "--episodes", "0"},
+        {"train", "--episodes", "10001"},
+        {"train", "--episodes", "99999999999999999999"},
+        {"train", "--episodes", "many"},
+        {"metrics", "--limit", "0"},
+        {"metrics", "--limit", "-3"},
+        {"actions", "--limit", "10001"},
+        {"recover", "--action", "reboot"},
+        {"detect", "--cpu", "150"},
+        {"detect", "--memory", "-1"},
+        {"simulate-failure", "--kind", "meteor"},
+        {"replay"},
+        {"probe", "--interval", "0"},
+    };
+    for (const auto& args : bad) {
+        const RunResult result = healctl(args);
+        INFO("healctl --user " << fmt::format("{}", fmt::join(args, " ")) << "\n" << result.describe());
+        CHECK(result.exit_code == 2);
+        CHECK(result.out.empty());
+        CHECK_FALSE(result.err.empty());
+    }
+}
+
+TEST_CASE("--help and --version exit 0", "[usage]") {
+    const RunResult help = healctl({"--help"});
+    CHECK(help.exit_code == 0);
+    for (const char* command : {"status", "watch", "metrics", "actions", "summary", "detect", "recover", "train",
+                                "simulate-failure", "policy", "replay", "probe"})
+        CHECK(help.out.find(command) != std::string::npos);
+    const RunResult version = healctl({"--version"});
+    CHECK(version.exit_code == 0);
+    CHECK_FALSE(version.out.empty());
+}
+
+TEST_CASE("every daemon command exits 3 and says how to start healerd when it is not running", "[absent]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    const std::vector<std::vector<std::string>> commands = {
+        {"status"},         {"status", "--json"}, {"metrics"},  {"actions", "--json"}, {"summary"},
+        {"detect"},         {"recover"},          {"train"},    {"train", "--no-wait"}, {"simulate-failure"},
+        {"policy"},         {"watch"},
+    };
+    for (const auto& args : commands) {
+        const RunResult result = healctl(args);
+        INFO("healctl --user " << fmt::format("{}", fmt::join(args, " ")) << "\n" << result.describe());
+        CHECK(result.exit_code == 3);
+        CHECK(result.out.empty());
+        CHECK(result.err == "healctl: healerd is not running on the session bus; start it with `healerd --user`.\n");
+    }
+}
+
+TEST_CASE("no session bus at all is exit 3 with the reason", "[absent]") {
+    TempDir dir;
+    NoBus no_bus(dir.path());
+    const RunResult result = healctl({"status"});
+    INFO(result.describe());
+    CHECK(result.exit_code == 3);
+    CHECK(result.err.find("session bus") != std::string::npos);
+}
+
+TEST_CASE("without --user healctl uses the system bus and says so", "[absent]") {
+    TempDir dir;
+    SECTION("no system bus") {
+        ScopedEnv system_bus("DBUS_SYSTEM_BUS_ADDRESS", absent_bus_address(dir.path()));
+        const RunResult result = run({HEALCTL_PATH, "status"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 3);
+        CHECK(result.err.find("system bus") != std::string::npos);
+    }
+    SECTION("a system bus without healerd") {
+        PrivateBus bus(dir.path());
+        ScopedEnv system_bus("DBUS_SYSTEM_BUS_ADDRESS", bus.address());
+        const RunResult result = run({HEALCTL_PATH, "summary"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 3);
+        CHECK(result.err ==
+              "healctl: healerd is not running on the system bus; start it with `systemctl start healerd`.\n");
+    }
+}
+
+namespace {
+
+// 30 quiet values around 10, three spikes, then quiet again.
+std::string spiky_csv() {
+    std::string csv = "timestamp,value\n";
+    for (int i = 0; i < 30; ++i) csv += fmt::format("2024-01-01T00:{:02}:00Z,{}\n", i, 10 + i % 3);
+    for (int i = 30; i < 33; ++i) csv += fmt::format("2024-01-01T00:{:02}:00Z,95\n", i);
+    csv += "2024-01-01T00:33:00Z,11\n";
+    return csv;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1)
+        lines.push_back(text.substr(start, end - start));
+    return lines;
+}
+
+}  // namespace
+
+TEST_CASE("replay marks the rows the detector flags, offline", "[replay]") {
+    TempDir dir;
+    NoBus no_bus(dir.path());  // replay must not need the bus
+    const auto csv = dir.path() / "series.csv";
+    write_file(csv, spiky_csv());
+
+    SECTION("CSV out, one row per input row, the spikes flagged") {
+        const RunResult result = healctl({"replay", csv.string(), "--consecutive", "1"});
+        INFO(result.describe());
+        REQUIRE(result.exit_code == 0);
+        const auto lines = lines_of(result.out);
+        REQUIRE(lines.size() == 35);
+        CHECK(lines[0] == "timestamp,value,anomaly");
+        CHECK(lines[1] == "2024-01-01T00:00:00Z,10,0");
+        CHECK(lines[31] == "2024-01-01T00:30:00Z,95,1");
+        CHECK(lines[33] == "2024-01-01T00:32:00Z,95,1");
+        CHECK(lines[34] == "2024-01-01T00:33:00Z,11,0");
+        for (std::size_t i = 1; i <= 30; ++i) CHECK(lines[i].ends_with(",0"));
+    }
+    SECTION("the consecutive rule delays the verdict") {
+        const RunResult result = healctl({"replay", csv.string(), "--consecutive", "3"});
+        REQUIRE(result.exit_code == 0);
+        const auto lines = lines_of(result.out);
+        REQUIRE(lines.size() == 35);
+        CHECK(lines[31].ends_with(",0"));
+        CHECK(lines[32].ends_with(",0"));
+        CHECK(lines[33].ends_with(",1"));
+    }
+    SECTION("a floor above the spikes silences them") {
+        const RunResult result = healctl({"replay", csv.string(), "--consecutive", "1", "--floor", "99"});
+        REQUIRE(result.exit_code == 0);
+        CHECK(result.out.find(",1\n") == std::string::npos);
+    }
+    SECTION("--json and standard input") {
+        const RunResult result = healctl({"replay", "-", "--json", "--consecutive", "1"}, spiky_csv());
+        const Json rows = json_of(result);
+        REQUIRE(result.exit_code == 0);
+        REQUIRE(rows.size() == 34);
+        CHECK(rows[30] == Json{{"timestamp", "2024-01-01T00:30:00Z"}, {"value", 95.0}, {"anomaly", true}});
+        CHECK(rows[0]["anomaly"] == false);
+    }
+    SECTION("a bad row is exit 1 naming file and line") {
+        write_file(csv, "timestamp,value\n2024-01-01,10\n2024-01-02,ten\n");
+        const RunResult result = healctl({"replay", csv.string()});
+        INFO(result.describe());
+        CHECK(result.exit_code == 1);
+        CHECK(result.out.empty());
+        CHECK(result.err.find(csv.string() + ": line 3:") != std::string::npos);
+    }
+    SECTION("a missing file is exit 2") {
+        const RunResult result = healctl({"replay", (dir.path() / "absent.csv").string()});
+        INFO(result.describe());
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find("absent.csv") != std::string::npos);
+    }
+    SECTION("detector parameters the library rejects are exit 2") {
+        const RunResult result = healctl({"replay", csv.string(), "--window", "5", "--min-samples", "6"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 2);
+        CHECK(result.err.find("min_samples") != std::string::npos);
+    }
+    SECTION("parameters from a healerd.conf, overridden by flags") {
+        const auto conf = dir.path() / "healerd.conf";
+        write_file(conf, "[Detector]\nConsecutive=3\nFloor=99\n");
+        const RunResult from_file = healctl({"replay", csv.string(), "--config", conf.string()});
+        REQUIRE(from_file.exit_code == 0);
+        CHECK(from_file.out.find(",1\n") == std::string::npos);
+        const RunResult overridden = healctl({"replay", csv.string(), "--config", conf.string(), "--floor", "50"});
+        REQUIRE(overridden.exit_code == 0);
+        CHECK(lines_of(overridden.out)[33].ends_with(",1"));
+        write_file(conf, "[Detector]\nConsecutive=lots\n");
+        const RunResult bad = healctl({"replay", csv.string(), "--config", conf.string()});
+        INFO(bad.describe());
+        CHECK(bad.exit_code == 1);
+        CHECK(bad.err.find(conf.string() + ":2:") != std::string::npos);
+    }
+}
+
+TEST_CASE("probe samples this machine without the daemon", "[probe]") {
+    TempDir dir;
+    NoBus no_bus(dir.path());
+    const RunResult result = healctl({"probe", "--seconds", "1", "--interval", "0.25", "--json"});
+    INFO(result.describe());
+    REQUIRE(result.exit_code == 0);
+    const auto samples = json_lines_of(result.out);
+    REQUIRE(samples.size() == 4);
+    for (const Json& sample : samples) {
+        CHECK(is_iso8601_utc(sample["timestamp"]));
+        CHECK(sample["cpu"].get<double>() >= 0.0);
+        CHECK(sample["cpu"].get<double>() <= 100.0);
+        CHECK(sample["memory"].get<double>() > 0.0);
+        CHECK(sample["memory"].get<double>() <= 100.0);
+        REQUIRE(sample["verdicts"].size() == 2);
+        CHECK(sample["verdicts"][0]["metric"] == "cpu");
+        CHECK(sample["verdicts"][1]["metric"] == "memory");
+        CHECK(sample["failure"].is_boolean());
+    }
+    const RunResult text = healctl({"probe", "--seconds", "0.5", "--interval", "0.25"});
+    INFO(text.describe());
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("memory") != std::string::npos);
+}
