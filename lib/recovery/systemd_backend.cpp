@@ -1,0 +1,51 @@
+// make_systemd_backend (declared in recovery/backend.hpp): the real executors,
+// fault injector and unit probe, configured from [Recovery].
+#include <fmt/format.h>
+
+#include "recovery/backend.hpp"
+#include "recovery/hook_rollback.hpp"
+#include "recovery/systemd_executors.hpp"
+#include "recovery/systemd_failure_injector.hpp"
+#include "recovery/systemd_unit_probe.hpp"
+
+namespace heal {
+namespace {
+
+// CPUQuota= percent as systemd stores it: CPU time per second of wall time.
+std::optional<std::uint64_t> quota_usec(std::optional<double> percent) {
+    if (!percent) return std::nullopt;
+    return static_cast<std::uint64_t>(*percent * 10000.0);
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
+    const auto scope = options.user_manager ? systemd::BusScope::user : systemd::BusScope::system;
+    try {
+        // Fails now, with a clear message, rather than at the first recovery.
+        systemd::Manager(scope).version();
+    } catch (const systemd::Error& error) {
+        throw std::runtime_error(fmt::format("systemd backend: cannot reach the {} manager: {}",
+                                             options.user_manager ? "user" : "system", error.what()));
+    }
+
+    auto backend = std::make_unique<Backend>();
+    backend->name = "systemd";
+    auto slot = [&](Action action) -> std::unique_ptr<Executor>& {
+        return backend->executors.at(static_cast<std::size_t>(action));
+    };
+    slot(Action::restart) = std::make_unique<SystemdRestartExecutor>(scope, options.dry_run);
+    slot(Action::scale_up) = std::make_unique<SystemdScaleUpExecutor>(
+        scope, options.dry_run,
+        ScaleUpOptions{options.scale_up_factor, options.memory_max_ceiling, quota_usec(options.cpu_quota_ceiling)});
+    RollbackOptions rollback;
+    rollback.hook = options.rollback_hook;
+    rollback.dry_run = options.dry_run;
+    slot(Action::rollback) = std::make_unique<HookRollbackExecutor>(scope, rollback);
+    slot(Action::do_nothing) = std::make_unique<DoNothingExecutor>();
+    backend->injector = std::make_unique<SystemdFailureInjector>(scope);
+    backend->probe = std::make_unique<SystemdUnitProbe>(scope, options.package_change_window);
+    return backend;
+}
+
+}  // namespace heal

@@ -1,0 +1,79 @@
+#include "recovery/systemd_unit_probe.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace heal {
+
+bool process_stopped(const std::filesystem::path& proc_root, pid_t pid) {
+    std::ifstream file(proc_root / std::to_string(pid) / "stat");
+    std::string line;
+    if (!std::getline(file, line)) return false;
+    // "pid (comm) S ...": comm may itself hold ") ", so the state follows the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) return false;
+    return line[close + 2] == 'T';
+}
+
+bool changed_since(const std::vector<std::filesystem::path>& files, std::chrono::system_clock::time_point since) {
+    const auto since_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(since.time_since_epoch()).count();
+    for (const auto& file : files) {
+        struct stat st {};
+        if (file.empty() || stat(file.c_str(), &st) < 0) continue;
+        const long long ctime_ns = static_cast<long long>(st.st_ctim.tv_sec) * 1'000'000'000LL + st.st_ctim.tv_nsec;
+        if (ctime_ns >= since_ns) return true;
+    }
+    return false;
+}
+
+SystemdUnitProbe::SystemdUnitProbe(systemd::BusScope scope, std::chrono::seconds package_change_window,
+                                   std::filesystem::path proc_root)
+    : scope_(scope), window_(package_change_window), proc_root_(std::move(proc_root)) {}
+
+SystemdUnitProbe::~SystemdUnitProbe() = default;
+
+UnitState SystemdUnitProbe::probe(const std::string& unit) {
+    if (unit.empty()) return {};
+    std::lock_guard lock(mutex_);
+    try {
+        return probe_once(unit);
+    } catch (const systemd::Error&) {
+        // The connection may have died with dbus or systemd being restarted.
+        manager_.reset();
+        return probe_once(unit);
+    }
+}
+
+UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
+    if (!manager_) manager_.emplace(scope_);
+    UnitState state;
+    const auto path = manager_->find_unit(unit);
+    if (!path) {
+        state.active = false;
+        return state;
+    }
+    const auto active_state = manager_->string_property(*path, "Unit", "ActiveState");
+    state.active = active_state == "active" || active_state == "reloading";
+    std::vector<std::filesystem::path> files{manager_->string_property(*path, "Unit", "FragmentPath")};
+    const auto interface = systemd::resource_interface(unit);
+    if (interface) {
+        // Empty while the unit is stopped: then where it will run is not known yet.
+        if (auto group = manager_->string_property(*path, *interface, "ControlGroup"); !group.empty()) {
+            state.control_group = std::move(group);
+        }
+    }
+    if (interface == "Service") {
+        const auto main_pid = manager_->u32_property(*path, "Service", "MainPID");
+        if (state.active && main_pid != 0 && process_stopped(proc_root_, static_cast<pid_t>(main_pid))) {
+            state.active = false;
+        }
+        for (const auto& program : manager_->exec_start_paths(*path)) files.emplace_back(program);
+    }
+    state.recent_package_change = changed_since(files, std::chrono::system_clock::now() - window_);
+    return state;
+}
+
+}  // namespace heal

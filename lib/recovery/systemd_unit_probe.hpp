@@ -1,0 +1,50 @@
+#pragma once
+// Unit liveness and recent deploys, from systemd and the file system.
+//
+// A unit counts as active when its ActiveState is active or reloading and its
+// main process is not stopped (a SIGSTOPped service answers nothing even
+// though systemd still calls it active). Its package counts as changed when
+// its ExecStart= program or its unit file changed (ctime: dpkg keeps the
+// packaged mtime, but replacing a file always sets ctime) within the window.
+// The control group is systemd's ControlGroup property, known while the unit runs.
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "recovery/backend.hpp"
+#include "recovery/systemd_manager.hpp"
+
+namespace heal {
+
+// Whether /proc/<pid>/stat under `proc_root` shows state T (stopped by a
+// signal). False when the process is gone or the file is unreadable.
+bool process_stopped(const std::filesystem::path& proc_root, pid_t pid);
+
+// Whether any of `files` had its inode changed at or after `since`. Missing
+// files are skipped.
+bool changed_since(const std::vector<std::filesystem::path>& files, std::chrono::system_clock::time_point since);
+
+class SystemdUnitProbe final : public UnitProbe {
+public:
+    SystemdUnitProbe(systemd::BusScope scope, std::chrono::seconds package_change_window,
+                     std::filesystem::path proc_root = "/proc");
+    ~SystemdUnitProbe() override;
+    // Throws systemd::Error when systemd cannot be asked (after one reconnect).
+    UnitState probe(const std::string& unit) override;
+
+private:
+    UnitState probe_once(const std::string& unit);
+
+    systemd::BusScope scope_;
+    std::chrono::seconds window_;
+    std::filesystem::path proc_root_;
+    std::mutex mutex_;
+    std::optional<systemd::Manager> manager_;  // one connection, reopened after an error
+};
+
+}  // namespace heal
