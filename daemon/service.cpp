@@ -142,6 +142,7 @@ void Service::tick() {
         sample_error_logged_ = true;
         return;
     }
+    apply_memory_limits(sample);
     std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total_bytes_);
     overlay_->apply(readings);
     const std::vector<heal::FailureEvent> failures = monitor_.observe(readings);
@@ -425,7 +426,10 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
             };
             heal::RecoveryOutcome outcome;
             try {
-                outcome = engine_.run(plan, *backend, stopping_, on_decided);
+                const auto on_probed = [&](const heal::UnitState& state) {
+                    if (!plan.unit.empty()) learn_memory_limit(plan.unit, state.memory_max);
+                };
+                outcome = engine_.run(plan, *backend, stopping_, on_decided, on_probed);
             } catch (const std::exception& e) {
                 outcome.cancelled = true;
                 outcome.detail = e.what();
@@ -622,6 +626,20 @@ void Service::learn_control_group(const std::string& unit, const std::optional<s
     watch_units(config_.units);
 }
 
+void Service::learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max) {
+    std::lock_guard lock(memory_limits_mutex_);
+    memory_limits_[unit] = memory_max;
+}
+
+void Service::apply_memory_limits(heal::Sample& sample) const {
+    std::lock_guard lock(memory_limits_mutex_);
+    for (heal::UnitSample& unit : sample.units) {
+        if (unit.memory_max_bytes) continue;
+        if (const auto known = memory_limits_.find(unit.unit); known != memory_limits_.end())
+            unit.memory_max_bytes = known->second;
+    }
+}
+
 void Service::watch_units(const std::vector<std::string>& units) {
     if (simulated_sampler_) {
         simulated_sampler_->watch(units);
@@ -633,8 +651,9 @@ void Service::watch_units(const std::vector<std::string>& units) {
             // Asked once per unit: a user manager's units live outside
             // /system.slice, and only systemd knows where.
             try {
-                if (auto group = backend_->probe->probe(unit).control_group; group && !group->empty())
-                    control_groups_[unit] = *group;
+                const heal::UnitState state = backend_->probe->probe(unit);
+                if (state.control_group && !state.control_group->empty()) control_groups_[unit] = *state.control_group;
+                learn_memory_limit(unit, state.memory_max);
             } catch (const std::exception& e) {
                 log_warning(fmt::format("cannot ask systemd where {} runs: {}", unit, e.what()));
             }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -160,6 +161,8 @@ private:
     heal::Sample take_sample();
     void watch_units(const std::vector<std::string>& units);
     void learn_control_group(const std::string& unit, const std::optional<std::string>& control_group);
+    void learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max);
+    void apply_memory_limits(heal::Sample& sample) const;
     std::shared_ptr<heal::Backend> make_backend(const heal::Config& config) const;
     void publish_state();
     const heal::TargetStatus* target_status(const std::string& unit) const;
@@ -178,6 +181,11 @@ private:
     std::unique_ptr<heal::ProcSampler> proc_sampler_;
     std::unique_ptr<heal::SimulatedSampler> simulated_sampler_;
     std::map<std::string, std::string> control_groups_;  // per unit, as the probe reported them
+    // systemd's MemoryMax per unit, as the probe reported it (recovery
+    // threads too, after a scale_up): the limit units are judged against
+    // where their cgroup shows none.
+    mutable std::mutex memory_limits_mutex_;
+    std::map<std::string, std::optional<std::uint64_t>> memory_limits_;
     std::uint64_t memory_total_bytes_ = 0;
     heal::Monitor monitor_;
     heal::HealthBoard health_;

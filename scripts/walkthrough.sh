@@ -32,12 +32,12 @@ echo "healerd is sampling this machine; letting the detector warm up (12 s)..."
 sleep 12
 step status
 step simulate-failure
-sleep 3
+sleep 5
 step detect
 step status
 step recover
 step simulate-failure --kind synthetic
-sleep 3
+sleep 5
 step recover --action restart
 step actions
 step summary

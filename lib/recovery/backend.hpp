@@ -56,6 +56,9 @@ struct UnitState {
     bool active = true;                  // running and responding (ActiveState active/reloading)
     bool recent_package_change = false;  // the unit's package changed within the window
     std::optional<std::string> control_group;  // systemd's ControlGroup property, when known
+    // systemd's MemoryMax, absent when unlimited or unknown. Units are judged
+    // against it where the cgroup files show no limit (v1 not delegated).
+    std::optional<std::uint64_t> memory_max;
 };
 
 class UnitProbe {

@@ -44,9 +44,12 @@ namespace {
 
 // The probe is the backend's to implement and may fail (systemd gone, bus
 // timeout): then nothing is known and the monitor's view stands.
-std::optional<UnitState> probe_unit(Backend& backend, const std::string& unit) {
+std::optional<UnitState> probe_unit(Backend& backend, const std::string& unit,
+                                    const RecoveryEngine::ProbedCallback& on_probed) {
     try {
-        return backend.probe->probe(unit);
+        UnitState state = backend.probe->probe(unit);
+        if (on_probed) on_probed(state);
+        return state;
     } catch (const std::exception&) {
         return std::nullopt;
     }
@@ -61,10 +64,10 @@ double seconds_between(SteadyTime from, SteadyTime to) {
 RecoveryEngine::RecoveryEngine(const HealthProbe& health, EngineClock& clock) : health_(health), clock_(clock) {}
 
 RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, const std::atomic<bool>& cancel,
-                                    const DecidedCallback& on_decided) const {
+                                    const DecidedCallback& on_decided, const ProbedCallback& on_probed) const {
     RecoveryOutcome outcome;
     Observation observation = plan.observation;
-    if (const auto state = probe_unit(backend, plan.unit)) {
+    if (const auto state = probe_unit(backend, plan.unit, on_probed)) {
         observation.unit_active = state->active;
         observation.recent_package_change = state->recent_package_change;
         outcome.control_group = state->control_group;
@@ -90,6 +93,7 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
         result = ExecutionResult{false, e.what()};
     }
     outcome.detail = result.detail;
+    if (result.ok && !plan.unit.empty()) probe_unit(backend, plan.unit, on_probed);
 
     // Validation: only a judgement made after the action finished counts.
     const SteadyTime acted = clock_.now();
@@ -101,7 +105,7 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
         }
         const auto report = health_.latest(plan.unit);
         if (report && report->observed >= acted && report->healthy) {
-            const auto state = plan.unit.empty() ? std::optional<UnitState>(UnitState{}) : probe_unit(backend, plan.unit);
+            const auto state = plan.unit.empty() ? std::optional<UnitState>(UnitState{}) : probe_unit(backend, plan.unit, on_probed);
             if (state && state->active) {
                 record.recovered = true;
                 record.recovery_time = seconds_between(started, report->observed);

@@ -98,11 +98,14 @@ public:
 
     // Called once the action is chosen, before it runs (e.g. to log it).
     using DecidedCallback = std::function<void(Action action, FailureKind kind)>;
+    // Called with each state the engine probes, right after the action too:
+    // an action may change what the unit is judged against (scale_up).
+    using ProbedCallback = std::function<void(const UnitState& state)>;
 
     // Thread-safe: recoveries of different targets may run at once. Stops
     // validating early (outcome.cancelled) once `cancel` is set.
     RecoveryOutcome run(const RecoveryPlan& plan, Backend& backend, const std::atomic<bool>& cancel,
-                        const DecidedCallback& on_decided = {}) const;
+                        const DecidedCallback& on_decided = {}, const ProbedCallback& on_probed = {}) const;
 
 private:
     const HealthProbe& health_;

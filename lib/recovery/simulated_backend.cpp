@@ -91,7 +91,9 @@ public:
     UnitState probe(const std::string& unit) override {
         const auto fault = overlay_->fault(unit);
         const bool down = fault && fault->mode && (*fault->mode == FaultMode::crash || *fault->mode == FaultMode::hang);
-        return UnitState{!down, false, std::nullopt};
+        UnitState state;
+        state.active = !down;
+        return state;
     }
 
 private:

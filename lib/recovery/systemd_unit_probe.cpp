@@ -64,6 +64,8 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
         if (auto group = manager_->string_property(*path, *interface, "ControlGroup"); !group.empty()) {
             state.control_group = std::move(group);
         }
+        if (const auto limit = manager_->u64_property(*path, *interface, "MemoryMax"); limit != systemd::kInfinity)
+            state.memory_max = limit;
     }
     if (interface == "Service") {
         const auto main_pid = manager_->u32_property(*path, "Service", "MainPID");

@@ -193,7 +193,7 @@ TEST_CASE("a healthy reading of a unit systemd reports inactive is not a recover
 TEST_CASE("the probe's package change makes a dead unit a bad deploy, rolled back", "[engine]") {
     Fixture f;
     const FakeHealth health = f.healthy_from(0ms);
-    f.probe->state = UnitState{false, true, std::string("/system.slice/web.service")};
+    f.probe->state = UnitState{false, true, std::string("/system.slice/web.service"), std::nullopt};
     const RecoveryEngine engine(health, f.clock);
     const RecoveryOutcome outcome = engine.run(f.plan(), f.backend, f.cancel);
     CHECK(outcome.record.action == Action::rollback);
