@@ -28,6 +28,7 @@ constexpr int kExitUsage = 2;
 struct CommandLine {
     bool user = false;
     bool simulated = false;
+    bool simulated_metrics = false;
     std::string config;
     std::string state_dir;
 };
@@ -43,6 +44,7 @@ ServiceOptions service_options(const CommandLine& line) {
     ServiceOptions options;
     options.user_bus = line.user;
     options.simulated = line.simulated;
+    options.simulated_metrics = line.simulated_metrics;
     options.config_required = !line.config.empty();
     if (!line.config.empty())
         options.config_path = line.config;
@@ -206,8 +208,12 @@ int main(int argc, char** argv) {
     app.add_option("--state-dir", line.state_dir,
                    "Directory of the database and the model (default /var/lib/healerd; "
                    "with --user $XDG_STATE_HOME/healerd)");
-    app.add_flag("--simulated", line.simulated,
-                 "Simulated system and executors: nothing real is read or changed");
+    auto* simulated = app.add_flag("--simulated", line.simulated,
+                                   "Simulated executors: recoveries and injected faults change nothing real");
+    app.add_flag("--simulated-metrics", line.simulated_metrics,
+                 "Simulate the machine's and the units' metrics too, so nothing real is read "
+                 "(deterministic tests, demos)")
+        ->needs(simulated);
     app.set_version_flag("--version", HEALERD_VERSION);
     try {
         app.parse(argc, argv);

@@ -85,7 +85,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
-    if (options_.simulated) {
+    if (options_.simulated_metrics) {
         simulated_sampler_ = std::make_unique<heal::SimulatedSampler>(config_.units, random_seed());
     } else {
         memory_total_bytes_ = read_memory_total();

@@ -63,7 +63,8 @@ struct ServiceOptions {
     bool config_required = false;  // --config given: it must exist
     std::filesystem::path state_dir;
     bool user_bus = false;
-    bool simulated = false;
+    bool simulated = false;          // simulated executors, fault injection and unit probe
+    bool simulated_metrics = false;  // simulated samples too: nothing real is read
 };
 
 // The live state the bus exposes as properties.
@@ -177,7 +178,7 @@ private:
     std::filesystem::path model_path_;
     std::shared_ptr<heal::FaultOverlay> overlay_;
     std::shared_ptr<heal::Backend> backend_;
-    // Exactly one of the two: the real system, or the simulated one (--simulated).
+    // Exactly one of the two: the real system, or the simulated one (--simulated-metrics).
     std::unique_ptr<heal::ProcSampler> proc_sampler_;
     std::unique_ptr<heal::SimulatedSampler> simulated_sampler_;
     std::map<std::string, std::string> control_groups_;  // per unit, as the probe reported them

@@ -116,7 +116,7 @@ Healerd::Healerd(const std::filesystem::path& dir, const std::string& config) {
     const auto config_file = dir / "healerd.conf";
     write_file(config_file, config);
     process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{HEALERD_PATH, "--user", "--simulated", "--state-dir", (dir / "state").string(),
+        std::vector<std::string>{HEALERD_PATH, "--user", "--simulated", "--simulated-metrics", "--state-dir", (dir / "state").string(),
                                  "--config", config_file.string()},
         dir / "healerd.log");
     wait_for([] { return name_has_owner("org.healerd.Healer1"); }, *process_, "healerd");
