@@ -326,3 +326,34 @@ TEST_CASE("the health board keeps the latest report per target", "[engine]") {
     CHECK(board.latest("a.service")->healthy);
     CHECK_FALSE(board.latest("b.service"));
 }
+
+TEST_CASE("the unit is probed again right after the action, before validation judges it", "[engine]") {
+    Fixture f;
+    f.probe->state.memory_max = 128u << 20;
+    // scale_up raises MemoryMax; the unit only looks healthy against the new limit.
+    struct RaisingExecutor final : Executor {
+        explicit RaisingExecutor(FakeProbe& probe) : probe_(probe) {}
+        Action action() const override { return Action::scale_up; }
+        ExecutionResult execute(const RecoveryRequest&) override {
+            probe_.state.memory_max = 192u << 20;
+            return {true, "MemoryMax 128M -> 192M"};
+        }
+        FakeProbe& probe_;
+    };
+    f.backend.executors[static_cast<std::size_t>(Action::scale_up)] = std::make_unique<RaisingExecutor>(*f.probe);
+    std::vector<std::optional<std::uint64_t>> seen;
+    std::optional<std::uint64_t> limit_at_first_judgement;
+    const FakeHealth health([&]() -> std::optional<HealthReport> {
+        if (!limit_at_first_judgement && !seen.empty()) limit_at_first_judgement = seen.back();
+        return HealthReport{f.clock.now(), true};
+    });
+    RecoveryPlan plan = f.plan();
+    plan.action = Action::scale_up;
+    const RecoveryEngine engine(health, f.clock);
+    const RecoveryOutcome outcome =
+        engine.run(plan, f.backend, f.cancel, {}, [&](const UnitState& state) { seen.push_back(state.memory_max); });
+    CHECK(outcome.record.recovered);
+    REQUIRE(seen.size() >= 2);
+    CHECK(seen.front() == (128u << 20));
+    CHECK(limit_at_first_judgement == (192u << 20));
+}
