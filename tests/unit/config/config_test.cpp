@@ -5,9 +5,10 @@
 #include <set>
 
 #include "config/config.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace heal;
+using heal::test::TempDir;
 using namespace std::chrono_literals;
 
 namespace {
@@ -29,7 +30,7 @@ std::string error_of(const std::string& content) {
 
 TEST_CASE("an absent optional main file gives the defaults", "[config]") {
     TempDir dir;
-    const Config config = load_config(dir.path() / "healerd.conf", false);
+    const Config config = load_config(dir.root() / "healerd.conf", false);
     CHECK(config.sample_interval == 1s);
     CHECK(config.units.empty());
     CHECK(config.detector.window == 60);
@@ -55,7 +56,7 @@ TEST_CASE("an absent optional main file gives the defaults", "[config]") {
 
 TEST_CASE("a required main file must exist", "[config]") {
     TempDir dir;
-    const auto missing = dir.path() / "missing.conf";
+    const auto missing = dir.root() / "missing.conf";
     REQUIRE_THROWS_AS(load_config(missing, true), ConfigError);
     try {
         load_config(missing, true);
@@ -139,13 +140,13 @@ TEST_CASE("drop-ins apply in lexical order over the main file", "[config]") {
     const Config config = load_config(main, true);
     CHECK(config.recovery_timeout == 20s);
     CHECK(config.units == std::vector<std::string>{"a.service", "b.service"});
-    CHECK(drop_in_directory(main) == dir.path() / "healerd.conf.d");
+    CHECK(drop_in_directory(main) == dir.root() / "healerd.conf.d");
 }
 
 TEST_CASE("drop-ins apply without a main file", "[config]") {
     TempDir dir;
     dir.write("healerd.conf.d/units.conf", "[Monitor]\nUnits=only.service\n");
-    const Config config = load_config(dir.path() / "healerd.conf", false);
+    const Config config = load_config(dir.root() / "healerd.conf", false);
     CHECK(config.units == std::vector<std::string>{"only.service"});
 }
 
@@ -285,9 +286,9 @@ TEST_CASE("a bad drop-in names itself and changes nothing", "[config]") {
 
 TEST_CASE("an unreadable configuration is an error naming it", "[config]") {
     TempDir dir;
-    std::filesystem::create_directories(dir.path() / "healerd.conf");  // a directory, not a file
-    CHECK_THROWS_WITH(load_config(dir.path() / "healerd.conf", true),
-                      Catch::StartsWith((dir.path() / "healerd.conf").string() + ": cannot read"));
+    std::filesystem::create_directories(dir.root() / "healerd.conf");  // a directory, not a file
+    CHECK_THROWS_WITH(load_config(dir.root() / "healerd.conf", true),
+                      Catch::StartsWith((dir.root() / "healerd.conf").string() + ": cannot read"));
 }
 
 TEST_CASE("time spans use systemd's syntax", "[config]") {

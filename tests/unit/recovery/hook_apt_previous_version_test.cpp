@@ -85,7 +85,7 @@ public:
     }
 
 private:
-    heal::test::ScratchDir dir_;
+    heal::test::TempDir dir_;
 };
 
 }  // namespace

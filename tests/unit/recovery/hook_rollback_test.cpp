@@ -23,7 +23,7 @@ std::string read_file(const std::filesystem::path& path) {
 }  // namespace
 
 TEST_CASE("resolve_hook finds a unit's hook in a hook directory", "[hook]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto hook = dir.write("rollback.d/nginx.service", kScript, 0755);
     CHECK(resolve_hook(dir.root() / "rollback.d", "nginx.service") == hook);
     CHECK_THROWS_WITH(resolve_hook(dir.root() / "rollback.d", "redis.service"),
@@ -34,14 +34,14 @@ TEST_CASE("resolve_hook finds a unit's hook in a hook directory", "[hook]") {
 }
 
 TEST_CASE("resolve_hook takes a single file as the hook for every unit", "[hook]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto hook = dir.write("global-hook", kScript, 0750);
     CHECK(resolve_hook(hook, "nginx.service") == hook);
     CHECK(resolve_hook(hook, "redis.service") == hook);
 }
 
 TEST_CASE("resolve_hook refuses hooks that are unsafe to run as root", "[hook]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto plain = dir.write("plain", kScript, 0644);
     CHECK_THROWS_WITH(resolve_hook(plain, "a.service"), "rollback hook " + plain.string() + " is not executable");
     const auto shared = dir.write("shared", kScript, 0775);
@@ -82,7 +82,7 @@ TEST_CASE("describe_hook_exit tells how the hook ended", "[hook]") {
 }
 
 TEST_CASE("rollback without a hook does nothing and says so", "[hook]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     HookRollbackExecutor rollback(systemd::BusScope::system, {.hook = dir.root(), .timeout = std::chrono::seconds(5), .dry_run = false});
     const auto result = rollback.execute({.unit = "nginx.service", .kind = FailureKind::bad_deploy, .reason = ""});
     CHECK_FALSE(result.ok);
@@ -90,7 +90,7 @@ TEST_CASE("rollback without a hook does nothing and says so", "[hook]") {
 }
 
 TEST_CASE("a dry-run rollback names the hook it would run", "[hook]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto hook = dir.write("nginx.service", kScript, 0755);
     HookRollbackExecutor rollback(systemd::BusScope::system, {.hook = dir.root(), .timeout = std::chrono::seconds(5), .dry_run = true});
     const auto result = rollback.execute({.unit = "nginx.service", .kind = FailureKind::bad_deploy, .reason = ""});
@@ -105,7 +105,7 @@ TEST_CASE("live: the hook runs as a transient unit with the failure in its envir
         WARN("skipped: needs root and a running systemd");
         return;
     }
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto out = dir.root() / "ran";
     dir.write("hooks/app.service",
               "#!/bin/sh\necho \"$1|$HEALERD_UNIT|$HEALERD_FAILURE_KIND|$HEALERD_REASON|$INVOCATION_ID\" > " +
@@ -125,7 +125,7 @@ TEST_CASE("live: a failing hook fails the rollback with its exit status", "[hook
         WARN("skipped: needs root and a running systemd");
         return;
     }
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto hook = dir.write("hook", "#!/bin/sh\necho cannot roll back >&2\nexit 3\n", 0755);
     HookRollbackExecutor rollback(systemd::BusScope::system, {.hook = hook, .timeout = std::chrono::seconds(30), .dry_run = false});
     const auto result = rollback.execute({.unit = "app.service", .kind = FailureKind::bad_deploy, .reason = ""});
@@ -138,7 +138,7 @@ TEST_CASE("live: a hook that outlives its timeout is stopped by systemd", "[hook
         WARN("skipped: needs root and a running systemd");
         return;
     }
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto hook = dir.write("hook", "#!/bin/sh\nexec sleep 60\n", 0755);
     HookRollbackExecutor rollback(systemd::BusScope::system, {.hook = hook, .timeout = std::chrono::seconds(1), .dry_run = false});
     const auto result = rollback.execute({.unit = "app.service", .kind = FailureKind::bad_deploy, .reason = ""});

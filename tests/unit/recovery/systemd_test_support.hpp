@@ -13,38 +13,10 @@
 #include <string_view>
 
 #include "recovery/systemd_manager.hpp"
+#include "support/temp_dir.hpp"
 
 namespace heal::test {
 
-class ScratchDir {
-public:
-    ScratchDir() {
-        auto pattern = (std::filesystem::temp_directory_path() / "heal-recovery-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        root_ = pattern;
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-    ~ScratchDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(root_, ignored);
-    }
-
-    const std::filesystem::path& root() const { return root_; }
-
-    std::filesystem::path write(const std::string& relative, std::string_view contents, mode_t mode = 0644) const {
-        const auto path = root_ / relative;
-        std::filesystem::create_directories(path.parent_path());
-        std::ofstream out{path, std::ios::trunc};
-        out << contents;
-        out.close();
-        if (!out || ::chmod(path.c_str(), mode) < 0) throw std::runtime_error("cannot write " + path.string());
-        return path;
-    }
-
-private:
-    std::filesystem::path root_;
-};
 
 // Tests that act on the real system manager need it and root.
 inline bool live_systemd() { return geteuid() == 0 && systemd::manager_available(systemd::BusScope::system); }

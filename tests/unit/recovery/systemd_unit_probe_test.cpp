@@ -45,7 +45,7 @@ bool becomes(bool expected, pid_t pid) {
 }  // namespace
 
 TEST_CASE("process_stopped reads the state after the command name", "[systemd][probe]") {
-    test::ScratchDir proc;
+    test::TempDir proc;
     proc.write("10/stat", "10 (a) b) T 1 10 10 0 -1\n");
     proc.write("11/stat", "11 (worker (x)) S 1 11 11 0 -1\n");
     proc.write("12/stat", "12 (cut");
@@ -65,7 +65,7 @@ TEST_CASE("process_stopped sees a real SIGSTOP and SIGCONT", "[systemd][probe]")
 }
 
 TEST_CASE("changed_since compares inode change times with the window", "[systemd][probe]") {
-    test::ScratchDir dir;
+    test::TempDir dir;
     const auto file = dir.write("binary", "x");
     const auto now = std::chrono::system_clock::now();
     CHECK(changed_since({file}, now - 1h));

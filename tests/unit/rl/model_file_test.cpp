@@ -8,25 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "rl/model_file.hpp"
 #include "rl/random.hpp"
 #include "rl/trainer.hpp"
 
 using namespace heal;
+using heal::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "heal-rl-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 ActorCritic<float> network(int inputs, int actions, std::uint64_t seed) {
     ActorCritic<float> net(NetworkShape{inputs, {16, 8}, actions});
@@ -58,13 +50,13 @@ std::string load_error(const fs::path& p) {
 
 TEST_CASE("a saved model loads back identical, and saving leaves no temporary file") {
     TempDir dir;
-    const fs::path file = dir.path / "policy.model";
+    const fs::path file = dir.root() / "policy.model";
     const ActorCritic<float> net = network(kObservationSize, kActionCount, 1);
     save_model(file, net);
     const ActorCritic<float> loaded = load_model(file);
     CHECK(loaded.shape() == net.shape());
     CHECK(loaded.parameters() == net.parameters());
-    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+    CHECK(std::distance(fs::directory_iterator(dir.root()), fs::directory_iterator()) == 1);
 
     // Saving again replaces the model.
     const ActorCritic<float> other = network(kObservationSize, kActionCount, 2);
@@ -77,10 +69,10 @@ TEST_CASE("a saved model loads back identical, and saving leaves no temporary fi
 
 TEST_CASE("a damaged model file is refused with the file and the problem named") {
     TempDir dir;
-    const fs::path good = dir.path / "good.model";
+    const fs::path good = dir.root() / "good.model";
     save_model(good, network(kObservationSize, kActionCount, 1));
     const std::vector<char> bytes = read_bytes(good);
-    const fs::path bad = dir.path / "bad.model";
+    const fs::path bad = dir.root() / "bad.model";
     const auto policy = load_policy(good);
     const ActionProbabilities before = policy->probabilities(Observation{});
 
@@ -129,7 +121,7 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
                                                     "and 2 actions"));
     }
     SECTION("a missing file") {
-        CHECK_THAT(load_error(dir.path / "absent.model"), Catch::Contains("absent.model") && Catch::Contains("cannot read"));
+        CHECK_THAT(load_error(dir.root() / "absent.model"), Catch::Contains("absent.model") && Catch::Contains("cannot read"));
     }
     // Whatever failed to load, the policy already in use is untouched.
     CHECK(policy->probabilities(Observation{}) == before);
@@ -137,7 +129,7 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
 
 TEST_CASE("saving into a missing directory fails cleanly") {
     TempDir dir;
-    const fs::path file = dir.path / "missing" / "policy.model";
+    const fs::path file = dir.root() / "missing" / "policy.model";
     CHECK_THROWS_AS(save_model(file, network(kObservationSize, kActionCount, 1)), ModelError);
     CHECK_THROWS_WITH(save_model(file, network(kObservationSize, kActionCount, 1)), Catch::Contains(file.string()));
 }

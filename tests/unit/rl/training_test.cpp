@@ -9,25 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/failure_env.hpp"
 #include "rl/ppo.hpp"
 #include "rl/trainer.hpp"
 
 using namespace heal;
+using heal::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "heal-rl-train-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
 
 std::vector<char> read_bytes(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -122,7 +115,7 @@ TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats it
     TrainingRequest request;
     request.episodes = 2;
     request.seed = 3;
-    request.model_path = dir.path / "a.model";
+    request.model_path = dir.root() / "a.model";
     std::vector<TrainingProgress> progress;
     const std::atomic<bool> cancel{false};
     const TrainingResult result =
@@ -136,7 +129,7 @@ TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats it
     CHECK(load_policy(request.model_path)->name() == "ppo");
 
     TrainingRequest again = request;
-    again.model_path = dir.path / "b.model";
+    again.model_path = dir.root() / "b.model";
     train_recovery_policy(again, {}, cancel);
     CHECK(read_bytes(request.model_path) == read_bytes(again.model_path));
 }
@@ -145,7 +138,7 @@ TEST_CASE("a cancelled training saves nothing") {
     TempDir dir;
     TrainingRequest request;
     request.episodes = 5;
-    request.model_path = dir.path / "policy.model";
+    request.model_path = dir.root() / "policy.model";
     std::atomic<bool> cancel{false};
     const TrainingResult result = train_recovery_policy(
         request, [&](const TrainingProgress& p) { cancel = p.episode == 2; }, cancel);
@@ -185,7 +178,7 @@ TEST_CASE("a policy trained on stored outcomes picks what healed the failure kin
     request.episodes = 5;
     request.seed = 1;
     request.history = history;
-    request.model_path = dir.path / "policy.model";
+    request.model_path = dir.root() / "policy.model";
     const std::atomic<bool> cancel{false};
     train_recovery_policy(request, {}, cancel);
     const auto policy = load_policy(request.model_path);

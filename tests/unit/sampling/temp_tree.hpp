@@ -8,45 +8,23 @@
 #include <string>
 #include <string_view>
 
+#include "support/temp_dir.hpp"
+
 namespace heal::test {
 
 inline std::filesystem::path fixture(std::string_view name) {
     return std::filesystem::path{HEAL_FIXTURES_DIR} / "sampling" / name;
 }
 
-class TempTree {
+class TempTree : public TempDir {
 public:
-    TempTree() {
-        auto pattern = (std::filesystem::temp_directory_path() / "heal-sampling-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        root_ = pattern;
-    }
+    TempTree() = default;
     // A copy of the fixture tree tests/fixtures/sampling/<name>.
-    explicit TempTree(std::string_view fixture_name) : TempTree() {
-        std::filesystem::copy(fixture(fixture_name), root_,
-                              std::filesystem::copy_options::recursive);
-    }
-    TempTree(const TempTree&) = delete;
-    TempTree& operator=(const TempTree&) = delete;
-    ~TempTree() {
-        std::error_code ignored;
-        std::filesystem::remove_all(root_, ignored);
+    explicit TempTree(std::string_view fixture_name) {
+        std::filesystem::copy(fixture(fixture_name), root(), std::filesystem::copy_options::recursive);
     }
 
-    const std::filesystem::path& root() const { return root_; }
-
-    void write(const std::string& relative, std::string_view contents) const {
-        const auto path = root_ / relative;
-        std::filesystem::create_directories(path.parent_path());
-        std::ofstream out{path, std::ios::trunc};
-        out << contents;
-        if (!out) throw std::runtime_error("cannot write " + path.string());
-    }
-
-    void remove(const std::string& relative) const { std::filesystem::remove_all(root_ / relative); }
-
-private:
-    std::filesystem::path root_;
+    void remove(const std::string& relative) const { std::filesystem::remove_all(root() / relative); }
 };
 
 }  // namespace heal::test
