@@ -206,7 +206,7 @@ void Service::auto_recover() {
             continue;
         }
         breaker_reported_.erase(status.unit);
-        if (config_.allowed_actions.none()) continue;
+        if (allowed_for(status.unit).none()) continue;
         try {
             start_recovery(status.unit, std::nullopt, nullptr);
         } catch (const RequestError& e) {
@@ -377,6 +377,10 @@ void Service::check_breaker(const std::string& target) {
     }
 }
 
+heal::ActionSet Service::allowed_for(const std::string& target) const {
+    return config_.allowed_actions & heal::applicable_actions(*backend_, target);
+}
+
 void Service::recover(const std::string& unit, const std::string& action_name, RecoveryDone done) {
     if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
     if (!unit.empty() && !target_status(unit))
@@ -387,12 +391,17 @@ void Service::recover(const std::string& unit, const std::string& action_name, R
         if (!action)
             throw RequestError(RequestCode::InvalidArgument,
                                fmt::format("unknown action '{}' (restart, scale_up, rollback, do_nothing)", action_name));
-        if (!heal::contains(config_.allowed_actions, *action))
-            throw RequestError(RequestCode::NotAllowed, fmt::format("{} is not in AllowedActions=", action_name));
-    } else if (config_.allowed_actions.none()) {
-        throw RequestError(RequestCode::NotAllowed, "AllowedActions= allows no action");
     }
     const std::string target = recovery_target(unit);
+    const heal::ActionSet allowed = allowed_for(target);
+    if (action && !heal::contains(allowed, *action))
+        throw RequestError(RequestCode::NotAllowed,
+                           heal::contains(config_.allowed_actions, *action)
+                               ? fmt::format("{} cannot act on the whole machine, only on a unit", action_name)
+                               : fmt::format("{} is not in AllowedActions=", action_name));
+    if (allowed.none())
+        throw RequestError(RequestCode::NotAllowed,
+                           fmt::format("AllowedActions= allows no action on {}", target_name(target)));
     check_breaker(target);
     start_recovery(target, action, std::move(done));
 }
@@ -402,7 +411,7 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
     heal::RecoveryPlan plan;
     plan.unit = target;
     plan.action = action;
-    plan.allowed = config_.allowed_actions;
+    plan.allowed = allowed_for(target);
     plan.observation = status.observation();
     for (const heal::Verdict& verdict : status.verdicts)
         if (verdict.anomalous) plan.reason += (plan.reason.empty() ? "" : "; ") + verdict.reason;

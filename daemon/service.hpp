@@ -151,6 +151,8 @@ private:
 
     // Checks a Recover request; returns the target to recover.
     std::string recovery_target(const std::string& unit) const;
+    // What the configuration and the backend allow on `target`.
+    heal::ActionSet allowed_for(const std::string& target) const;
     void check_breaker(const std::string& target);
     void start_recovery(const std::string& target, std::optional<heal::Action> action, RecoveryDone done);
     void finish_recovery(const std::string& target, heal::RecoveryOutcome outcome);

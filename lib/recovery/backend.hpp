@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "core/action.hpp"
+#include "recovery/action_set.hpp"
 #include "recovery/executor.hpp"
 
 namespace heal {
@@ -77,6 +78,12 @@ struct Backend {
     bool simulated() const { return name == "simulated"; }
     Executor& executor(Action action) const { return *executors.at(static_cast<std::size_t>(action)); }
 };
+
+// The actions that can act on `unit` ("" = the whole machine). restart,
+// scale_up and rollback need a unit on a real system, so there the machine
+// can only be observed; the simulated backend heals synthetic machine faults
+// with every action, as the original design did.
+ActionSet applicable_actions(const Backend& backend, const std::string& unit);
 
 // What the real executors need from the [Recovery] configuration.
 struct BackendOptions {
