@@ -4,19 +4,13 @@
 #include <numeric>
 
 #include "rl/failure_env.hpp"
+#include "observed.hpp"
 
 using namespace heal;
+using heal::test::observed;
 
 namespace {
 constexpr auto idx = [](auto e) { return static_cast<std::size_t>(e); };
-
-Observation observed(double cpu, double memory, int failures) {
-    Observation o;
-    o.cpu_percent = cpu;
-    o.memory_percent = memory;
-    o.failure_count = failures;
-    return o;
-}
 }  // namespace
 
 TEST_CASE("the priors average to the original design's success rates") {

@@ -2,18 +2,10 @@
 
 #include "rl/failure_env.hpp"
 #include "rl/policy.hpp"
+#include "observed.hpp"
 
 using namespace heal;
-
-namespace {
-Observation observed(double cpu, double memory, int failures) {
-    Observation o;
-    o.cpu_percent = cpu;
-    o.memory_percent = memory;
-    o.failure_count = failures;
-    return o;
-}
-}  // namespace
+using heal::test::observed;
 
 TEST_CASE("the heuristic follows the documented rules in order") {
     const HeuristicPolicy h;
