@@ -55,13 +55,6 @@ bool looks_healthy(const heal::TargetStatus& status) {
            std::none_of(status.verdicts.begin(), status.verdicts.end(), [](const heal::Verdict& v) { return v.anomalous; });
 }
 
-bool same_backend_options(const heal::BackendOptions& a, const heal::BackendOptions& b) {
-    return a.scale_up_factor == b.scale_up_factor && a.memory_max_ceiling == b.memory_max_ceiling &&
-           a.cpu_quota_ceiling == b.cpu_quota_ceiling && a.rollback_hook == b.rollback_hook &&
-           a.package_change_window == b.package_change_window && a.dry_run == b.dry_run &&
-           a.user_manager == b.user_manager;
-}
-
 std::string format_seconds(double seconds) { return fmt::format("{:.2f}", seconds); }
 
 std::vector<LogField> unit_field(const std::string& unit) {
@@ -702,7 +695,7 @@ void Service::apply_config(heal::Config config) {
         config.database = config_.database;
     }
     // The only step that can fail comes first, so a failure changes nothing.
-    if (!options_.simulated && !same_backend_options(config.backend, config_.backend)) backend_ = make_backend(config);
+    if (!options_.simulated && config.backend != config_.backend) backend_ = make_backend(config);
 
     const bool units_changed = config.units != config_.units;
     monitor_.reconfigure(config.units, config.detector);

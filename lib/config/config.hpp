@@ -48,7 +48,7 @@ struct Config {
     std::chrono::milliseconds recovery_timeout{5000};  // RecoveryTimeoutSec=
     std::uint32_t circuit_breaker_burst = 3;           // CircuitBreakerBurst=
     std::chrono::seconds circuit_breaker_interval{600};  // CircuitBreakerIntervalSec=; 0 = off
-    // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=,
+    // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=, RollbackTimeoutSec=,
     // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
     BackendOptions backend;
 

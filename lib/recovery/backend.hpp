@@ -91,9 +91,12 @@ struct BackendOptions {
     std::optional<std::uint64_t> memory_max_ceiling;       // bytes; scale_up never goes above
     std::optional<double> cpu_quota_ceiling;               // percent of one CPU (200 = two CPUs)
     std::filesystem::path rollback_hook = "/etc/healerd/rollback.d";  // a file or a directory of hooks
+    std::chrono::seconds rollback_timeout{300};            // RuntimeMaxSec= of the hook's transient unit
     std::chrono::seconds package_change_window{3600};      // "recent" for UnitProbe
     bool dry_run = false;                                  // log what would be done, change nothing
     bool user_manager = false;                             // talk to the user's systemd (healerd --user)
+
+    bool operator==(const BackendOptions&) const = default;
 };
 
 // Real executors on systemd (restart unit, raise MemoryMax/CPUQuota, run the

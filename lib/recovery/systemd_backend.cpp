@@ -40,6 +40,7 @@ std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
         ScaleUpOptions{options.scale_up_factor, options.memory_max_ceiling, quota_usec(options.cpu_quota_ceiling)});
     RollbackOptions rollback;
     rollback.hook = options.rollback_hook;
+    rollback.timeout = options.rollback_timeout;
     rollback.dry_run = options.dry_run;
     slot(Action::rollback) = std::make_unique<HookRollbackExecutor>(scope, rollback);
     slot(Action::do_nothing) = std::make_unique<DoNothingExecutor>();

@@ -94,6 +94,7 @@ ScaleUpFactor=2
 MemoryMaxCeiling=4G
 CPUQuotaCeiling=250%
 RollbackHook=/usr/local/lib/healerd/rollback
+RollbackTimeoutSec=90s
 PackageChangeWindowSec=2h
 DryRun=yes
 
@@ -124,6 +125,7 @@ MaxRows=5000
     CHECK(config.backend.memory_max_ceiling == 4ull << 30);
     CHECK(config.backend.cpu_quota_ceiling == 250.0);
     CHECK(config.backend.rollback_hook == "/usr/local/lib/healerd/rollback");
+    CHECK(config.backend.rollback_timeout == 90s);
     CHECK(config.backend.package_change_window == 7200s);
     CHECK(config.backend.dry_run);
     CHECK(config.database == std::filesystem::path("/srv/healerd/history.db"));
@@ -247,6 +249,7 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Recovery", "MemoryMaxCeiling=0", "[Recovery] MemoryMaxCeiling=0: must be a size"},
         {"Recovery", "CPUQuotaCeiling=-50%", "[Recovery] CPUQuotaCeiling=-50%: must be a percentage of one CPU"},
         {"Recovery", "RollbackHook=hooks/rollback", "[Recovery] RollbackHook=hooks/rollback: must be an absolute path"},
+        {"Recovery", "RollbackTimeoutSec=0", "[Recovery] RollbackTimeoutSec=0: must be a time span of whole seconds, from 1s to 1d"},
         {"Recovery", "PackageChangeWindowSec=-1", "[Recovery] PackageChangeWindowSec=-1: must be a time span"},
         {"Recovery", "DryRun=2", "[Recovery] DryRun=2: must be a boolean"},
         {"Storage", "Path=healerd.db", "[Storage] Path=healerd.db: must be an absolute path"},
