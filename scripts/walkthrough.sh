@@ -12,22 +12,10 @@ SampleIntervalSec=1
 AutoRecover=no
 CONF
 
-"$build/daemon/healerd" --user --simulated --state-dir "$state" --config "$state/healerd.conf" \
-    2> "$state/healerd.log" &
-daemon=$!
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$state"' EXIT INT TERM
-
-healctl() { "$build/ctl/healctl" --user "$@"; }
+. "$(dirname "$0")/session-healerd.sh"
+start_session_healerd "$build" "$state" --simulated --config "$state/healerd.conf"
 # A recovery may fail (that is what healerd learns from): show it and go on.
 step() { printf '\n\033[1m$ healctl %s\033[0m\n' "$*"; healctl "$@" || echo "(exit status $?)"; }
-
-# Wait for the bus name (healerd sends READY=1 right after taking it).
-i=0
-until healctl summary >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ "$i" -lt 50 ] || { echo "healerd did not start:" >&2; cat "$state/healerd.log" >&2; exit 1; }
-    sleep 0.2
-done
 
 echo "healerd is sampling this machine; letting the detector warm up (12 s)..."
 sleep 12
