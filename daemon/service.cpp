@@ -150,19 +150,9 @@ void Service::tick() {
 }
 
 void Service::store_tick(const std::vector<heal::TargetReading>& readings) {
-    const auto now = std::chrono::system_clock::now();
     try {
-        for (const heal::TargetReading& reading : readings) {
-            const heal::TargetStatus* status = monitor_.target(reading.unit);
-            if (!status) continue;
-            heal::MetricRecord record;
-            record.timestamp = now;
-            record.cpu = reading.cpu;
-            record.memory = reading.memory.value_or(0.0);
-            record.healthy = !status->failed;
-            record.unit = reading.unit;
-            store_->add_metric(record);
-        }
+        // One transaction per tick: one commit instead of one per target.
+        store_->add_metrics(heal::metric_records(readings, monitor_, std::chrono::system_clock::now()));
         if (store_error_logged_) log_info("storing samples works again");
         store_error_logged_ = false;
     } catch (const heal::StoreError& e) {

@@ -175,6 +175,22 @@ std::uint32_t Monitor::failure_count() const {
     return total;
 }
 
+std::vector<MetricRecord> metric_records(const std::vector<TargetReading>& readings, const Monitor& monitor,
+                                         TimePoint time) {
+    std::vector<MetricRecord> records;
+    records.reserve(readings.size());
+    for (const TargetReading& reading : readings) {
+        const TargetStatus* status = monitor.target(reading.unit);
+        if (!status) continue;
+        records.push_back(MetricRecord{.timestamp = time,
+                                       .cpu = reading.cpu,
+                                       .memory = reading.memory.value_or(0.0),
+                                       .healthy = !status->failed,
+                                       .unit = reading.unit});
+    }
+    return records;
+}
+
 void Monitor::reconfigure(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector) {
     const bool keep_history = same_settings(detector, detector_);
     Monitor next(units, detector);

@@ -16,6 +16,7 @@
 #include "detection/adaptive_detector.hpp"
 #include "recovery/target_reading.hpp"
 #include "rl/observation.hpp"
+#include "storage/store.hpp"
 
 namespace heal {
 
@@ -76,5 +77,11 @@ private:
     std::vector<std::unique_ptr<Target>> state_;
     std::vector<TargetStatus> status_;  // mirrors state_, kept for callers
 };
+
+// The rows one tick stores: a record per reading of a watched target, in the
+// readings' order, Failed while the monitor has that target in failure;
+// memory without a reading is stored as 0.
+std::vector<MetricRecord> metric_records(const std::vector<TargetReading>& readings, const Monitor& monitor,
+                                         TimePoint time);
 
 }  // namespace heal

@@ -4,8 +4,8 @@
 
 #include <array>
 #include <bit>
-#include <span>
 #include <cmath>
+#include <span>
 #include <string_view>
 
 #include "storage/schema.hpp"
@@ -36,6 +36,11 @@ std::vector<unsigned char> encode_state(const std::vector<float>& state) {
 
 void require_finite(double value, std::string_view field) {
     if (!std::isfinite(value)) throw std::invalid_argument(fmt::format("{} must be a finite number", field));
+}
+
+void require_valid(const MetricRecord& record) {
+    require_finite(record.cpu, "metric cpu");
+    require_finite(record.memory, "metric memory");
 }
 
 void require_not_negative(std::int64_t value, std::string_view field) {
@@ -84,6 +89,17 @@ struct Store::Impl {
                 sqlite::Statement(db, fmt::format("DELETE FROM {0} WHERE id IN (SELECT id FROM {0} "
                                                   "ORDER BY timestamp DESC, id DESC LIMIT -1 OFFSET ?)",
                                                   table))};
+    }
+
+    // Inserts a validated record: on its own, in autocommit, or inside a batch's transaction.
+    void store_metric(const MetricRecord& record) {
+        const auto use = insert_metric.use();
+        insert_metric.bind(1, to_micros(record.timestamp))
+            .bind(2, record.cpu)
+            .bind(3, record.memory)
+            .bind(4, std::string_view(record.healthy ? "Healthy" : "Failed"))
+            .bind(5, std::string_view(record.unit))
+            .run("storing a metric");
     }
 
     [[noreturn]] void bad_row(std::int64_t id, std::string_view problem) const {
@@ -160,17 +176,17 @@ const std::filesystem::path& Store::path() const {
 }
 
 std::int64_t Store::add_metric(const MetricRecord& record) {
-    require_finite(record.cpu, "metric cpu");
-    require_finite(record.memory, "metric memory");
-    auto& insert = impl_->insert_metric;
-    const auto use = insert.use();
-    insert.bind(1, to_micros(record.timestamp))
-        .bind(2, record.cpu)
-        .bind(3, record.memory)
-        .bind(4, std::string_view(record.healthy ? "Healthy" : "Failed"))
-        .bind(5, std::string_view(record.unit))
-        .run("storing a metric");
+    require_valid(record);
+    impl_->store_metric(record);
     return impl_->db.last_insert_id();
+}
+
+void Store::add_metrics(std::span<const MetricRecord> records) {
+    for (const MetricRecord& record : records) require_valid(record);
+    if (records.empty()) return;
+    sqlite::Transaction transaction(impl_->db);
+    for (const MetricRecord& record : records) impl_->store_metric(record);
+    transaction.commit();
 }
 
 std::int64_t Store::add_action(const ActionRecord& record) {

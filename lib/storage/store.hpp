@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -83,6 +84,11 @@ public:
     // throw std::invalid_argument; database failures throw StoreError.
     std::int64_t add_metric(const MetricRecord& record);
     std::int64_t add_action(const ActionRecord& record);
+    // Stores the records in order in one transaction (one sampling tick's
+    // rows), all or none: a non-finite number anywhere throws
+    // std::invalid_argument before anything is written, and a database
+    // failure rolls back whatever the batch had stored.
+    void add_metrics(std::span<const MetricRecord> records);
 
     // Newest first (by timestamp, then id); a negative limit throws
     // std::invalid_argument.

@@ -1,6 +1,8 @@
-// heal-bench: trains PPO and prints the figures the bars are judged by.
+// heal-bench: trains PPO and prints the figures the bars are judged by,
+// and times the store.
 //   heal-bench ppo --env cartpole --seed S --steps N [--check]
 //   heal-bench ppo --env failure  --seed S [--steps N] [--episodes E] [--check]
+//   heal-bench storage [--metrics N] [--actions N] [--dir DIR]
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -11,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench_storage.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/failure_env.hpp"
 #include "rl/policy.hpp"
@@ -129,8 +132,11 @@ int main(int argc, char** argv) {
     ppo->add_option("--max-grad-norm", options.max_grad_norm, "PPO: global gradient-norm bound");
     ppo->add_flag("--check", options.check, "exit 1 when the issue's bar is not met");
     ppo->add_flag("-v,--verbose", options.verbose, "print progress to stderr");
+    heal::bench::StorageOptions storage_options;
+    const CLI::App* storage = heal::bench::add_storage_command(app, storage_options);
     CLI11_PARSE(app, argc, argv);
     try {
+        if (storage->parsed()) return heal::bench::bench_storage(storage_options);
         return options.env == "cartpole" ? bench_cartpole(options) : bench_failure(options);
     } catch (const std::exception& e) {
         fmt::print(stderr, "heal-bench: {}\n", e.what());

@@ -2,9 +2,7 @@
 // alone, the whole machine, and watched units through each memory source.
 #include <benchmark/benchmark.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +11,7 @@
 #include "sampling/proc_parsers.hpp"
 #include "sampling/proc_sampler.hpp"
 #include "sampling/system_sampler.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -64,31 +63,23 @@ BENCHMARK(BM_ProcSampleRealRoot);
 // lists `state.range(0)` real processes (this one, repeated), so memory is the
 // sum of their /proc/PID/status VmRSS.
 void BM_UnitVmRssFallback(benchmark::State& state) {
-    auto pattern = (std::filesystem::temp_directory_path() / "heal-bench-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        state.SkipWithError("mkdtemp failed");
-        return;
-    }
-    const std::filesystem::path root = pattern;
-    const auto unit_dir = root / "sys/fs/cgroup/unified/system.slice/bench.service";
-    std::filesystem::create_directories(unit_dir);
-    std::ofstream{root / "sys/fs/cgroup/unified/cgroup.controllers"};
-    std::ofstream{unit_dir / "cpu.stat"} << "usage_usec 1000\n";
-    {
-        std::ofstream procs{unit_dir / "cgroup.procs"};
-        for (int i = 0; i < state.range(0); ++i) procs << ::getpid() << '\n';
-    }
+    const heal::test::TempDir root;
+    const std::string unit_dir = "sys/fs/cgroup/unified/system.slice/bench.service/";
+    root.write("sys/fs/cgroup/unified/cgroup.controllers", "");
+    root.write(unit_dir + "cpu.stat", "usage_usec 1000\n");
+    std::string procs;
+    for (int i = 0; i < state.range(0); ++i) procs += std::to_string(::getpid()) + '\n';
+    root.write(unit_dir + "cgroup.procs", procs);
     std::filesystem::create_directory_symlink("/proc", root / "proc");
 
-    const heal::CgroupLayout layout = heal::CgroupLayout::detect(root);
-    heal::UnitSampler sampler({"bench.service", {}}, layout, root);
+    const heal::CgroupLayout layout = heal::CgroupLayout::detect(root.root());
+    heal::UnitSampler sampler({"bench.service", {}}, layout, root.root());
     auto now = std::chrono::steady_clock::now();
     for (auto _ : state) {
         now += std::chrono::seconds{1};
         benchmark::DoNotOptimize(sampler.sample(now));
     }
     state.SetItemsProcessed(state.iterations() * state.range(0));
-    std::filesystem::remove_all(root);
 }
 BENCHMARK(BM_UnitVmRssFallback)->Arg(1)->Arg(16)->Arg(128);
 

@@ -1,41 +1,16 @@
-// Cost of what the daemon does with its history: one metric insert per tick
-// (autocommit, WAL, synchronous=NORMAL), the D-Bus history and summary
-// queries, and a retention pass that has nothing to remove.
+// Cost of what the daemon does with its history: one row inserted on its own
+// (autocommit, WAL, synchronous=NORMAL; a tick's rows go in one transaction,
+// see BM_Pipeline), the D-Bus history and summary queries, and a retention
+// pass that has nothing to remove.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <memory>
-#include <string>
-
+#include "bench_database.hpp"
 #include "storage/store.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
+using heal::bench::BenchDatabase;
 using namespace std::chrono_literals;
-
-// A fresh database in its own directory under $TMPDIR, removed afterwards.
-class BenchDatabase {
-public:
-    explicit BenchDatabase(const std::string& name)
-        : dir_(fs::temp_directory_path() / ("heal-storage-bench-" + std::to_string(getpid()) + "-" + name)) {
-        fs::remove_all(dir_);
-        fs::create_directory(dir_);
-        store_ = std::make_unique<heal::Store>(dir_ / "heal.db");
-    }
-    ~BenchDatabase() {
-        store_.reset();
-        fs::remove_all(dir_);
-    }
-    BenchDatabase(const BenchDatabase&) = delete;
-    BenchDatabase& operator=(const BenchDatabase&) = delete;
-    heal::Store& store() { return *store_; }
-
-private:
-    fs::path dir_;
-    std::unique_ptr<heal::Store> store_;
-};
 
 const heal::TimePoint kStart = heal::TimePoint(1'717'243'200s);
 
@@ -60,7 +35,7 @@ heal::ActionRecord action(int i) {
 }
 
 void BM_AddMetric(benchmark::State& state) {
-    BenchDatabase db("add-metric");
+    BenchDatabase db;
     int i = 0;
     for (auto _ : state) benchmark::DoNotOptimize(db.store().add_metric(metric(i++)));
     state.SetItemsProcessed(state.iterations());
@@ -68,7 +43,7 @@ void BM_AddMetric(benchmark::State& state) {
 BENCHMARK(BM_AddMetric);
 
 void BM_AddAction(benchmark::State& state) {
-    BenchDatabase db("add-action");
+    BenchDatabase db;
     int i = 0;
     for (auto _ : state) benchmark::DoNotOptimize(db.store().add_action(action(i++)));
     state.SetItemsProcessed(state.iterations());
@@ -82,7 +57,7 @@ void fill(heal::Store& store, int metrics, int actions) {
 }
 
 void BM_RecentMetrics50(benchmark::State& state) {
-    BenchDatabase db("recent-metrics");
+    BenchDatabase db;
     fill(db.store(), static_cast<int>(state.range(0)), 0);
     for (auto _ : state) benchmark::DoNotOptimize(db.store().recent_metrics(50));
     state.SetItemsProcessed(state.iterations() * 50);
@@ -90,7 +65,7 @@ void BM_RecentMetrics50(benchmark::State& state) {
 BENCHMARK(BM_RecentMetrics50)->Arg(20'000);
 
 void BM_Summary(benchmark::State& state) {
-    BenchDatabase db("summary");
+    BenchDatabase db;
     fill(db.store(), 0, static_cast<int>(state.range(0)));
     for (auto _ : state) benchmark::DoNotOptimize(db.store().summary());
     state.SetItemsProcessed(state.iterations() * state.range(0));
@@ -98,7 +73,7 @@ void BM_Summary(benchmark::State& state) {
 BENCHMARK(BM_Summary)->Arg(5'000);
 
 void BM_RetentionNothingToRemove(benchmark::State& state) {
-    BenchDatabase db("retention");
+    BenchDatabase db;
     const int rows = static_cast<int>(state.range(0));
     fill(db.store(), rows, 0);
     const heal::Retention retention{.max_age = 24h * 365, .max_rows = rows};

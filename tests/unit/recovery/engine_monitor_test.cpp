@@ -167,3 +167,27 @@ TEST_CASE("readings come from a sample in percent", "[engine][monitor]") {
     // Without the machine's RAM total, an unlimited unit's memory is not judged.
     CHECK_FALSE(readings_from(sample, 0)[2].memory);
 }
+
+TEST_CASE("a tick's metric records: watched targets in order, failed while in failure", "[engine][monitor]") {
+    Monitor monitor({"web.service", "db.service"}, detector(1));
+    settle(monitor);
+    const std::vector<TargetReading> readings{machine(99.0, 40.0), unit("other.service", 5.0),
+                                              unit("web.service", 2.5), unit("db.service", 0.0, std::nullopt, false)};
+    monitor.observe(readings);
+    const TimePoint time{std::chrono::seconds(1'717'243'200)};
+
+    const std::vector<MetricRecord> records = metric_records(readings, monitor, time);
+    REQUIRE(records.size() == 3);  // other.service is not watched
+    CHECK(records[0].unit.empty());
+    CHECK(records[0].cpu == 99.0);
+    CHECK(records[0].memory == 40.0);
+    CHECK_FALSE(records[0].healthy);
+    CHECK(records[1].unit == "web.service");
+    CHECK(records[1].cpu == 2.5);
+    CHECK(records[1].memory == 15.0);
+    CHECK(records[1].healthy);
+    CHECK(records[2].unit == "db.service");
+    CHECK(records[2].memory == 0.0);  // no reading
+    CHECK_FALSE(records[2].healthy);   // not running, with consecutive = 1
+    for (const MetricRecord& record : records) CHECK(record.timestamp == time);
+}

@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -278,6 +279,56 @@ TEST_CASE("store: non-finite numbers are refused") {
     bad = action(kT0, true, -1.0);
     CHECK_THROWS_AS(store.add_action(bad), std::invalid_argument);
     CHECK(store.recent_metrics(1).empty());
+}
+
+TEST_CASE("store: a batch of metrics is stored in order") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.add_metrics({});
+    CHECK(store.recent_metrics(1).empty());
+
+    // One tick: the machine and two units, all at the same time.
+    const std::vector<MetricRecord> tick{metric(kT0, 10.0), metric(kT0, 20.0, false, "nginx.service"),
+                                         metric(kT0, 30.0, true, "worker.service")};
+    store.add_metrics(tick);
+    store.add_metrics(std::vector<MetricRecord>{metric(kT0 + 1s, 40.0)});
+    const auto read = store.recent_metrics(10);
+    REQUIRE(read.size() == 4);
+    CHECK(read[0].cpu == 40.0);
+    // Equal timestamps come newest insert first, so the tick reads back reversed.
+    for (std::size_t i = 0; i < tick.size(); ++i) {
+        const MetricRecord& stored = read[tick.size() - i];
+        CHECK(stored.timestamp == tick[i].timestamp);
+        CHECK(stored.cpu == tick[i].cpu);
+        CHECK(stored.memory == tick[i].memory);
+        CHECK(stored.healthy == tick[i].healthy);
+        CHECK(stored.unit == tick[i].unit);
+    }
+    CHECK(read[3].id < read[2].id);
+    CHECK(read[2].id < read[1].id);
+}
+
+TEST_CASE("store: a batch with a bad record stores nothing") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.add_metric(metric(kT0, 1.0));
+    SECTION("a non-finite number anywhere is refused up front") {
+        std::vector<MetricRecord> tick{metric(kT0 + 1s, 10.0), metric(kT0 + 1s, 20.0, true, "nginx.service")};
+        tick[1].memory = std::numeric_limits<double>::quiet_NaN();
+        CHECK_THROWS_AS(store.add_metrics(tick), std::invalid_argument);
+    }
+    SECTION("a row the database refuses rolls back the rows before it") {
+        RawDb(dir / "heal.db")
+            .exec("CREATE TRIGGER refuse_bad BEFORE INSERT ON metrics WHEN NEW.unit = 'bad.service' "
+                  "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+        const std::vector<MetricRecord> tick{metric(kT0 + 1s, 10.0), metric(kT0 + 1s, 20.0, true, "bad.service")};
+        CHECK_THROWS_WITH(store.add_metrics(tick), Catch::Contains("refused by the test"));
+    }
+    const auto read = store.recent_metrics(10);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].cpu == 1.0);
+    store.add_metrics(std::vector<MetricRecord>{metric(kT0 + 2s, 2.0)});  // the store is still usable
+    CHECK(store.recent_metrics(10).size() == 2);
 }
 
 TEST_CASE("store: a new database is healerd's, in WAL mode, at the current version, and persists") {

@@ -1,9 +1,11 @@
 #pragma once
-// A scratch directory for one test, removed with everything in it; shared by
-// every area's unit tests.
+// A scratch directory, removed with everything in it; shared by every area's
+// unit tests and by the benchmarks.
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -14,9 +16,13 @@ namespace heal::test {
 
 class TempDir {
 public:
-    TempDir() {
-        auto pattern = (std::filesystem::temp_directory_path() / "heal-test-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    // A new directory in `parent` ($TMPDIR, else /tmp, unless given).
+    explicit TempDir(const std::filesystem::path& parent = std::filesystem::temp_directory_path()) {
+        auto pattern = (parent / "heal-test-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) {
+            throw std::runtime_error("cannot create a scratch directory in " + parent.string() + ": " +
+                                     std::strerror(errno));
+        }
         root_ = pattern;
     }
     TempDir(const TempDir&) = delete;
