@@ -14,7 +14,8 @@
 #   6. keeps its history across `systemctl restart`, and stops cleanly;
 # plus its sandbox's `systemd-analyze security` exposure, and the recovery
 # executors' own live tests. The container is always powered off, also when a
-# check fails or the test is interrupted.
+# check fails or the test is interrupted. The container plumbing is shared
+# with the container benchmark: container.sh.
 #
 # usage: healerd-system-test.sh BUILD_DIR
 # Needs root, systemd-nspawn (Debian: systemd-container) and a build whose
@@ -22,280 +23,27 @@
 # container's). Exits 77 (skipped) when not root.
 set -eu
 
-BUILD=$(cd "${1:?usage: healerd-system-test.sh BUILD_DIR}" && pwd)
+ct_tag=system-test
 DEMO=healerd-demo.service
-BOOT_TIMEOUT=120      # seconds for the container to boot
-MODE_TIMEOUT=60       # seconds for healerd to detect and recover one failure
 EXPOSURE_LIMIT=2.5    # systemd-analyze security score healerd.service must not exceed
+# shellcheck source-path=SCRIPTDIR source=container.sh
+. "$(dirname "$0")/container.sh"
+ct_setup "${1:?usage: healerd-system-test.sh BUILD_DIR}"
 
-# healerd's journal MESSAGE_IDs (healerd(8)).
-ID_FAILURE_DETECTED=65deafd6e8fa45a6aae003ff1d58906e
-ID_RECOVERY_STARTED=55f0167693b441518f3b52c34512d162
-ID_RECOVERY_FINISHED=89fcb0b3257f48948fe41c8dd9168be9
+# ---- 0. install into a DESTDIR; 1. boot ---------------------------------------------
 
-say() { echo "system-test: $*"; }
-failures=0
-check_failed() { echo "system-test: FAIL: $*" >&2; failures=$((failures + 1)); }
-die() { echo "system-test: FAIL: $*" >&2; exit 1; }
-
-if [ "$(id -u)" -ne 0 ]; then
-    echo "system-test: skipped: needs root (systemd-nspawn)"
-    exit 77
-fi
-command -v systemd-nspawn >/dev/null || die "systemd-nspawn is missing (Debian package systemd-container)"
-
-prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
-[ -n "$prefix" ] || die "no CMAKE_INSTALL_PREFIX in $BUILD/CMakeCache.txt"
-[ "$prefix" != /usr ] || die "the install prefix is /usr; configure the test build with another (e.g. the default /usr/local)"
-
-work=$(mktemp -d /tmp/healerd-system-test.XXXXXX)
-nspawn_pid=""
-pid1=""
-
-# ---- container plumbing ----------------------------------------------------
-
-in_ct() {
-    nsenter -t "$pid1" -a env -i PATH="$prefix/bin:$prefix/sbin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-        LANG=C.UTF-8 "$@"
-}
-# healctl with a time limit: a stuck healerd must fail the test, not hang it.
-healctl() { in_ct timeout 60 healctl "$@"; }
-as_nobody() { in_ct setpriv --reuid=65534 --regid=65534 --clear-groups timeout 60 "$@"; }
-
-cleanup() {
-    status=$?
-    trap - EXIT INT TERM
-    if [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
-        if [ "$status" -ne 0 ] || [ "$failures" -ne 0 ]; then
-            say "last healerd log lines:"
-            in_ct journalctl -u healerd -u "$DEMO" -n 60 --no-pager -o short-monotonic 2>/dev/null | sed 's/^/    /' || true
-        fi
-        in_ct systemctl poweroff --no-block >/dev/null 2>&1 || true
-    fi
-    if [ -n "$nspawn_pid" ]; then
-        # A clean poweroff first, then SIGTERM (nspawn powers the container
-        # off), then SIGKILL: the container never outlives the test.
-        for signal in "" TERM KILL; do
-            [ -z "$signal" ] || kill -s "$signal" "$nspawn_pid" 2>/dev/null || true
-            i=0
-            while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
-            kill -0 "$nspawn_pid" 2>/dev/null || break
-        done
-        say "container stopped"
-    fi
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now_us() { date +%s%6N; }
-seconds_since() { awk -v from="$1" -v to="$2" 'BEGIN { printf "%.1f", (to - from) / 1e6 }'; }
-
-# Waits up to $1 seconds for the command in the remaining arguments to succeed.
-wait_for() {
-    limit=$1
-    shift
-    deadline=$(($(date +%s) + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.25
-    done
-}
-
-# ---- 0. install into a DESTDIR ------------------------------------------------
-
-stage=$work/stage
-say "installing $BUILD into DESTDIR=$stage (prefix $prefix)"
-DESTDIR=$stage cmake --install "$BUILD" >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; die "cmake --install failed"; }
-installed() { find "$stage" -path "*/$1" -print -quit; }
-for file in sbin/healerd bin/healctl libexec/healerd/healerd-demo \
-    lib/systemd/system/healerd.service lib/systemd/system/healerd-demo.service \
-    share/dbus-1/system.d/org.healerd.Healer1.conf lib/sysusers.d/healerd.conf \
-    share/healerd/rollback-hooks/apt-previous-version; do
-    [ -n "$(installed "$file")" ] || die "cmake --install put no $prefix/$file into the DESTDIR (is systemd/ part of the build?)"
-done
-[ -n "$(find "$stage" -path '*/etc/healerd/rollback.d' -type d -print -quit)" ] ||
-    die "cmake --install created no etc/healerd/rollback.d"
-grep -q "^ExecStart=$prefix/sbin/healerd\$" "$(installed lib/systemd/system/healerd.service)" ||
-    die "the installed healerd.service does not start $prefix/sbin/healerd"
-
-# ---- 1. boot ------------------------------------------------------------------
-
-say "booting a throwaway systemd container"
-boot_start=$(now_us)
-systemd-nspawn -D / --volatile=yes --boot --register=no --keep-unit --console=passive \
-    --machine="healerd-test-$$" --bind-ro="$stage$prefix:$prefix" --bind-ro="$BUILD" \
-    -- systemd.firstboot=off >"$work/nspawn.log" 2>&1 &
-nspawn_pid=$!
-find_pid1() { pid1=$(pgrep -P "$nspawn_pid" -x systemd) && [ -n "$pid1" ]; }
-wait_for "$BOOT_TIMEOUT" find_pid1 || { cat "$work/nspawn.log" >&2; die "no systemd in the container after ${BOOT_TIMEOUT}s"; }
-find_pid1
-# PID 1 answers on its private socket before anything else is up.
-booted() {
-    state=$(in_ct systemctl is-system-running 2>/dev/null) || true
-    [ "$state" = running ] || [ "$state" = degraded ]
-}
-wait_for "$BOOT_TIMEOUT" booted || die "the container did not finish booting (state '${state:-unknown}')"
-booted
-say "container PID 1 is host PID $pid1; booted in $(seconds_since "$boot_start" "$(now_us)")s ($state)"
+ct_stage
+# shellcheck disable=SC2119 # no nspawn options of its own
+ct_boot
 
 # ---- 2. install healerd in the container -----------------------------------------
 
-# A fresh /etc makes systemd apply its presets at boot, which enabled and
-# started the units it found under the bound prefix, before their D-Bus policy
-# and configuration were in place: stop them and start over from a clean state.
-in_ct systemctl stop healerd.service healerd-demo.service 2>/dev/null || true
-in_ct systemctl reset-failed healerd.service healerd-demo.service 2>/dev/null || true
-in_ct rm -rf /var/lib/healerd
-# put HOST_FILE CONTAINER_FILE: copies an installed file into the container's /etc.
-# shellcheck disable=SC2016 # $1 is expanded by the shell inside the container
-put() { in_ct sh -c 'mkdir -p "$(dirname "$1")" && cat > "$1"' put "$2" <"$1"; }
-put "$(installed lib/systemd/system/healerd.service)" /etc/systemd/system/healerd.service
-put "$(installed lib/systemd/system/healerd-demo.service)" /etc/systemd/system/healerd-demo.service
-put "$(installed share/dbus-1/system.d/org.healerd.Healer1.conf)" /etc/dbus-1/system.d/org.healerd.Healer1.conf
-put "$(installed lib/sysusers.d/healerd.conf)" /etc/sysusers.d/healerd.conf
-in_ct systemd-sysusers
-in_ct systemctl reload dbus
-config=$(installed etc/healerd/healerd.conf)
-[ -z "$config" ] || put "$config" /etc/healerd/healerd.conf
-in_ct mkdir -p /etc/healerd/healerd.conf.d /etc/healerd/rollback.d
-# The test's settings, as a drop-in over the shipped configuration. The
-# package-change window is 0: the demo was installed seconds ago, and a
-# "recent deploy" would rightly make healerd roll back instead of restart.
-in_ct sh -c 'cat > /etc/healerd/healerd.conf.d/system-test.conf' <<EOF
-[Monitor]
-SampleIntervalSec=500ms
-Units=$DEMO
-[Recovery]
-AutoRecover=yes
-RecoveryTimeoutSec=20s
-PackageChangeWindowSec=0
-EOF
-# A rollback hook for the demo, to see the rollback executor run one.
-in_ct sh -c 'cat > /etc/healerd/rollback.d/'"$DEMO"' && chmod 0755 /etc/healerd/rollback.d/'"$DEMO" <<'EOF'
-#!/bin/sh
-echo "test hook: rolling back $1 ($HEALERD_FAILURE_KIND)"
-systemctl restart "$1"
-EOF
-# Enough busy threads that the CPU runaway stands out even on a loaded machine.
-in_ct mkdir -p "/etc/systemd/system/$DEMO.d"
-in_ct sh -c "printf '[Service]\nEnvironment=HEALERD_DEMO_SPIN_THREADS=8\n' > /etc/systemd/system/$DEMO.d/system-test.conf"
-in_ct systemctl daemon-reload
-
-in_ct systemctl start "$DEMO"
-in_ct systemctl start healerd || check_failed "systemctl start healerd failed"
-active=$(in_ct systemctl is-active healerd || true)
-say "systemctl is-active healerd: $active"
-[ "$active" = active ] || die "healerd is not active"
-healctl status >"$work/status" || die "healctl status did not answer"
-say "healctl status answers:"
-sed 's/^/    /' "$work/status"
-
-# ---- helpers reading healerd's record ---------------------------------------------
-
-# healerd's journal entries since $1 (µs since the epoch), one per line:
-# "REALTIME_US MESSAGE_ID UNIT ACTION RESULT".
-journal_events() {
-    in_ct journalctl -u healerd -o export --no-pager --since "@$(($1 / 1000000))" 2>/dev/null |
-        awk -v since="$1" 'BEGIN { RS = ""; FS = "\n" }
-            {
-                delete f
-                for (i = 1; i <= NF; i++) { eq = index($i, "="); if (eq) f[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
-                if (f["__REALTIME_TIMESTAMP"] + 0 > since + 0 && f["MESSAGE_ID"] != "")
-                    print f["__REALTIME_TIMESTAMP"], f["MESSAGE_ID"], (f["UNIT"] == "" ? "-" : f["UNIT"]),
-                          (f["ACTION"] == "" ? "-" : f["ACTION"]), (f["RESULT"] == "" ? "-" : f["RESULT"])
-            }'
-}
-
-# The first journal event ($2: MESSAGE_ID, "|"-separated alternatives) for the
-# demo since $1, as "REALTIME_US ACTION RESULT"; empty when none yet.
-first_event() {
-    journal_events "$1" | awk -v ids="$2" -v unit="$DEMO" '
-        BEGIN { n = split(ids, list, "|"); for (i = 1; i <= n; i++) want[list[i]] = 1 }
-        want[$2] && $3 == unit { print $1, $4, $5; exit }'
-}
-recovery_finished_since() { [ -n "$(first_event "$1" "$ID_RECOVERY_FINISHED")" ]; }
-
-# `healctl actions --json` reduced to "UNIT ACTION RESULT" lines, newest first.
-actions() {
-    healctl actions --json --limit 1000 | awk '
-        /^  \{/ { unit = ""; action = ""; result = "" }
-        /"unit":/ { unit = $2 }
-        /"action":/ { action = $2 }
-        /"result":/ { result = $2 }
-        /^  \}/ { gsub(/[",]/, "", unit); gsub(/[",]/, "", action); gsub(/[",]/, "", result); print unit, action, result }'
-}
-demo_actions() { actions | awk -v unit="$DEMO" '$1 == unit'; }
-
-# healerd has judged the demo healthy for a while: it runs, and its newest samples are healthy.
-demo_settled() {
-    [ "$(in_ct systemctl is-active "$DEMO")" = active ] || return 1
-    healctl metrics --json --limit 20 | awk -v unit="\"$DEMO\"" '
-        /"status":/ { status = $2 } /"unit":/ { if ($2 == unit) { n++; if (status ~ /Failed/) bad++ } }
-        END { exit !(n >= 6 && bad == 0) }'
-}
-
-reset_demo() {
-    in_ct systemctl reset-failed "$DEMO" 2>/dev/null || true
-    in_ct systemctl restart "$DEMO"
-    wait_for 30 demo_settled || check_failed "the demo did not settle healthy within 30s"
-}
+ct_install_healerd 500ms "$DEMO"
 
 # ---- 3. failure modes -------------------------------------------------------------
 
-say "waiting for healerd's detector to warm up on $DEMO"
-wait_for 60 demo_settled || die "healerd reported no healthy samples of $DEMO within 60s"
-sleep 5  # past the detector's warm-up (MinSamples), so it judges adaptively
-
-results=$work/results
-: >"$results"
-# run_mode MODE EXPECTED_ACTION [INJECTED_KIND]
-run_mode() {
-    mode=$1
-    expected=$2
-    kind=${3:-$1}
-    reset_demo
-    before=$(demo_actions | wc -l)
-    [ "$mode" != memory_leak ] || in_ct systemctl show "$DEMO" -p MemoryMax | sed 's/^/    before: /'
-    t0=$(now_us)
-    healctl simulate-failure --kind "$kind" --unit "$DEMO" >"$work/inject" || check_failed "$mode: simulate-failure failed"
-    say "$mode injected: $(cat "$work/inject")"
-    wait_for "$MODE_TIMEOUT" recovery_finished_since "$t0" || true
-    detected=$(first_event "$t0" "$ID_FAILURE_DETECTED|$ID_RECOVERY_STARTED")
-    finished=$(first_event "$t0" "$ID_RECOVERY_FINISHED")
-    detect_s=-
-    recover_s=-
-    action=-
-    result=failed
-    [ -z "$detected" ] || detect_s=$(seconds_since "$t0" "${detected%% *}")
-    if [ -n "$finished" ]; then
-        read -r finished_us action result <<EOF
-$finished
-EOF
-        recover_s=$(seconds_since "$t0" "$finished_us")
-    fi
-    echo "mode=$mode action=$action detect_s=$detect_s recover_s=$recover_s result=$result" | tee -a "$results"
-    [ "$mode" != memory_leak ] || in_ct systemctl show "$DEMO" -p MemoryMax | sed 's/^/    after:  /'
-
-    # The same outcome as healctl reports it, and a demo that runs again.
-    after=$(demo_actions | wc -l)
-    newest=$(demo_actions | head -n 1)
-    if [ -z "$detected" ] || [ "$result" != recovered ]; then
-        say "$mode: the journal since the injection:"
-        in_ct journalctl -u healerd -u "$DEMO" --since "@$((t0 / 1000000))" --no-pager -o short-monotonic | sed 's/^/    /'
-    fi
-    if [ -z "$detected" ]; then
-        check_failed "$mode: healerd did not detect the failure within ${MODE_TIMEOUT}s"
-    elif [ "$result" != recovered ] || [ "$action" != "$expected" ]; then
-        check_failed "$mode: expected $expected and recovered, the journal says $action and $result"
-    elif [ "$after" -le "$before" ] || [ "$newest" != "$DEMO $action $result" ]; then
-        check_failed "$mode: healctl actions --json does not show the recovery (newest: '$newest')"
-    elif [ "$(in_ct systemctl is-active "$DEMO")" != active ]; then
-        check_failed "$mode: $DEMO is not active after its recovery"
-    fi
-}
-
+wait_detector_warm
+: >"$work/results"
 run_mode cpu_runaway restart
 run_mode memory_leak scale_up
 run_mode crash restart
@@ -303,21 +51,7 @@ run_mode hang restart
 
 # ---- 4. a bad deploy: rolled back through the configured hook ----------------------------
 
-# The same crash, but with the demo's files (installed minutes ago) inside the
-# package-change window: healerd should take it for a bad deploy and run the
-# rollback hook, which restarts the unit.
-in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\n" > /etc/healerd/healerd.conf.d/zz-recent-deploy.conf'
-in_ct systemctl reload healerd
-t0=$(now_us)
-run_mode bad_deploy rollback crash
-hook_line=$(in_ct journalctl -t healerd-rollback --since "@$((t0 / 1000000))" --no-pager -o cat | grep "test hook: rolling back $DEMO" || true)
-if [ -n "$hook_line" ]; then
-    say "the rollback hook ran as a transient unit and logged: $hook_line"
-else
-    check_failed "no output of the rollback hook in the journal (journalctl -t healerd-rollback)"
-fi
-in_ct rm /etc/healerd/healerd.conf.d/zz-recent-deploy.conf
-in_ct systemctl reload healerd
+run_bad_deploy
 
 # ---- 5. unprivileged callers -------------------------------------------------------
 
@@ -379,7 +113,7 @@ fi
 # ---- verdict ----------------------------------------------------------------------
 
 say "per mode:"
-sed 's/^/    /' "$results"
+sed 's/^/    /' "$work/results"
 if [ "$failures" -ne 0 ]; then
     say "$failures check(s) failed"
     exit 1
