@@ -54,9 +54,12 @@ void mlp_forward(const Scalar* params, const std::vector<DenseLayer>& layers, co
     const Matrix<Scalar>* in = &input;
     for (std::size_t l = 0; l < layers.size(); ++l) {
         Matrix<Scalar>& out = outputs[l];
-        out.noalias() = weights_of(params, layers[l]) * *in;
-        out.colwise() += bias_of(params, layers[l]);
-        if (l + 1 < layers.size()) out = out.array().tanh();
+        // Starting from the bias lets the product accumulate onto it: no zeroing pass, no bias pass.
+        // (Column by column: Eigen's colwise() broadcast indexes modulo the rows and does not vectorise.)
+        out.resize(layers[l].rows, in->cols());
+        for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = bias_of(params, layers[l]);
+        out.noalias() += weights_of(params, layers[l]) * *in;
+        if (l + 1 < layers.size()) out.array() = out.array().tanh();
         in = &out;
     }
 }
@@ -64,18 +67,20 @@ void mlp_forward(const Scalar* params, const std::vector<DenseLayer>& layers, co
 template <typename Scalar>
 void mlp_backward(const Scalar* params, Scalar* grad, const std::vector<DenseLayer>& layers,
                   const Matrix<Scalar>& input, const std::vector<Matrix<Scalar>>& outputs,
-                  const Matrix<Scalar>& doutput, Matrix<Scalar>& delta, Matrix<Scalar>& delta_prev) {
-    delta = doutput;  // d loss / d pre-activation of the current layer
+                  const Matrix<Scalar>& doutput, std::vector<Matrix<Scalar>>& hidden_deltas) {
+    hidden_deltas.resize(layers.size() - 1);
+    const Matrix<Scalar>* delta = &doutput;  // d loss / d pre-activation of layer l
     for (std::size_t l = layers.size(); l-- > 0;) {
         const DenseLayer& layer = layers[l];
         const Matrix<Scalar>& in = l == 0 ? input : outputs[l - 1];
         Eigen::Map<Matrix<Scalar>>(grad + layer.weights, layer.rows, layer.cols).noalias() =
-            delta * in.transpose();
-        Eigen::Map<Vector<Scalar>>(grad + layer.bias, layer.rows) = delta.rowwise().sum();
+            *delta * in.transpose();
+        Eigen::Map<Vector<Scalar>>(grad + layer.bias, layer.rows) = delta->rowwise().sum();
         if (l == 0) break;
-        delta_prev.noalias() = weights_of(params, layer).transpose() * delta;
-        delta_prev.array() *= Scalar(1) - in.array().square();  // tanh' = 1 - tanh^2
-        std::swap(delta, delta_prev);
+        Matrix<Scalar>& below = hidden_deltas[l - 1];
+        below.noalias() = weights_of(params, layer).transpose() * *delta;
+        below.array() *= Scalar(1) - in.array().square();  // tanh' = 1 - tanh^2
+        delta = &below;
     }
 }
 
@@ -84,11 +89,10 @@ void mlp_single(const Scalar* params, const std::vector<DenseLayer>& layers, std
                 BoundedVector<Scalar>& out) {
     BoundedVector<Scalar> in = Eigen::Map<const Vector<Scalar>>(input.data(), static_cast<Eigen::Index>(input.size()));
     for (std::size_t l = 0; l < layers.size(); ++l) {
-        out.noalias() = weights_of(params, layers[l]) * in;
-        out += bias_of(params, layers[l]);
+        out = bias_of(params, layers[l]);
+        out.noalias() += weights_of(params, layers[l]) * in;
         if (l + 1 == layers.size()) break;
-        out = out.array().tanh();
-        in = out;
+        in = out.array().tanh();
     }
 }
 
@@ -191,10 +195,10 @@ template <typename Scalar>
 void ActorCritic<Scalar>::backward(const Matrix& observations, const Matrix& dlogits, const Matrix& dvalues,
                                    Workspace& ws, Vector& gradient) const {
     gradient.resize(parameters_.size());
-    mlp_backward(parameters_.data(), gradient.data(), actor_layers_, observations, ws.actor, dlogits, ws.delta,
-                 ws.delta_prev);
-    mlp_backward(parameters_.data(), gradient.data(), critic_layers_, observations, ws.critic, dvalues, ws.delta,
-                 ws.delta_prev);
+    mlp_backward(parameters_.data(), gradient.data(), actor_layers_, observations, ws.actor, dlogits,
+                 ws.hidden_deltas);
+    mlp_backward(parameters_.data(), gradient.data(), critic_layers_, observations, ws.critic, dvalues,
+                 ws.hidden_deltas);
 }
 
 template class ActorCritic<float>;

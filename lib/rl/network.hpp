@@ -52,8 +52,9 @@ public:
     struct Workspace {
         std::vector<Matrix> actor;   // output of each actor layer; back() = logits
         std::vector<Matrix> critic;  // output of each critic layer; back() = values
-        Matrix delta;
-        Matrix delta_prev;
+        // d loss / d pre-activation of each hidden layer; both MLPs reuse them
+        // (their hidden widths are equal), so they keep their sizes.
+        std::vector<Matrix> hidden_deltas;
     };
 
     // All weights zero until initialize(); throws std::invalid_argument for a

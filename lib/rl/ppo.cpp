@@ -62,7 +62,8 @@ LossTerms PpoLoss<Scalar>::evaluate(const ActorCritic<Scalar>& network, const Mi
     }
 
     // Log-softmax and entropy of every column at once.
-    log_p_ = logits.rowwise() - logits.colwise().maxCoeff();
+    max_logit_ = logits.colwise().maxCoeff();
+    log_p_ = logits.rowwise() - max_logit_;
     log_sum_ = log_p_.array().exp().colwise().sum().log();
     log_p_.rowwise() -= log_sum_;
     p_ = log_p_.array().exp();
@@ -145,7 +146,8 @@ void Adam::step(Eigen::VectorXf& parameters, const Eigen::VectorXf& gradient, do
 }
 
 double clip_gradient_norm(Eigen::VectorXf& gradient, double max_norm) {
-    const double norm = gradient.cast<double>().norm();
+    // Summed in float: Eigen vectorises that, not a sum over a cast to double.
+    const double norm = std::sqrt(static_cast<double>(gradient.squaredNorm()));
     if (norm > max_norm) gradient *= static_cast<float>(max_norm / (norm + 1e-6));
     return norm;
 }

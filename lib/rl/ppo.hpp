@@ -85,6 +85,7 @@ private:
     Vector advantages_;
     Matrix log_p_;  // actions x B
     Matrix p_;      // actions x B
+    RowVector max_logit_;   // of each column
     RowVector log_sum_;     // log-sum-exp of each shifted column
     RowVector entropy_;
     RowVector dloss_dlogp_;  // d policy loss / d log p(taken action)

@@ -1,6 +1,8 @@
 // Inference (one state -> action probabilities) must not touch the heap: the
-// daemon calls it on every detected failure. Every heap allocation in this
-// test binary is counted, Eigen's and the standard library's alike.
+// daemon calls it on every detected failure. Nor should a PPO update once its
+// buffers exist: it runs 160 minibatches per training episode. Every heap
+// allocation in this test binary is counted, Eigen's and the standard
+// library's alike.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -10,8 +12,10 @@
 #include <filesystem>
 #include <string>
 
+#include "rl/failure_env.hpp"
 #include "rl/model_file.hpp"
 #include "rl/network.hpp"
+#include "rl/ppo.hpp"
 #include "rl/ppo_policy.hpp"
 #include "rl/random.hpp"
 #include "rl/trainer.hpp"
@@ -134,5 +138,18 @@ TEST_CASE("single-state network passes allocate nothing, even at the widest shap
     net.logits(obs, logits);
     float v = net.value(obs);
     escape(&v);
+    CHECK(counter.count() == 0);
+}
+
+TEST_CASE("a PPO update allocates nothing once its buffers exist") {
+    FailureEnvironment env(FailureModel{}, 1);
+    const PpoConfig config = recovery_ppo_config();
+    PpoTrainer trainer(env, config, 1, 2 * static_cast<std::uint64_t>(config.n_steps));
+    trainer.collect_rollout();
+    trainer.update(config.learning_rate);  // sizes the buffers
+    trainer.collect_rollout();
+    AllocationCounter counter;
+    LossTerms loss = trainer.update(config.learning_rate);
+    escape(&loss);
     CHECK(counter.count() == 0);
 }
