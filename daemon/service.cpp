@@ -76,6 +76,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       policy_(std::make_shared<heal::HeuristicPolicy>()) {
     config_.backend.user_manager = options_.user_bus;
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
+    metric_writer_ = std::make_unique<heal::MetricWriter>(*store_, config_.metric_write_interval);
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
     if (options_.simulated_metrics) {
@@ -150,9 +151,18 @@ void Service::tick() {
 }
 
 void Service::store_tick(const std::vector<heal::TargetReading>& readings) {
+    const std::vector<heal::MetricRecord> records =
+        heal::metric_records(readings, monitor_, std::chrono::system_clock::now());
+    write_metrics([&] { metric_writer_->add(records, std::chrono::steady_clock::now()); });
+}
+
+void Service::flush_metrics() {
+    write_metrics([&] { metric_writer_->flush(); });
+}
+
+void Service::write_metrics(const std::function<void()>& write) {
     try {
-        // One transaction per tick: one commit instead of one per target.
-        store_->add_metrics(heal::metric_records(readings, monitor_, std::chrono::system_clock::now()));
+        write();
         if (store_error_logged_) log_info("storing samples works again");
         store_error_logged_ = false;
     } catch (const heal::StoreError& e) {
@@ -202,6 +212,7 @@ void Service::apply_retention() {
     const auto now = std::chrono::steady_clock::now();
     if (last_retention_ != std::chrono::steady_clock::time_point{} && now - last_retention_ < kRetentionEvery) return;
     last_retention_ = now;
+    flush_metrics();
     try {
         const std::int64_t removed = store_->apply_retention(config_.retention, std::chrono::system_clock::now());
         if (removed > 0) log(LOG_DEBUG, {}, fmt::format("retention removed {} old rows", removed));
@@ -219,9 +230,10 @@ std::string Service::status_line() const {
             if (status.failed) failed.push_back(status.unit.empty() ? "machine" : status.unit);
         health = fmt::format("failed ({})", fmt::join(failed, ", "));
     }
-    return fmt::format("{}; cpu {:.1f}%, memory {:.1f}%; {} unit(s) watched; policy {}{}; backend {}", health,
-                       state_.cpu, state_.memory, state_.units.size(), state_.policy,
-                       state_.training ? ", training" : "", state_.backend);
+    // No live CPU or memory figures: STATUS= changes only with the state, so
+    // PID 1 is not woken by a notification every tick.
+    return fmt::format("{}; {} unit(s) watched; policy {}{}; backend {}", health, state_.units.size(),
+                       state_.policy, state_.training ? ", training" : "", state_.backend);
 }
 
 void Service::publish_state() {
@@ -274,8 +286,9 @@ void check_limit(std::uint32_t limit) {
 }
 }  // namespace
 
-std::vector<heal::MetricRecord> Service::metrics(std::uint32_t limit) const {
+std::vector<heal::MetricRecord> Service::metrics(std::uint32_t limit) {
     check_limit(limit);
+    flush_metrics();
     try {
         return store_->recent_metrics(limit);
     } catch (const heal::StoreError& e) {
@@ -690,6 +703,7 @@ void Service::apply_config(heal::Config config) {
     const bool units_changed = config.units != config_.units;
     monitor_.reconfigure(config.units, config.detector);
     breaker_.reconfigure(config.circuit_breaker_burst, config.circuit_breaker_interval);
+    metric_writer_->set_interval(config.metric_write_interval);
     config_ = std::move(config);
     if (units_changed) watch_units(config_.units);
     last_retention_ = {};  // new limits apply at the next tick
@@ -713,6 +727,7 @@ void Service::shutdown() {
     for (auto& [id, thread] : injections_)
         if (thread.joinable()) thread.join();
     queue_.drain();
+    flush_metrics();
 }
 
 }  // namespace healerd

@@ -31,6 +31,7 @@
 #include "rl/policy.hpp"
 #include "rl/trainer.hpp"
 #include "sampling/proc_sampler.hpp"
+#include "storage/metric_writer.hpp"
 #include "storage/store.hpp"
 
 namespace healerd {
@@ -117,7 +118,7 @@ public:
     std::string status_line() const;
 
     // Read-only requests; throw RequestError for bad arguments.
-    std::vector<heal::MetricRecord> metrics(std::uint32_t limit) const;
+    std::vector<heal::MetricRecord> metrics(std::uint32_t limit);  // writes queued samples first
     std::vector<heal::ActionRecord> actions(std::uint32_t limit) const;
     heal::Summary summary() const;
     DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
@@ -145,6 +146,10 @@ private:
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
     void tick();
     void store_tick(const std::vector<heal::TargetReading>& readings);
+    // Writes queued samples now, so a query or a stop sees every tick.
+    void flush_metrics();
+    // Runs a metric write; a StoreError is logged once until writes work again.
+    void write_metrics(const std::function<void()>& write);
     void report_failures(const std::vector<heal::FailureEvent>& events);
     void auto_recover();
     void apply_retention();
@@ -177,6 +182,7 @@ private:
     LoopQueue queue_;
 
     std::unique_ptr<heal::Store> store_;
+    std::unique_ptr<heal::MetricWriter> metric_writer_;  // samples, a few ticks at a time
     std::filesystem::path model_path_;
     std::shared_ptr<heal::FaultOverlay> overlay_;
     std::shared_ptr<heal::Backend> backend_;

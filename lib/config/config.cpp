@@ -378,6 +378,9 @@ const std::vector<KeyRule>& key_rules() {
         {"Storage", "Path", set_database},
         {"Storage", "MaxAgeSec", set_max_age},
         {"Storage", "MaxRows", set_max_rows},
+        {"Storage", "WriteIntervalSec",
+         timespan([](Config& c) -> auto& { return c.metric_write_interval; }, 0s, hour,
+                  "from 0 (every sample) to 1h")},
     };
     return rules;
 }

@@ -55,6 +55,7 @@ struct Config {
     // [Storage]
     std::optional<std::filesystem::path> database;     // Path=; absent: <state dir>/healerd.db
     Retention retention = default_retention();          // MaxAgeSec=, MaxRows=
+    std::chrono::milliseconds metric_write_interval{10000};  // WriteIntervalSec=
 
     static AdaptiveDetectorConfig default_detector();
     static Retention default_retention();

@@ -38,11 +38,6 @@ void require_finite(double value, std::string_view field) {
     if (!std::isfinite(value)) throw std::invalid_argument(fmt::format("{} must be a finite number", field));
 }
 
-void require_valid(const MetricRecord& record) {
-    require_finite(record.cpu, "metric cpu");
-    require_finite(record.memory, "metric memory");
-}
-
 void require_not_negative(std::int64_t value, std::string_view field) {
     if (value < 0) throw std::invalid_argument(fmt::format("{} must not be negative (got {})", field, value));
 }
@@ -59,6 +54,11 @@ sqlite::Connection& prepared(sqlite::Connection& db) {
 }
 
 }  // namespace
+
+void validate_metric(const MetricRecord& record) {
+    require_finite(record.cpu, "metric cpu");
+    require_finite(record.memory, "metric memory");
+}
 
 struct Store::Impl {
     struct TableRetention {
@@ -176,13 +176,13 @@ const std::filesystem::path& Store::path() const {
 }
 
 std::int64_t Store::add_metric(const MetricRecord& record) {
-    require_valid(record);
+    validate_metric(record);
     impl_->store_metric(record);
     return impl_->db.last_insert_id();
 }
 
 void Store::add_metrics(std::span<const MetricRecord> records) {
-    for (const MetricRecord& record : records) require_valid(record);
+    for (const MetricRecord& record : records) validate_metric(record);
     if (records.empty()) return;
     sqlite::Transaction transaction(impl_->db);
     for (const MetricRecord& record : records) impl_->store_metric(record);

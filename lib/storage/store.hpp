@@ -43,6 +43,10 @@ struct MetricRecord {
 
 // The state the policy saw when it chose, kept so the environment can be
 // calibrated and the decision explained later.
+// Throws std::invalid_argument for a record the store would refuse
+// (a non-finite cpu or memory).
+void validate_metric(const MetricRecord& record);
+
 struct ActionRecord {
     std::int64_t id = 0;
     TimePoint timestamp;

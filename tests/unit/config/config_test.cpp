@@ -102,6 +102,7 @@ DryRun=yes
 Path=/srv/healerd/history.db
 MaxAgeSec=30d
 MaxRows=5000
+WriteIntervalSec=30s
 )");
     const Config config = load_config(file, true);
     CHECK(config.sample_interval == 500ms);
@@ -131,6 +132,7 @@ MaxRows=5000
     CHECK(config.database == std::filesystem::path("/srv/healerd/history.db"));
     CHECK(config.retention.max_age == std::chrono::seconds(30 * 24 * 3600));
     CHECK(config.retention.max_rows == 5000);
+    CHECK(config.metric_write_interval == 30s);
 }
 
 TEST_CASE("drop-ins apply in lexical order over the main file", "[config]") {
@@ -255,6 +257,7 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Storage", "Path=healerd.db", "[Storage] Path=healerd.db: must be an absolute path"},
         {"Storage", "MaxAgeSec=forever", "[Storage] MaxAgeSec=forever: must be a time span like 7d or 12h, or infinity"},
         {"Storage", "MaxRows=-3", "[Storage] MaxRows=-3: must be a whole number of rows, or infinity"},
+        {"Storage", "WriteIntervalSec=2h", "[Storage] WriteIntervalSec=2h: must be a time span from 0 (every sample) to 1h"},
     };
     for (const Case& c : cases) {
         INFO(c.assignment);
@@ -390,4 +393,5 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.database == defaults.database);
     CHECK(config.retention.max_age == defaults.retention.max_age);
     CHECK(config.retention.max_rows == defaults.retention.max_rows);
+    CHECK(config.metric_write_interval == defaults.metric_write_interval);
 }

@@ -1,0 +1,39 @@
+#pragma once
+// Holds a few ticks of samples and writes them to the store together: one
+// transaction every `interval` instead of one a tick, which is most of what a
+// tick costs otherwise (a WAL commit). Samples not yet written are lost if
+// the process dies; recoveries are never held back (the store writes them at
+// once).
+#include <chrono>
+#include <vector>
+
+#include "storage/store.hpp"
+
+namespace heal {
+
+class MetricWriter {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    // interval 0 writes every add() at once.
+    MetricWriter(Store& store, std::chrono::milliseconds interval) : store_(store), interval_(interval) {}
+
+    // Queues one tick's rows; writes everything queued once the oldest has
+    // waited `interval`. Throws like Store::add_metrics (invalid rows before
+    // anything is queued); after a StoreError the queued rows are dropped, so
+    // a broken database cannot make the queue grow without bound.
+    void add(std::span<const MetricRecord> records, Clock::time_point now);
+    // Writes everything queued now (before a query, a reload or a stop).
+    void flush();
+
+    void set_interval(std::chrono::milliseconds interval) { interval_ = interval; }
+    std::size_t pending() const { return pending_.size(); }
+
+private:
+    Store& store_;
+    std::chrono::milliseconds interval_;
+    std::vector<MetricRecord> pending_;
+    Clock::time_point oldest_{};
+};
+
+}  // namespace heal

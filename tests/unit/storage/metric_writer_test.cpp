@@ -1,0 +1,90 @@
+#include "storage/metric_writer.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "support/temp_dir.hpp"
+
+using namespace heal;
+using heal::test::TempDir;
+using namespace std::chrono_literals;
+
+namespace {
+
+const MetricWriter::Clock::time_point kStart{};
+
+std::vector<MetricRecord> tick(double cpu) {
+    MetricRecord machine;
+    machine.timestamp = TimePoint(std::chrono::seconds(1'717'243'200) + std::chrono::seconds(static_cast<int>(cpu)));
+    machine.cpu = cpu;
+    machine.memory = 40.0;
+    MetricRecord unit = machine;
+    unit.unit = "web.service";
+    return {machine, unit};
+}
+
+}  // namespace
+
+TEST_CASE("metric writer holds ticks until the oldest has waited the interval", "[storage]") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricWriter writer(store, 10s);
+
+    writer.add(tick(1), kStart);
+    writer.add(tick(2), kStart + 9s);
+    CHECK(writer.pending() == 4);
+    CHECK(store.recent_metrics(10).empty());
+
+    writer.add(tick(3), kStart + 10s);
+    CHECK(writer.pending() == 0);
+    const std::vector<MetricRecord> stored = store.recent_metrics(10);
+    REQUIRE(stored.size() == 6);
+    CHECK(stored.front().cpu == 3.0);  // newest first
+    CHECK(stored.back().cpu == 1.0);
+
+    // The next batch's clock starts at its own first tick.
+    writer.add(tick(4), kStart + 11s);
+    writer.add(tick(5), kStart + 20s);
+    CHECK(writer.pending() == 4);
+}
+
+TEST_CASE("metric writer with interval 0 writes every tick", "[storage]") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricWriter writer(store, 0ms);
+    writer.add(tick(1), kStart);
+    CHECK(writer.pending() == 0);
+    CHECK(store.recent_metrics(10).size() == 2);
+}
+
+TEST_CASE("metric writer flushes on request and after a shorter interval is set", "[storage]") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricWriter writer(store, 1h);
+    writer.add(tick(1), kStart);
+    writer.flush();
+    CHECK(store.recent_metrics(10).size() == 2);
+    writer.flush();  // nothing queued: nothing written twice
+    CHECK(store.recent_metrics(10).size() == 2);
+
+    writer.add(tick(2), kStart + 1s);
+    writer.set_interval(1s);
+    writer.add(tick(3), kStart + 2s);
+    CHECK(store.recent_metrics(10).size() == 6);
+}
+
+TEST_CASE("metric writer refuses an invalid tick before queueing any of it", "[storage]") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricWriter writer(store, 10s);
+    writer.add(tick(1), kStart);
+    std::vector<MetricRecord> bad = tick(2);
+    bad.back().memory = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_AS(writer.add(bad, kStart + 1s), std::invalid_argument);
+    CHECK(writer.pending() == 2);
+    writer.flush();
+    CHECK(store.recent_metrics(10).size() == 2);
+}
