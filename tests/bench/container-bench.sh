@@ -5,7 +5,8 @@
 #      default arguments) and monit (`set daemon 5`, cpu and totalmem checks
 #      with systemctl start/stop programs) all watch the same three idle
 #      services; after --warmup, each daemon's peak VmRSS and VmHWM (sampled
-#      every second from the host's /proc) and its CPU time over --duration;
+#      every second from the host's /proc) and its CPU time over --duration
+#      (schedstat's nanoseconds), also per cycle for healerd and monit;
 #   2. detection and recovery latency per failure mode, injected the way
 #      `healctl simulate-failure` does (a signal to the demo's main process):
 #      healerd healing its demo (the system test's measurement: fault to the
@@ -59,6 +60,7 @@ ct_setup "$build_arg"
 BENCH_UNITS="heal-bench-1.service heal-bench-2.service heal-bench-3.service"
 SYSTEMD_UNIT=heal-bench-systemd.service  # Restart=on-failure, watched by no daemon
 TOOLS=/opt/heal-bench                    # the unpacked packages, in the container
+HEALERD_INTERVAL=1                       # healerd's SampleIntervalSec=, in seconds
 MONIT_CYCLE=5                            # the measured monit's `set daemon`
 MONIT_DEFAULT_CYCLE=120                  # `set daemon` in Debian's packaged monitrc
 # monit's CPU threshold, in its percent of all cores: healerd's Floor= (50% of
@@ -155,7 +157,7 @@ in_ct systemctl start earlyoom.service heal-bench-monit.service || die "earlyoom
 
 # healerd last, so it never sees its units not running yet.
 # shellcheck disable=SC2086 # one word per unit
-ct_install_healerd 1s $BENCH_UNITS
+ct_install_healerd "${HEALERD_INTERVAL}s" $BENCH_UNITS
 
 # ---- 1. daemon overhead ---------------------------------------------------------------
 
@@ -173,8 +175,29 @@ host_pid() {
     die "no host process for $1 (main PID $ct_pid in the container)"
 }
 # utime + stime of a process, in clock ticks (fields 14 and 15; the comm
-# before them may hold spaces).
+# before them may hold spaces): whole-process, exited threads included, but
+# 10 ms coarse, too coarse for an idle daemon's minute.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# The process's start time (field 22), which tells a reused PID apart.
+start_time() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $20 }'; }
+# cpu_ns PID: nanoseconds PID's threads ran, from schedstat's first field
+# (CONFIG_SCHED_INFO), summed over the threads: /proc/PID/schedstat counts
+# the main thread only. Without schedstat, utime + stime in ns.
+tck=$(getconf CLK_TCK)
+if [ -r /proc/self/schedstat ]; then
+    cpu_ns() { cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ ns += $1 } END { printf "%.0f\n", ns }'; }
+else
+    say "note: no /proc/PID/schedstat (kernel without CONFIG_SCHED_INFO): CPU figures from utime+stime," \
+        "in $((1000 / tck)) ms ticks"
+    cpu_ns() { awk -v t="$(cpu_ticks "$1")" -v hz="$tck" 'BEGIN { printf "%.0f\n", t * 1e9 / hz }'; }
+fi
+# all_threads_left PID TID_FILE: whether PID's threads listed in TID_FILE all
+# still run.
+all_threads_left() {
+    while read -r tid; do
+        [ -d "/proc/$1/task/$tid" ] || return 1
+    done <"$2"
+}
 
 say "warming up for ${warmup}s"
 sleep "$warmup"
@@ -183,14 +206,20 @@ status_files=""
 for daemon in $daemons; do
     unit=$daemon.service
     [ "$daemon" != monit ] || unit=heal-bench-monit.service
+    echo "$unit" >"$work/$daemon.unit"
     pid=$(host_pid "$unit")
     echo "$pid" >"$work/$daemon.pid"
+    # What the end of the window checks, so a restarted daemon is an error
+    # rather than another process's figure.
+    echo "$(in_ct systemctl show -P MainPID "$unit") $(start_time "$pid")" >"$work/$daemon.id"
     status_files="$status_files /proc/$pid/status"
     say "$daemon: host PID $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline"))"
 done
 say "measuring for ${duration}s"
 for daemon in $daemons; do
-    cpu_ticks "$(cat "$work/$daemon.pid")" >"$work/$daemon.ticks"
+    pid=$(cat "$work/$daemon.pid")
+    ls "/proc/$pid/task" >"$work/$daemon.tids"
+    echo "$(cpu_ns "$pid") $(cpu_ticks "$pid")" >"$work/$daemon.cpu"
 done
 start=$(now_us)
 end=$((start + duration * 1000000))
@@ -201,18 +230,47 @@ while [ "$(now_us)" -lt "$end" ]; do
     sleep 1
 done
 window_s=$(awk -v from="$start" -v to="$(now_us)" 'BEGIN { print (to - from) / 1e6 }')
-tck=$(getconf CLK_TCK)
 for daemon in $daemons; do
+    # Per cycle of work, the fair comparison between daemons that wake at
+    # different rates (earlyoom's poll adapts to free memory: no fixed cycle).
+    case $daemon in
+        healerd) per_cycle=cpu_us_per_tick cycle_s=$HEALERD_INTERVAL ;;
+        monit) per_cycle=cpu_us_per_cycle cycle_s=$MONIT_CYCLE ;;
+        *) per_cycle="" ;;
+    esac
     pid=$(cat "$work/$daemon.pid")
-    cpu_s=$(awk -v t0="$(cat "$work/$daemon.ticks")" -v t1="$(cpu_ticks "$pid")" -v hz="$tck" 'BEGIN { print (t1 - t0) / hz }')
+    cpu_end="$(cpu_ns "$pid") $(cpu_ticks "$pid" 2>/dev/null)"
+    error=""
+    if [ "$(in_ct systemctl show -P MainPID "$(cat "$work/$daemon.unit")") $(start_time "$pid" 2>/dev/null)" != \
+        "$(cat "$work/$daemon.id")" ]; then
+        error="its main process changed (restarted?) during the window"
+    elif ! all_threads_left "$pid" "$work/$daemon.tids"; then
+        # schedstat loses an exited thread's time.
+        error="a thread exited during the window"
+    elif [ -r /proc/self/schedstat ] && ! awk -v a="$(cat "$work/$daemon.cpu")" -v b="$cpu_end" -v hz="$tck" 'BEGIN {
+            split(a, t0); split(b, t1)
+            exit (t1[2] - t0[2] - 2) * 1e9 / hz > t1[1] - t0[1] }'; then
+        # utime + stime count threads that came and went within the window.
+        error="its threads' schedstat misses CPU time that utime+stime counts (short-lived threads?)"
+    fi
+    if [ -n "$error" ]; then
+        check_failed "$daemon (host PID $pid): $error; no overhead figures"
+        for spec in rss_mib:MiB hwm_mib:MiB cpu_pct:% cpu_s_per_min:s/min ${per_cycle:+$per_cycle:us}; do
+            figure "${daemon}_${spec%:*}" failed "${spec#*:}"
+        done
+        continue
+    fi
+    cpu_s=$(awk -v a="$(cat "$work/$daemon.cpu")" -v b="$cpu_end" 'BEGIN { split(a, t0); split(b, t1); print (t1[1] - t0[1]) / 1e9 }')
     for field in VmRSS VmHWM; do
         name=rss
         [ "$field" = VmRSS ] || name=hwm
         figure "${daemon}_${name}_mib" "$(awk -v file="/proc/$pid/status" -v key="$field:" '
             $1 == file && $2 == key && $3 > max { max = $3 } END { printf "%.1f", max / 1024 }' "$work/memory")" MiB
     done
-    figure "${daemon}_cpu_pct" "$(awk -v c="$cpu_s" -v w="$window_s" 'BEGIN { printf "%.3f", 100 * c / w }')" "%"
-    figure "${daemon}_cpu_s_per_min" "$(awk -v c="$cpu_s" -v w="$window_s" 'BEGIN { printf "%.3f", 60 * c / w }')" s/min
+    figure "${daemon}_cpu_pct" "$(awk -v c="$cpu_s" -v w="$window_s" 'BEGIN { printf "%.4f", 100 * c / w }')" "%"
+    figure "${daemon}_cpu_s_per_min" "$(awk -v c="$cpu_s" -v w="$window_s" 'BEGIN { printf "%.4f", 60 * c / w }')" s/min
+    [ -z "$per_cycle" ] || figure "${daemon}_$per_cycle" "$(awk -v c="$cpu_s" -v w="$window_s" -v i="$cycle_s" '
+        BEGIN { printf "%.1f", 1e6 * c / (w / i) }')" us
 done
 
 # ---- 2. detection and recovery latency --------------------------------------------------
