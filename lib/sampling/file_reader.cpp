@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -28,13 +29,8 @@ private:
     int fd_;
 };
 
-}  // namespace
-
-int read_file(const std::string& path, std::string& buffer) {
-    buffer.clear();
-    const FileDescriptor fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.get() < 0) return errno;
-
+// Reads from offset 0 to the end of `fd` into `buffer`.
+int read_all(int fd, std::string& buffer) {
     std::size_t used = 0;
     buffer.resize(buffer.capacity() < kInitialSize ? kInitialSize : buffer.capacity());
     for (;;) {
@@ -45,7 +41,7 @@ int read_file(const std::string& path, std::string& buffer) {
             }
             buffer.resize(buffer.size() * 2);
         }
-        const ssize_t n = ::read(fd.get(), buffer.data() + used, buffer.size() - used);
+        const ssize_t n = ::pread(fd, buffer.data() + used, buffer.size() - used, static_cast<off_t>(used));
         if (n < 0) {
             if (errno == EINTR) continue;
             const int error = errno;
@@ -59,9 +55,65 @@ int read_file(const std::string& path, std::string& buffer) {
     return 0;
 }
 
+int open_read_only(const std::string& path) { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }
+
+}  // namespace
+
+int read_file(const std::string& path, std::string& buffer) {
+    buffer.clear();
+    const FileDescriptor fd{open_read_only(path)};
+    if (fd.get() < 0) return errno;
+    return read_all(fd.get(), buffer);
+}
+
+KernelFile::KernelFile(KernelFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+KernelFile& KernelFile::operator=(KernelFile&& other) noexcept {
+    if (this != &other) {
+        close();
+        path_ = std::move(other.path_);
+        fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+}
+
+KernelFile& KernelFile::operator=(const KernelFile& other) {
+    if (this != &other) {
+        close();
+        path_ = other.path_;
+    }
+    return *this;
+}
+
+void KernelFile::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+int KernelFile::read(std::string& buffer) {
+    buffer.clear();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (fd_ < 0) {
+            fd_ = open_read_only(path_);
+            if (fd_ < 0) return errno;
+        }
+        const int error = read_all(fd_, buffer);
+        if (error == 0) return 0;
+        close();
+        if (error != ENODEV && error != ESTALE) return error;
+    }
+    return ENODEV;
+}
+
 bool is_directory(const std::string& path) {
+    return directory_inode(path) != 0;
+}
+
+unsigned long directory_inode(const std::string& path) {
     struct stat info {};
-    return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+    if (::stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) return 0;
+    return info.st_ino;
 }
 
 }  // namespace heal

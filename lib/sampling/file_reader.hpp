@@ -2,6 +2,7 @@
 // The one place the sampler touches the file system's contents: every tick
 // reads a few dozen small kernel files, so this reuses the caller's buffer.
 #include <string>
+#include <utility>
 
 namespace heal {
 
@@ -12,5 +13,35 @@ int read_file(const std::string& path, std::string& buffer);
 
 // True when `path` names an existing directory (following symlinks).
 bool is_directory(const std::string& path);
+// The inode of the directory at `path`, 0 when there is none: a cgroup
+// removed and created again (a restarted unit) has a new one.
+unsigned long directory_inode(const std::string& path);
+
+// A kernel file read again every tick. It stays open and is re-read from
+// offset 0 (pread): /proc, PSI and cgroup files produce fresh contents on
+// every read, and the open and close a plain read needs cost more than the
+// read itself. A file whose kernel object went away (ENODEV, ESTALE: a
+// removed cgroup) is opened again by path, once, within the same read.
+class KernelFile {
+public:
+    explicit KernelFile(std::string path) : path_(std::move(path)) {}
+    ~KernelFile() { close(); }
+    KernelFile(KernelFile&& other) noexcept;
+    KernelFile& operator=(KernelFile&& other) noexcept;
+    // A copy names the same file and opens its own descriptor when first read.
+    KernelFile(const KernelFile& other) : path_(other.path_) {}
+    KernelFile& operator=(const KernelFile& other);
+
+    // Like read_file: the whole file into `buffer`; 0 or an errno. A failed
+    // open is tried again at the next read.
+    int read(std::string& buffer);
+    const std::string& path() const { return path_; }
+
+private:
+    void close();
+
+    std::string path_;
+    int fd_ = -1;
+};
 
 }  // namespace heal

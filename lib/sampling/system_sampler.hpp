@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "sampling/file_reader.hpp"
 #include "sampling/proc_parsers.hpp"
 #include "sampling/sample.hpp"
 
@@ -20,15 +21,15 @@ public:
     SystemSample sample();
 
 private:
-    std::optional<Pressure> read_pressure(const std::string& path);
+    std::optional<Pressure> read_pressure(KernelFile& file);
     // Reads a file the sampler cannot do without into buffer_, or throws.
-    void read_required(const std::string& path);
+    void read_required(KernelFile& file);
 
-    std::string stat_path_;
-    std::string meminfo_path_;
-    std::string cpu_pressure_path_;
-    std::string memory_pressure_path_;
-    std::string io_pressure_path_;
+    KernelFile stat_;
+    KernelFile meminfo_;
+    KernelFile cpu_pressure_;
+    KernelFile memory_pressure_;
+    KernelFile io_pressure_;
     std::string buffer_;  // reused every tick
     std::optional<CpuTimes> last_cpu_;
 };

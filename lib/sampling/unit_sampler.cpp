@@ -63,6 +63,7 @@ UnitSampler::UnitSampler(UnitSpec spec, const CgroupLayout& layout,
 
 UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     if (!cgroup_exists()) return stopped();
+    follow_cgroup();
     const auto usage = read_cpu_usage_usec();
     UnitSample out;
     out.unit = spec_.unit;
@@ -90,6 +91,7 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
 
 UnitSample UnitSampler::stopped() {
     baseline_.reset();
+    files_.clear();
     UnitSample out;
     out.unit = spec_.unit;
     return out;
@@ -102,12 +104,20 @@ bool UnitSampler::cgroup_exists() const {
     return false;
 }
 
+void UnitSampler::follow_cgroup() {
+    const unsigned long inode = directory_inode(procs_dir_);
+    if (inode != cgroup_inode_) files_.clear();
+    cgroup_inode_ = inode;
+}
+
 bool UnitSampler::read(const std::string& dir, const char* name) {
     if (dir.empty()) return false;
     path_.assign(dir);
     path_ += '/';
     path_ += name;
-    return read_file(path_, buffer_) == 0;
+    auto file = files_.find(path_);
+    if (file == files_.end()) file = files_.emplace(path_, KernelFile(path_)).first;
+    return file->second.read(buffer_) == 0;
 }
 
 std::optional<std::uint64_t> UnitSampler::read_cpu_usage_usec() {
@@ -151,7 +161,10 @@ std::optional<Pressure> UnitSampler::read_memory_pressure() {
 // memory.current which also counts descendants. Pages shared between the
 // processes count once per process, so this can overstate a little.
 std::uint64_t UnitSampler::rss_of_tree(int depth) {
-    std::uint64_t total = read(walk_dir_, "cgroup.procs") ? rss_of_listed_processes() : 0;
+    // Child cgroups come and go: their files are not kept open.
+    path_.assign(walk_dir_);
+    path_ += "/cgroup.procs";
+    std::uint64_t total = read_file(path_, buffer_) == 0 ? rss_of_listed_processes() : 0;
     if (depth >= kMaxTreeDepth) return total;
 
     const std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(walk_dir_.c_str()), &::closedir};

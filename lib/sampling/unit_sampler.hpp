@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "sampling/cgroup_layout.hpp"
+#include "sampling/file_reader.hpp"
 #include "sampling/sample.hpp"
 
 namespace heal {
@@ -58,7 +60,10 @@ private:
     std::uint64_t rss_of_tree(int depth);
     std::uint64_t rss_of_listed_processes();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
+    // The unit's own files stay open between ticks (KernelFile).
     bool read(const std::string& dir, const char* name);
+    // Forgets the open files when the cgroup is a new one (the unit restarted).
+    void follow_cgroup();
 
     UnitSpec spec_;
     // The unit's directory in each hierarchy; "" where that hierarchy is absent.
@@ -73,6 +78,8 @@ private:
     std::string buffer_;
     std::string status_buffer_;
     std::optional<Baseline> baseline_;
+    std::map<std::string, KernelFile> files_;  // by path
+    unsigned long cgroup_inode_ = 0;
 };
 
 }  // namespace heal

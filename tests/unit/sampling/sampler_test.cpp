@@ -1,5 +1,6 @@
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -244,6 +245,29 @@ TEST_CASE("unit CPU % from two samples is exact", "[sampling][cpu]") {
         clock.now += 1s;
         CHECK(sampler.sample().units[0].cpu_percent == 0.0);
     }
+}
+
+TEST_CASE("a unit restarted between ticks is read from its new cgroup", "[sampling][restart]") {
+    TempTree tree{"v2"};
+    FakeClock clock;
+    const std::string nginx = "sys/fs/cgroup/system.slice/nginx.service";
+    heal::ProcSampler sampler({{"nginx.service", {}}}, tree.root(), clock.source());
+    const auto before = sampler.sample().units[0];
+    REQUIRE(before.present);
+
+    // systemd removes the cgroup and creates a new one: the files the
+    // sampler kept open belong to the old directory.
+    tree.remove(nginx);
+    std::filesystem::create_directories(tree.root() / nginx);
+    tree.write(nginx + "/cpu.stat", "usage_usec 10\n");
+    tree.write(nginx + "/memory.current", "12345\n");
+    tree.write(nginx + "/memory.max", "max\n");
+    clock.now += 1s;
+    const auto after = sampler.sample().units[0];
+    CHECK(after.present);
+    CHECK(after.memory_bytes == 12345);
+    CHECK(after.memory_max_bytes == std::nullopt);
+    CHECK(after.cpu_percent == 0.0);  // a new counter: no delta yet
 }
 
 TEST_CASE("system CPU % from two samples is exact, guest time counted once",
