@@ -2,8 +2,11 @@
 // main() only wires: command line, configuration, the sd-event loop with its
 // signals and watchdog, the bus, and sd_notify.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -98,7 +101,19 @@ int check(int r, const char* what) {
     return r;
 }
 
+// The sampler keeps a few files open per watched unit (KernelFile). Nothing
+// here uses select(), so the soft limit (1024 under systemd) may go up to the
+// hard one, as systemd advises; long Units= lists then cannot run out.
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        log_warning(fmt::format("cannot raise the open-file limit: {}", std::strerror(errno)));
+}
+
 int run(const ServiceOptions& options) {
+    raise_open_file_limit();
     heal::Config config;
     try {
         config = heal::load_config(options.config_path, options.config_required);
