@@ -26,11 +26,15 @@ std::vector<MetricRecord> tick(double cpu) {
     return {machine, unit};
 }
 
+// A fresh database for each test.
+struct FreshStore {
+    TempDir dir;
+    Store store{dir / "heal.db"};
+};
+
 }  // namespace
 
-TEST_CASE("metric writer holds ticks until the oldest has waited the interval", "[storage]") {
-    TempDir dir;
-    Store store(dir / "heal.db");
+TEST_CASE_METHOD(FreshStore, "metric writer holds ticks until the oldest has waited the interval", "[storage]") {
     MetricWriter writer(store, 10s);
 
     writer.add(tick(1), kStart);
@@ -51,18 +55,14 @@ TEST_CASE("metric writer holds ticks until the oldest has waited the interval", 
     CHECK(writer.pending() == 4);
 }
 
-TEST_CASE("metric writer with interval 0 writes every tick", "[storage]") {
-    TempDir dir;
-    Store store(dir / "heal.db");
+TEST_CASE_METHOD(FreshStore, "metric writer with interval 0 writes every tick", "[storage]") {
     MetricWriter writer(store, 0ms);
     writer.add(tick(1), kStart);
     CHECK(writer.pending() == 0);
     CHECK(store.recent_metrics(10).size() == 2);
 }
 
-TEST_CASE("metric writer flushes on request and after a shorter interval is set", "[storage]") {
-    TempDir dir;
-    Store store(dir / "heal.db");
+TEST_CASE_METHOD(FreshStore, "metric writer flushes on request and after a shorter interval is set", "[storage]") {
     MetricWriter writer(store, 1h);
     writer.add(tick(1), kStart);
     writer.flush();
@@ -76,9 +76,7 @@ TEST_CASE("metric writer flushes on request and after a shorter interval is set"
     CHECK(store.recent_metrics(10).size() == 6);
 }
 
-TEST_CASE("metric writer refuses an invalid tick before queueing any of it", "[storage]") {
-    TempDir dir;
-    Store store(dir / "heal.db");
+TEST_CASE_METHOD(FreshStore, "metric writer refuses an invalid tick before queueing any of it", "[storage]") {
     MetricWriter writer(store, 10s);
     writer.add(tick(1), kStart);
     std::vector<MetricRecord> bad = tick(2);
