@@ -165,7 +165,7 @@ void Service::write_metrics(const std::function<void()>& write) {
         write();
         if (store_error_logged_) log_info("storing samples works again");
         store_error_logged_ = false;
-    } catch (const heal::StoreError& e) {
+    } catch (const std::exception& e) {  // StoreError, or a non-finite reading (invalid_argument)
         if (!store_error_logged_) log_error(fmt::format("cannot store samples: {}", e.what()));
         store_error_logged_ = true;
     }

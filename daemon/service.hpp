@@ -148,7 +148,8 @@ private:
     void store_tick(const std::vector<heal::TargetReading>& readings);
     // Writes queued samples now, so a query or a stop sees every tick.
     void flush_metrics();
-    // Runs a metric write; a StoreError is logged once until writes work again.
+    // Runs a metric write; a failure is logged once until writes work again,
+    // and never leaves the tick.
     void write_metrics(const std::function<void()>& write);
     void report_failures(const std::vector<heal::FailureEvent>& events);
     void auto_recover();
