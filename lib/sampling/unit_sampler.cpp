@@ -62,8 +62,7 @@ UnitSampler::UnitSampler(UnitSpec spec, const CgroupLayout& layout,
 }
 
 UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
-    if (!cgroup_exists()) return stopped();
-    follow_cgroup();
+    if (!follow_cgroup()) return stopped();
     const auto usage = read_cpu_usage_usec();
     UnitSample out;
     out.unit = spec_.unit;
@@ -72,7 +71,7 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     out.memory_pressure = read_memory_pressure();
     // A unit stopping mid-read takes its counters with it: report it stopped
     // rather than as a running unit with zeroes.
-    if (!usage && !cgroup_exists()) return stopped();
+    if (!usage && cgroup_inode() == 0) return stopped();
     out.present = true;
 
     // A restarted unit gets a fresh cgroup whose counter starts again at 0.
@@ -97,17 +96,19 @@ UnitSample UnitSampler::stopped() {
     return out;
 }
 
-bool UnitSampler::cgroup_exists() const {
+unsigned long UnitSampler::cgroup_inode() const {
     for (const auto* dir : {&v2_dir_, &cpuacct_dir_, &memory_dir_}) {
-        if (!dir->empty() && is_directory(*dir)) return true;
+        if (dir->empty()) continue;
+        if (const unsigned long inode = directory_inode(*dir)) return inode;
     }
-    return false;
+    return 0;
 }
 
-void UnitSampler::follow_cgroup() {
-    const unsigned long inode = directory_inode(procs_dir_);
+bool UnitSampler::follow_cgroup() {
+    const unsigned long inode = cgroup_inode();
     if (inode != cgroup_inode_) files_.clear();
     cgroup_inode_ = inode;
+    return inode != 0;
 }
 
 bool UnitSampler::read(const std::string& dir, const char* name) {

@@ -52,7 +52,9 @@ private:
     };
 
     UnitSample stopped();  // forgets the CPU baseline
-    bool cgroup_exists() const;
+    // The inode of the unit's cgroup directory (the first hierarchy that has
+    // one); 0 when there is none.
+    unsigned long cgroup_inode() const;
     std::optional<std::uint64_t> read_cpu_usage_usec();
     std::uint64_t read_memory_bytes();
     std::optional<std::uint64_t> read_memory_max();
@@ -62,8 +64,9 @@ private:
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
     // The unit's own files stay open between ticks (KernelFile).
     bool read(const std::string& dir, const char* name);
-    // Forgets the open files when the cgroup is a new one (the unit restarted).
-    void follow_cgroup();
+    // False when the unit has no cgroup. Forgets the open files when the
+    // cgroup is a new one (the unit restarted).
+    bool follow_cgroup();
 
     UnitSpec spec_;
     // The unit's directory in each hierarchy; "" where that hierarchy is absent.
