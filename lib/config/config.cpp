@@ -32,6 +32,12 @@ AdaptiveDetectorConfig Config::default_detector() {
     return detector;
 }
 
+const UnitSettings& Config::settings_of(std::string_view unit) const {
+    static const UnitSettings defaults;
+    const auto found = unit_settings.find(unit);
+    return found == unit_settings.end() ? defaults : found->second;
+}
+
 Retention Config::default_retention() {
     return Retention{std::chrono::seconds(7 * 24 * 3600), std::int64_t{1'000'000}};
 }

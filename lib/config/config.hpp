@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,6 +36,14 @@ private:
     int line_;
 };
 
+// Settings of one watched unit, from units.d/NAME.conf next to the main file
+// (with drop-ins NAME.conf.d/*.conf). Unset keys keep these defaults.
+struct UnitSettings {
+    // [Unit] AllowFaultInjection=: real faults (signals to the unit's
+    // processes) may be injected; off unless the operator opts in.
+    bool allow_fault_injection = false;
+};
+
 struct Config {
     // [Monitor]
     std::chrono::milliseconds sample_interval{1000};  // SampleIntervalSec=
@@ -56,6 +66,10 @@ struct Config {
     std::optional<std::filesystem::path> database;     // Path=; absent: <state dir>/healerd.db
     Retention retention = default_retention();          // MaxAgeSec=, MaxRows=
     std::chrono::milliseconds metric_write_interval{10000};  // WriteIntervalSec=
+
+    // Per-unit settings by unit name; a unit without a file has the defaults.
+    std::map<std::string, UnitSettings, std::less<>> unit_settings;
+    const UnitSettings& settings_of(std::string_view unit) const;
 
     static AdaptiveDetectorConfig default_detector();
     static Retention default_retention();
