@@ -12,10 +12,10 @@
 #   4. runs a configured rollback hook as a transient unit;
 #   5. serves unprivileged readers and refuses them the mutating methods;
 #   6. keeps its history across `systemctl restart`, and stops cleanly;
-# plus its sandbox's `systemd-analyze security` exposure, and the recovery
-# executors' own live tests. The container is always powered off, also when a
-# check fails or the test is interrupted. The container plumbing is shared
-# with the container benchmark: container.sh.
+# plus its sandbox's `systemd-analyze security` exposure and read-only /run,
+# and the recovery executors' own live tests. The container is always powered
+# off, also when a check fails or the test is interrupted. The container
+# plumbing is shared with the container benchmark: container.sh.
 #
 # usage: healerd-system-test.sh BUILD_DIR
 # Needs root, systemd-nspawn (Debian: systemd-container) and a build whose
@@ -90,6 +90,14 @@ exposure=$(sed -n 's/.*Overall exposure level for healerd.service: \([0-9.]*\).*
 say "systemd-analyze security healerd.service: $(grep 'Overall exposure' "$work/security" || echo '?')"
 awk -v e="$exposure" -v limit="$EXPOSURE_LIMIT" 'BEGIN { exit !(e != "" && e <= limit) }' ||
     check_failed "healerd.service's exposure ${exposure:-?} is above $EXPOSURE_LIMIT"
+# ReadOnlyPaths=/run: ProtectSystem=strict alone leaves /run writable beside
+# ProtectKernelTunables= (docs/security.md).
+main_pid=$(in_ct systemctl show healerd -P MainPID)
+run_mount=$(in_ct cut -d' ' -f5,6 "/proc/$main_pid/mountinfo" | grep '^/run ' || true)
+case "$run_mount" in
+    "/run ro"*) say "healerd's /run is read-only ($run_mount)" ;;
+    *) check_failed "healerd can write /run (its mount: '${run_mount:-none}')" ;;
+esac
 in_ct systemctl stop healerd
 stopped=$(for property in ActiveState Result ExecMainStatus; do
               printf '%s=%s ' "$property" "$(in_ct systemctl show healerd -P "$property")"
