@@ -192,7 +192,8 @@ namespace {
 // One assignment's outcome: empty when accepted, else what is wrong with the value.
 using Problem = std::optional<std::string>;
 
-// One key of a file and where its value goes in the target.
+// One key of a file: where it goes in a Config (main files) or a
+// UnitSettings (units.d/).
 template <typename Target>
 struct KeyRule {
     std::string_view section;
@@ -200,9 +201,10 @@ struct KeyRule {
     std::function<Problem(Target&, std::string_view value)> set;
 };
 
+// The setters below are generic over the target, so Config and UnitSettings
+// rules share them.
+
 // Integer within [low, high], written through `field`.
-// The setters below are generic over the target, so rule tables of other
-// targets can share them.
 template <typename Int, typename Field>
 auto integer(Field field, Int low, Int high) {
     return [=](auto& config, std::string_view value) -> Problem {
@@ -390,6 +392,14 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Storage", "WriteIntervalSec",
          timespan([](Config& c) -> auto& { return c.metric_write_interval; }, 0s, hour,
                   "from 0 (every sample) to 1h")},
+    };
+    return rules;
+}
+
+const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
+    static const std::vector<KeyRule<UnitSettings>> rules = {
+        {"Unit", "AllowFaultInjection",
+         boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
     };
     return rules;
 }
@@ -590,6 +600,30 @@ std::vector<std::filesystem::path> drop_ins_in(const std::filesystem::path& dire
     return files;
 }
 
+// units.d/: NAME.conf and NAME.conf.d/*.conf for each unit NAME, in that
+// order; a file or directory whose NAME is not a unit name is refused.
+std::map<std::string, UnitSettings, std::less<>> load_unit_settings(const std::filesystem::path& directory) {
+    std::map<std::string, UnitSettings, std::less<>> settings;
+    for (const std::string& name : list_directory(directory)) {
+        std::string_view unit = name;
+        if (unit.ends_with(".conf.d")) unit.remove_suffix(2);
+        if (!unit.ends_with(".conf")) continue;
+        unit.remove_suffix(5);
+        if (!valid_unit_name(unit))
+            throw ConfigError(directory / name, 0,
+                              fmt::format("'{}' is not a unit name (like nginx.service): name the file after the unit",
+                                          unit));
+        // NAME.conf and NAME.conf.d both lead here; the first one read does both.
+        if (settings.count(unit) != 0) continue;
+        UnitSettings& unit_settings = settings[std::string(unit)];
+        const std::filesystem::path main = directory / (std::string(unit) + ".conf");
+        if (entry_type(main)) apply_file(unit_key_rules(), unit_settings, main);
+        for (const auto& drop_in : drop_ins_in(drop_in_directory(main)))
+            apply_file(unit_key_rules(), unit_settings, drop_in);
+    }
+    return settings;
+}
+
 }  // namespace
 
 void apply_config_file(Config& config, const std::filesystem::path& file) { apply_file(key_rules(), config, file); }
@@ -620,10 +654,16 @@ std::vector<std::pair<std::string_view, std::string_view>> keys_of(const std::ve
 
 std::vector<std::pair<std::string_view, std::string_view>> config_keys() { return keys_of(key_rules()); }
 
+std::vector<std::pair<std::string_view, std::string_view>> unit_config_keys() { return keys_of(unit_key_rules()); }
+
 std::filesystem::path drop_in_directory(const std::filesystem::path& main_file) {
     std::filesystem::path directory = main_file;
     directory += ".d";
     return directory;
+}
+
+std::filesystem::path unit_settings_directory(const std::filesystem::path& main_file) {
+    return main_file.parent_path() / "units.d";
 }
 
 Config load_config(const std::filesystem::path& main_file, bool main_required) {
@@ -637,6 +677,7 @@ Config load_config(const std::filesystem::path& main_file, bool main_required) {
         apply_config_file(config, drop_in);
         last_file = drop_in;
     }
+    config.unit_settings = load_unit_settings(unit_settings_directory(main_file));
     check_combination(config, last_file);
     return config;
 }
