@@ -433,7 +433,7 @@ void check_combination(const Config& config, const std::filesystem::path& last_f
 }
 
 // The longest line accepted: far beyond any real Units= list (64 KiB holds
-// thousands of units), short enough that a stray binary file is refused.
+// thousands of units); a longer one is a mistake, not a setting.
 constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 
 // One `Key=Value` line of a file, trimmed; views into the file's content.

@@ -182,7 +182,8 @@ TEST_CASE("replay marks the rows the detector flags, offline", "[replay]") {
         const RunResult too_wide = healctl({"replay", csv.string(), "--window", "200000"});
         INFO(too_wide.describe());
         CHECK(too_wide.exit_code == 2);
-        CHECK(too_wide.err.find("--window 200000: must be a whole number from 2 to 100000 (as Window= in healerd.conf)") !=
+        CHECK(too_wide.err.find(
+                  "--window 200000: must be a whole number from 2 to 100000 (as Window= in healerd.conf)") !=
               std::string::npos);
         CHECK(healctl({"replay", csv.string(), "--window", "100000"}).exit_code == 0);
         CHECK(healctl({"replay", csv.string(), "--k", "101"}).exit_code == 2);

@@ -59,7 +59,8 @@ TEST_CASE("symlinks: to a regular file fine, dangling or looping an error naming
     SECTION("dangling") {
         const auto dangling = dir / "healerd.conf.d/20-gone.conf";
         std::filesystem::create_symlink(dir / "absent.conf", dangling);
-        CHECK(std::string(error_loading(main).what()) == dangling.string() + ": cannot read: No such file or directory");
+        CHECK(std::string(error_loading(main).what()) ==
+              dangling.string() + ": cannot read: No such file or directory");
     }
     SECTION("a loop among drop-ins") {
         const auto a = dir / "healerd.conf.d/20-a.conf", b = dir / "healerd.conf.d/30-b.conf";
@@ -72,7 +73,8 @@ TEST_CASE("symlinks: to a regular file fine, dangling or looping an error naming
     SECTION("a looping main file is not taken for an absent one") {
         const auto loop = dir / "loop.conf";
         std::filesystem::create_symlink(loop, loop);
-        CHECK(std::string(error_loading(loop).what()) == loop.string() + ": cannot read: Too many levels of symbolic links");
+        CHECK(std::string(error_loading(loop).what()) ==
+              loop.string() + ": cannot read: Too many levels of symbolic links");
     }
     SECTION("a looping drop-in directory") {
         const auto other = dir / "other.conf";
@@ -133,16 +135,19 @@ TEST_CASE("a bad units.d file names itself, its line and key", "[config]") {
     }
     SECTION("a main-file key") {
         dir.write("units.d/web.service.conf", "[Monitor]\nUnits=a.service\n");
-        CHECK_THAT(error_loading(main).what(), Catch::EndsWith("web.service.conf:2: unknown section [Monitor] (key Units)"));
+        CHECK_THAT(error_loading(main).what(),
+                   Catch::EndsWith("web.service.conf:2: unknown section [Monitor] (key Units)"));
     }
     SECTION("an unknown key, in a drop-in") {
         dir.write("units.d/web.service.conf.d/10.conf", "[Unit]\nAllowEverything=yes\n");
-        CHECK_THAT(error_loading(main).what(), Catch::EndsWith("10.conf:2: unknown key AllowEverything in section [Unit]"));
+        CHECK_THAT(error_loading(main).what(),
+                   Catch::EndsWith("10.conf:2: unknown key AllowEverything in section [Unit]"));
     }
     SECTION("a FIFO") {
         std::filesystem::create_directories(dir / "units.d");
         REQUIRE(mkfifo((dir / "units.d/web.service.conf").c_str(), 0644) == 0);
-        CHECK_THAT(error_loading(main).what(), Catch::EndsWith("web.service.conf: cannot read: a FIFO, not a regular file"));
+        CHECK_THAT(error_loading(main).what(),
+                   Catch::EndsWith("web.service.conf: cannot read: a FIFO, not a regular file"));
     }
 }
 
