@@ -12,10 +12,6 @@ namespace healctl {
 
 namespace {
 
-// Bounds the sample counts so that a negative number or a typo cannot ask for
-// gigabytes of window; the library judges the values themselves.
-const CLI::Range kCountRange(std::size_t{0}, std::size_t{1'000'000});
-
 heal::AdaptiveDetectorConfig base_config(const std::optional<std::filesystem::path>& file) {
     if (!file) return heal::Config::default_detector();
     std::error_code error;
@@ -28,22 +24,28 @@ heal::AdaptiveDetectorConfig base_config(const std::optional<std::filesystem::pa
     }
 }
 
-template <typename T>
-void override_with(T& field, const std::optional<T>& flag) {
-    if (flag) field = *flag;
-}
-
 }  // namespace
 
 heal::AdaptiveDetectorConfig DetectorFlags::resolve() const {
     heal::AdaptiveDetectorConfig config = base_config(config_file);
-    override_with(config.window, window);
-    override_with(config.k, k);
-    override_with(config.min_samples, min_samples);
-    override_with(config.warmup_threshold, warmup_threshold);
-    override_with(config.consecutive, consecutive);
-    override_with(config.floor, floor);
-    override_with(config.relearn_after, relearn_after);
+    const struct {
+        const std::optional<std::string>& value;
+        const char* key;
+        const char* flag;
+    } flags[] = {
+        {window, "Window", "--window"},
+        {k, "K", "--k"},
+        {min_samples, "MinSamples", "--min-samples"},
+        {warmup_threshold, "WarmupThreshold", "--warmup-threshold"},
+        {consecutive, "Consecutive", "--consecutive"},
+        {floor, "Floor", "--floor"},
+        {relearn_after, "RelearnAfter", "--relearn-after"},
+    };
+    for (const auto& flag : flags)
+        if (flag.value)
+            if (const auto problem = heal::set_detector_key(config, flag.key, *flag.value))
+                throw CtlError(Exit::usage, fmt::format("{} {}: {} (as {}= in healerd.conf).", flag.flag,
+                                                        *flag.value, *problem, flag.key));
     try {
         config.validate();
     } catch (const std::invalid_argument& e) {
@@ -54,25 +56,31 @@ heal::AdaptiveDetectorConfig DetectorFlags::resolve() const {
 
 void add_detector_options(CLI::App* sub, DetectorFlags& flags) {
     const heal::AdaptiveDetectorConfig d = heal::Config::default_detector();
-    auto* group = sub->add_option_group("Detector", "Detector parameters; each overrides healerd.conf's [Detector]");
+    auto* group = sub->add_option_group(
+        "Detector", "Detector parameters; each overrides healerd.conf's [Detector] key and has its range");
     group->add_option("--config", flags.config_file, "Take the parameters from this healerd.conf (and its .d/)");
     group->add_option("--window", flags.window, fmt::format("Samples in the rolling window [{}]", d.window))
-        ->check(kCountRange);
-    group->add_option("--k", flags.k, fmt::format("Standard deviations above the mean that are anomalous [{}]", d.k))
-        ->check(CLI::NonNegativeNumber);
+        ->type_name("N");
+    group->add_option("--k", flags.k,
+                      fmt::format("Standard deviations above the mean that are anomalous [{}]", d.k))
+        ->type_name("K");
     group->add_option("--min-samples", flags.min_samples,
-                      fmt::format("Samples before the adaptive rule replaces the fixed threshold [{}]", d.min_samples))
-        ->check(kCountRange);
+                      fmt::format("Samples before the adaptive rule replaces the fixed threshold [{}]",
+                                  d.min_samples))
+        ->type_name("N");
     group->add_option("--warmup-threshold", flags.warmup_threshold,
-                      fmt::format("Fixed threshold (%) while warming up [{}]", d.warmup_threshold));
+                      fmt::format("Fixed threshold (%) while warming up [{}]", d.warmup_threshold))
+        ->type_name("X");
     group->add_option("--consecutive", flags.consecutive,
                       fmt::format("Anomalous samples in a row that make a failure [{}]", d.consecutive))
-        ->check(kCountRange);
-    group->add_option("--floor", flags.floor, fmt::format("Values at or below this (%) are never a failure [{}]", d.floor));
+        ->type_name("N");
+    group->add_option("--floor", flags.floor,
+                      fmt::format("Values at or below this (%) are never a failure [{}]", d.floor))
+        ->type_name("X");
     group->add_option("--relearn-after", flags.relearn_after,
                       fmt::format("Anomalous samples in a row after which they enter the window again, 0 never [{}]",
                                   d.relearn_after))
-        ->check(kCountRange);
+        ->type_name("N");
 }
 
 }  // namespace healctl

@@ -3,7 +3,7 @@
 # Sourced by scripts/run.sh and scripts/test.sh; safe to run again.
 set -eu
 HEAL_PACKAGES="g++ cmake make pkg-config libsystemd-dev libsqlite3-dev libeigen3-dev \
-libcli11-dev libfmt-dev nlohmann-json3-dev libinih-dev catch2 libbenchmark-dev \
+libcli11-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev \
 dbus-daemon systemd systemd-container"
 missing=""
 for pkg in $HEAL_PACKAGES; do

@@ -13,10 +13,10 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
-#include <ini.h>
 
 namespace heal {
 
@@ -191,18 +191,23 @@ namespace {
 
 // One assignment's outcome: empty when accepted, else what is wrong with the value.
 using Problem = std::optional<std::string>;
-using Setter = std::function<Problem(Config&, std::string_view value)>;
 
+// One key of a file: where it goes in a Config (main files) or a
+// UnitSettings (units.d/).
+template <typename Target>
 struct KeyRule {
     std::string_view section;
     std::string_view key;
-    Setter set;
+    std::function<Problem(Target&, std::string_view value)> set;
 };
+
+// The setters below are generic over the target, so Config and UnitSettings
+// rules share them.
 
 // Integer within [low, high], written through `field`.
 template <typename Int, typename Field>
-Setter integer(Field field, Int low, Int high) {
-    return [=](Config& config, std::string_view value) -> Problem {
+auto integer(Field field, Int low, Int high) {
+    return [=](auto& config, std::string_view value) -> Problem {
         const auto parsed = parse_integer<Int>(value);
         if (!parsed || *parsed < low || *parsed > high)
             return fmt::format("must be a whole number from {} to {}", low, high);
@@ -212,8 +217,8 @@ Setter integer(Field field, Int low, Int high) {
 }
 
 template <typename Field>
-Setter real(Field field, double low, double high, std::string_view range_text) {
-    return [=](Config& config, std::string_view value) -> Problem {
+auto real(Field field, double low, double high, std::string_view range_text) {
+    return [=](auto& config, std::string_view value) -> Problem {
         const auto parsed = parse_real(value);
         if (!parsed || *parsed < low || *parsed > high) return fmt::format("must be a number {}", range_text);
         field(config) = *parsed;
@@ -222,8 +227,8 @@ Setter real(Field field, double low, double high, std::string_view range_text) {
 }
 
 template <typename Field>
-Setter boolean(Field field) {
-    return [=](Config& config, std::string_view value) -> Problem {
+auto boolean(Field field) {
+    return [=](auto& config, std::string_view value) -> Problem {
         const auto parsed = parse_boolean(value);
         if (!parsed) return std::string("must be a boolean (yes/no, true/false, on/off, 1/0)");
         field(config) = *parsed;
@@ -233,9 +238,9 @@ Setter boolean(Field field) {
 
 // A time span within [low, high], stored with the field's precision.
 template <typename Field>
-Setter timespan(Field field, std::chrono::microseconds low, std::chrono::microseconds high,
-                std::string_view range_text) {
-    return [=](Config& config, std::string_view value) -> Problem {
+auto timespan(Field field, std::chrono::microseconds low, std::chrono::microseconds high,
+              std::string_view range_text) {
+    return [=](auto& config, std::string_view value) -> Problem {
         const auto parsed = parse_timespan(value);
         if (!parsed || *parsed < low || *parsed > high)
             return fmt::format("must be a time span {} (e.g. 5s, 500ms, 2min)", range_text);
@@ -334,10 +339,10 @@ Problem set_max_rows(Config& config, std::string_view value) {
     return std::nullopt;
 }
 
-const std::vector<KeyRule>& key_rules() {
+const std::vector<KeyRule<Config>>& key_rules() {
     constexpr auto hour = std::chrono::microseconds(3600s);
     constexpr auto ten_years = std::chrono::microseconds(std::chrono::hours(24 * 3650));
-    static const std::vector<KeyRule> rules = {
+    static const std::vector<KeyRule<Config>> rules = {
         {"Monitor", "SampleIntervalSec",
          timespan([](Config& c) -> auto& { return c.sample_interval; }, 100ms, hour, "from 100ms to 1h")},
         {"Monitor", "Units", set_units},
@@ -391,57 +396,19 @@ const std::vector<KeyRule>& key_rules() {
     return rules;
 }
 
-// Feeds inih one line at a time so the handler knows which line it is on
-// (inih only reports the first syntax error's line).
-struct LineReader {
-    std::string_view rest;
-    int line = 0;
-    int too_long_line = 0;  // first line that did not fit inih's buffer
-};
-
-char* read_line(char* buffer, int size, void* stream) {
-    auto* reader = static_cast<LineReader*>(stream);
-    if (reader->rest.empty()) return nullptr;
-    std::size_t length = reader->rest.find('\n');
-    length = length == std::string_view::npos ? reader->rest.size() : length + 1;
-    ++reader->line;
-    const std::size_t room = static_cast<std::size_t>(size) - 1;
-    if (length > room && reader->too_long_line == 0) reader->too_long_line = reader->line;
-    const std::size_t copied = std::min(length, room);
-    std::memcpy(buffer, reader->rest.data(), copied);
-    buffer[copied] = '\0';
-    reader->rest.remove_prefix(length);
-    return buffer;
-}
-
-struct ParseState {
-    Config* config;
-    const std::filesystem::path* file;
-    LineReader* reader;
-    std::optional<ConfigError> error;  // the first one
-};
-
-int on_key(void* user, const char* section_text, const char* key_text, const char* value_text) {
-    auto* state = static_cast<ParseState*>(user);
-    if (state->error) return 1;
-    const std::string_view section(section_text), key(key_text), value(value_text);
-    const int line = state->reader->line;
-    const auto fail = [&](const std::string& message) {
-        state->error.emplace(*state->file, line, message);
-        return 0;
+const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
+    static const std::vector<KeyRule<UnitSettings>> rules = {
+        {"Unit", "AllowFaultInjection",
+         boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
     };
-    if (section.empty()) return fail(fmt::format("key {} is outside any section", key));
-    const auto& rules = key_rules();
-    const bool known_section =
-        std::any_of(rules.begin(), rules.end(), [&](const KeyRule& rule) { return rule.section == section; });
-    if (!known_section) return fail(fmt::format("unknown section [{}] (key {})", section, key));
-    const auto rule = std::find_if(rules.begin(), rules.end(),
-                                   [&](const KeyRule& r) { return r.section == section && r.key == key; });
-    if (rule == rules.end()) return fail(fmt::format("unknown key {} in section [{}]", key, section));
-    if (const Problem problem = rule->set(*state->config, value))
-        return fail(fmt::format("[{}] {}={}: {}", section, key, value, *problem));
-    return 1;
+    return rules;
 }
+
+// Every detector holds its Window of samples (8-byte doubles) from the
+// start, one per metric of each target: this keeps them to 64 MiB in all.
+constexpr std::size_t kDetectorSampleBudget = std::size_t{8} << 20;
+// The Monitor's detectors per target (the machine and each unit): CPU, memory.
+constexpr std::size_t kMetricsPerTarget = 2;
 
 // Settings that only make sense together, checked once every file is applied.
 void check_combination(const Config& config, const std::filesystem::path& last_file) {
@@ -453,22 +420,117 @@ void check_combination(const Config& config, const std::filesystem::path& last_f
         throw ConfigError(last_file, 0,
                           fmt::format("[Detector] RelearnAfter={} must be 0 or at least Consecutive={}",
                                       d.relearn_after, d.consecutive));
+    // Window is at most 100000 and each unit costs bytes of a file, so this
+    // product cannot overflow.
+    const std::size_t samples = d.window * (config.units.size() + 1) * kMetricsPerTarget;
+    if (samples > kDetectorSampleBudget)
+        throw ConfigError(
+            last_file, 0,
+            fmt::format("[Detector] Window={} for the machine and {} units keeps {} samples ({} MiB); at most {} "
+                        "({} MiB) are allowed: lower Window= or watch fewer Units=",
+                        d.window, config.units.size(), samples, samples * sizeof(double) >> 20,
+                        kDetectorSampleBudget, kDetectorSampleBudget * sizeof(double) >> 20));
 }
 
+// The longest line accepted: far beyond any real Units= list (64 KiB holds
+// thousands of units); a longer one is a mistake, not a setting.
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+
+// One `Key=Value` line of a file, trimmed; views into the file's content.
+struct Assignment {
+    int line;
+    std::string_view section;
+    std::string_view key;
+    std::string_view value;
+};
+
+// systemd's unit-file syntax: `[Section]` lines, `Key=Value` lines,
+// comments on lines whose first non-blank character is '#' or ';', blank
+// lines; whitespace around keys and values is dropped. Calls `assign` for
+// each assignment in order and throws ConfigError for the first line that
+// is none of these.
+template <typename Assign>
+void parse_unit_file_syntax(const std::filesystem::path& file, std::string_view content, Assign&& assign) {
+    const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    const auto strip = [&](std::string_view text) {
+        while (!text.empty() && space(text.front())) text.remove_prefix(1);
+        while (!text.empty() && space(text.back())) text.remove_suffix(1);
+        return text;
+    };
+    std::string_view section;
+    int number = 0;
+    while (!content.empty()) {
+        const std::size_t newline = content.find('\n');
+        std::string_view line = content.substr(0, newline);
+        content.remove_prefix(newline == std::string_view::npos ? content.size() : newline + 1);
+        ++number;
+        const auto fail = [&](const std::string& message) { return ConfigError(file, number, message); };
+        if (line.size() > kMaxLineBytes) throw fail("line too long (more than 1 MiB)");
+        line = strip(line);
+        if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+        // systemd would join the next line on; healerd does not, and says so
+        // rather than reading half a value.
+        if (line.back() == '\\')
+            throw fail("continuation lines (ending in '\\') are not supported: put the value on one line");
+        if (line.front() == '[') {
+            if (line.size() < 3 || line.back() != ']' || line.find_first_of("[]", 1) != line.size() - 1)
+                throw fail("syntax error: expected [Section] or Key=Value");
+            section = line.substr(1, line.size() - 2);
+            continue;
+        }
+        const std::size_t equals = line.find('=');
+        if (equals == std::string_view::npos) {
+            if (line.find(':') != std::string_view::npos)
+                throw fail("syntax error: expected [Section] or Key=Value ('Key: value' is not systemd's syntax)");
+            throw fail("syntax error: expected [Section] or Key=Value");
+        }
+        const std::string_view key = strip(line.substr(0, equals));
+        if (key.empty()) throw fail("syntax error: expected [Section] or Key=Value");
+        assign(Assignment{number, section, key, strip(line.substr(equals + 1))});
+    }
+}
+
+// What stat() says a path is, for a message.
+std::string_view file_kind(mode_t mode) {
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    return "not a file";
+}
+
+// The content of a regular file (or a symlink to one). Anything else is
+// refused before it is read: a FIFO would block until written to, a device
+// might never end. O_NONBLOCK keeps even the open of a FIFO swapped in
+// after the stat from blocking, and fstat re-checks what was opened.
 std::string read_whole_file(const std::filesystem::path& file) {
-    const auto fail = [&](int error) { return ConfigError(file, 0, fmt::format("cannot read: {}", std::strerror(error))); };
-    const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw fail(errno);
+    const auto fail = [&](std::string_view reason) {
+        return ConfigError(file, 0, fmt::format("cannot read: {}", reason));
+    };
+    const auto refuse = [&](mode_t mode) {
+        return fail(fmt::format("{}, not a regular file", file_kind(mode)));
+    };
+    struct stat info {};
+    if (stat(file.c_str(), &info) != 0) throw fail(std::strerror(errno));
+    if (!S_ISREG(info.st_mode)) throw refuse(info.st_mode);
+    const int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) throw fail(std::strerror(errno));
     std::string content;
-    char buffer[4096];
+    const auto give_up = [&](ConfigError error) {
+        close(fd);
+        return error;
+    };
+    if (fstat(fd, &info) != 0) throw give_up(fail(std::strerror(errno)));
+    if (!S_ISREG(info.st_mode)) throw give_up(refuse(info.st_mode));
+    char buffer[65536];
     for (;;) {
         const ssize_t n = read(fd, buffer, sizeof buffer);
         if (n == 0) break;
         if (n < 0) {
             if (errno == EINTR) continue;
-            const int error = errno;
-            close(fd);
-            throw fail(error);
+            throw give_up(fail(std::strerror(errno)));
         }
         content.append(buffer, static_cast<std::size_t>(n));
     }
@@ -476,40 +538,123 @@ std::string read_whole_file(const std::filesystem::path& file) {
     return content;
 }
 
-}  // namespace
-
-void apply_config_file(Config& config, const std::filesystem::path& file) {
-    // systemd's syntax: comments only at the start of a line, no Python-style
-    // indented continuation lines.
-    ini_allow_inline_comments = false;
-    ini_allow_multiline = false;
-
+// Applies every assignment in `file` through `rules` to a copy of `target`,
+// which takes the result only if the whole file is good.
+template <typename Target>
+void apply_file(const std::vector<KeyRule<Target>>& rules, Target& target, const std::filesystem::path& file) {
     const std::string content = read_whole_file(file);
     if (content.find('\0') != std::string::npos) throw ConfigError(file, 0, "is not a text file (contains NUL bytes)");
-
-    Config candidate = config;  // a bad file changes nothing
-    LineReader reader{content};
-    ParseState state{&candidate, &file, &reader, std::nullopt};
-    const int result = ini_parse_stream(read_line, &reader, on_key, &state);
-    // Report whichever problem comes first in the file.
-    std::optional<ConfigError> first = state.error;
-    const auto consider = [&](int line, const char* message, bool wins_ties) {
-        if (line > 0 && (!first || line < first->line() || (wins_ties && line == first->line())))
-            first.emplace(file, line, message);
-    };
-    // A truncated line's own complaints are noise: "too long" explains them.
-    consider(reader.too_long_line, "line too long", true);
-    consider(result, "syntax error: expected [Section] or Key=Value", false);
-    if (first) throw *first;
-    if (result != 0) throw ConfigError(file, 0, "cannot parse");
-    config = std::move(candidate);
+    Target candidate = target;  // a bad file changes nothing
+    parse_unit_file_syntax(file, content, [&](const Assignment& a) {
+        const auto fail = [&](const std::string& message) { return ConfigError(file, a.line, message); };
+        if (a.section.empty()) throw fail(fmt::format("key {} is outside any section", a.key));
+        const bool known_section = std::any_of(rules.begin(), rules.end(),
+                                               [&](const KeyRule<Target>& rule) { return rule.section == a.section; });
+        if (!known_section) throw fail(fmt::format("unknown section [{}] (key {})", a.section, a.key));
+        const auto rule = std::find_if(rules.begin(), rules.end(), [&](const KeyRule<Target>& r) {
+            return r.section == a.section && r.key == a.key;
+        });
+        if (rule == rules.end()) throw fail(fmt::format("unknown key {} in section [{}]", a.key, a.section));
+        if (const Problem problem = rule->set(candidate, a.value))
+            throw fail(fmt::format("[{}] {}={}: {}", a.section, a.key, a.value, *problem));
+    });
+    target = std::move(candidate);
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> config_keys() {
+// What is at `path` without following a final symlink; nullopt when nothing
+// is. Any other failure (a looping path, no permission) is a ConfigError.
+std::optional<mode_t> entry_type(const std::filesystem::path& path) {
+    struct stat info {};
+    if (lstat(path.c_str(), &info) == 0) return info.st_mode;
+    if (errno == ENOENT) return std::nullopt;
+    throw ConfigError(path, 0, fmt::format("cannot read: {}", std::strerror(errno)));
+}
+
+// The names in `directory`, sorted as systemd orders drop-ins (bytewise);
+// none when it does not exist. A directory that is something else, or that
+// cannot be listed, is a ConfigError naming it.
+std::vector<std::string> list_directory(const std::filesystem::path& directory) {
+    if (!entry_type(directory)) return {};
+    struct stat info {};
+    if (stat(directory.c_str(), &info) != 0)
+        throw ConfigError(directory, 0, fmt::format("cannot read: {}", std::strerror(errno)));
+    if (!S_ISDIR(info.st_mode))
+        throw ConfigError(directory, 0, fmt::format("cannot list: {}, not a directory", file_kind(info.st_mode)));
+    std::vector<std::string> names;
+    std::error_code ec;
+    std::filesystem::directory_iterator it(directory, ec);
+    for (const std::filesystem::directory_iterator end; !ec && it != end; it.increment(ec))
+        names.push_back(it->path().filename().string());
+    if (ec) throw ConfigError(directory, 0, fmt::format("cannot list: {}", ec.message()));
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+// The `*.conf` drop-ins of `directory` in order. Every one is applied, so
+// one that is not a regular file (a directory named x.conf included) is
+// refused when it is read, not skipped.
+std::vector<std::filesystem::path> drop_ins_in(const std::filesystem::path& directory) {
+    std::vector<std::filesystem::path> files;
+    for (const std::string& name : list_directory(directory))
+        if (std::filesystem::path(name).extension() == ".conf") files.push_back(directory / name);
+    return files;
+}
+
+// units.d/: NAME.conf and NAME.conf.d/*.conf for each unit NAME, in that
+// order; a file or directory whose NAME is not a unit name is refused.
+std::map<std::string, UnitSettings, std::less<>> load_unit_settings(const std::filesystem::path& directory) {
+    std::map<std::string, UnitSettings, std::less<>> settings;
+    for (const std::string& name : list_directory(directory)) {
+        std::string_view unit = name;
+        if (unit.ends_with(".conf.d")) unit.remove_suffix(2);
+        if (!unit.ends_with(".conf")) continue;
+        unit.remove_suffix(5);
+        if (!valid_unit_name(unit))
+            throw ConfigError(directory / name, 0,
+                              fmt::format("'{}' is not a unit name (like nginx.service): name the file after the unit",
+                                          unit));
+        // NAME.conf and NAME.conf.d both lead here; the first one read does both.
+        if (settings.count(unit) != 0) continue;
+        UnitSettings& unit_settings = settings[std::string(unit)];
+        const std::filesystem::path main = directory / (std::string(unit) + ".conf");
+        if (entry_type(main)) apply_file(unit_key_rules(), unit_settings, main);
+        for (const auto& drop_in : drop_ins_in(drop_in_directory(main)))
+            apply_file(unit_key_rules(), unit_settings, drop_in);
+    }
+    return settings;
+}
+
+}  // namespace
+
+void apply_config_file(Config& config, const std::filesystem::path& file) { apply_file(key_rules(), config, file); }
+
+std::optional<std::string> set_detector_key(AdaptiveDetectorConfig& detector, std::string_view key,
+                                            std::string_view value) {
+    const auto& rules = key_rules();
+    const auto rule = std::find_if(rules.begin(), rules.end(),
+                                   [&](const KeyRule<Config>& r) { return r.section == "Detector" && r.key == key; });
+    if (rule == rules.end()) throw std::invalid_argument(fmt::format("[Detector] has no key {}", key));
+    Config config;
+    config.detector = detector;
+    if (Problem problem = rule->set(config, value)) return problem;
+    detector = config.detector;
+    return std::nullopt;
+}
+
+namespace {
+
+template <typename Target>
+std::vector<std::pair<std::string_view, std::string_view>> keys_of(const std::vector<KeyRule<Target>>& rules) {
     std::vector<std::pair<std::string_view, std::string_view>> keys;
-    for (const KeyRule& rule : key_rules()) keys.emplace_back(rule.section, rule.key);
+    for (const KeyRule<Target>& rule : rules) keys.emplace_back(rule.section, rule.key);
     return keys;
 }
+
+}  // namespace
+
+std::vector<std::pair<std::string_view, std::string_view>> config_keys() { return keys_of(key_rules()); }
+
+std::vector<std::pair<std::string_view, std::string_view>> unit_config_keys() { return keys_of(unit_key_rules()); }
 
 std::filesystem::path drop_in_directory(const std::filesystem::path& main_file) {
     std::filesystem::path directory = main_file;
@@ -517,30 +662,22 @@ std::filesystem::path drop_in_directory(const std::filesystem::path& main_file) 
     return directory;
 }
 
+std::filesystem::path unit_settings_directory(const std::filesystem::path& main_file) {
+    return main_file.parent_path() / "units.d";
+}
+
 Config load_config(const std::filesystem::path& main_file, bool main_required) {
     Config config;
     std::filesystem::path last_file = main_file;
-    std::error_code ec;
-    if (std::filesystem::exists(main_file, ec)) {
+    if (entry_type(main_file))
         apply_config_file(config, main_file);
-    } else if (main_required) {
+    else if (main_required)
         throw ConfigError(main_file, 0, "does not exist");
-    }
-
-    const std::filesystem::path directory = drop_in_directory(main_file);
-    std::vector<std::filesystem::path> drop_ins;
-    if (std::filesystem::is_directory(directory, ec)) {
-        for (const auto& entry : std::filesystem::directory_iterator(directory, ec))
-            if (entry.path().extension() == ".conf" && !entry.is_directory()) drop_ins.push_back(entry.path());
-        if (ec) throw ConfigError(directory, 0, fmt::format("cannot list: {}", ec.message()));
-    }
-    // Lexical order by file name, as systemd orders drop-ins.
-    std::sort(drop_ins.begin(), drop_ins.end(),
-              [](const auto& a, const auto& b) { return a.filename().string() < b.filename().string(); });
-    for (const auto& drop_in : drop_ins) {
+    for (const auto& drop_in : drop_ins_in(drop_in_directory(main_file))) {
         apply_config_file(config, drop_in);
         last_file = drop_in;
     }
+    config.unit_settings = load_unit_settings(unit_settings_directory(main_file));
     check_combination(config, last_file);
     return config;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // healerd's configuration: /etc/healerd/healerd.conf plus drop-ins in
-// /etc/healerd/healerd.conf.d/*.conf, systemd-style INI. Every key has a
+// /etc/healerd/healerd.conf.d/*.conf, and per-unit files in
+// /etc/healerd/units.d/, in systemd's unit-file syntax. Every key has a
 // default, so an absent main file is an empty one.
 #include <chrono>
 #include <cstddef>
@@ -78,18 +79,33 @@ struct Config {
 // Reads `main_file` (absent is fine unless `main_required`), then every
 // `*.conf` in `main_file` + ".d/" in lexical order, each overriding the keys
 // it sets. Units= appends (an empty assignment clears the list); every other
-// key, AllowedActions= included, takes the last assignment. Throws
-// ConfigError for the first problem found.
+// key, AllowedActions= included, takes the last assignment. Then the
+// per-unit files of unit_settings_directory(). Only regular files (or
+// symlinks to them) are read. Throws ConfigError for the first problem
+// found, std::filesystem's included.
 Config load_config(const std::filesystem::path& main_file, bool main_required);
 
 // The drop-in directory of a main file: "/etc/healerd/healerd.conf.d".
 std::filesystem::path drop_in_directory(const std::filesystem::path& main_file);
+
+// Where per-unit files live: "/etc/healerd/units.d", holding NAME.conf and
+// NAME.conf.d/*.conf for a unit NAME.
+std::filesystem::path unit_settings_directory(const std::filesystem::path& main_file);
 
 // Applies one file's settings on top of `config`. Exposed for tests.
 void apply_config_file(Config& config, const std::filesystem::path& file);
 
 // Every key healerd.conf accepts, as {section, key}, in documentation order.
 std::vector<std::pair<std::string_view, std::string_view>> config_keys();
+// Every key a units.d/ file accepts, likewise.
+std::vector<std::pair<std::string_view, std::string_view>> unit_config_keys();
+
+// Sets one [Detector] key ("Window", "K", ...) of `detector` from text, by
+// exactly healerd.conf's rule, so other front ends accept the same values.
+// Returns what is wrong with the value (and leaves `detector` alone), or
+// nullopt. Throws std::invalid_argument for a key [Detector] does not have.
+std::optional<std::string> set_detector_key(AdaptiveDetectorConfig& detector, std::string_view key,
+                                            std::string_view value);
 
 // Value parsers, systemd's syntax; std::nullopt when `text` is malformed.
 std::optional<bool> parse_boolean(std::string_view text);  // yes/no, true/false, on/off, 1/0

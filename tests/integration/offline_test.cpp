@@ -178,6 +178,16 @@ TEST_CASE("replay marks the rows the detector flags, offline", "[replay]") {
         CHECK(result.exit_code == 2);
         CHECK(result.err.find("min_samples") != std::string::npos);
     }
+    SECTION("detector options have healerd.conf's ranges") {
+        const RunResult too_wide = healctl({"replay", csv.string(), "--window", "200000"});
+        INFO(too_wide.describe());
+        CHECK(too_wide.exit_code == 2);
+        CHECK(too_wide.err.find(
+                  "--window 200000: must be a whole number from 2 to 100000 (as Window= in healerd.conf)") !=
+              std::string::npos);
+        CHECK(healctl({"replay", csv.string(), "--window", "100000"}).exit_code == 0);
+        CHECK(healctl({"replay", csv.string(), "--k", "101"}).exit_code == 2);
+    }
     SECTION("parameters from a healerd.conf, overridden by flags") {
         const auto conf = dir.path() / "healerd.conf";
         write_file(conf, "[Detector]\nConsecutive=3\nFloor=99\n");

@@ -204,8 +204,6 @@ TEST_CASE("structural errors name the file and line", "[config]") {
                Catch::EndsWith("healerd.conf:2: syntax error: expected [Section] or Key=Value"));
     CHECK_THAT(error_of("[Monitor\nUnits=a.service\n"),
                Catch::EndsWith("healerd.conf:1: syntax error: expected [Section] or Key=Value"));
-    CHECK_THAT(error_of("[Monitor]\nUnits=" + std::string(300, 'a') + ".service\n"),
-               Catch::EndsWith("healerd.conf:2: line too long"));
     CHECK_THAT(error_of(std::string("[Monitor]\nUnits=a.service\0\n", 27)),
                Catch::EndsWith("healerd.conf: is not a text file (contains NUL bytes)"));
 }
@@ -217,6 +215,77 @@ TEST_CASE("systemd syntax: no inline comments, no continuation lines", "[config]
     // An indented line is its own assignment, not a continuation.
     CHECK_THAT(error_of("[Monitor]\nUnits=a.service\n  b.service\n"),
                Catch::EndsWith("healerd.conf:3: syntax error: expected [Section] or Key=Value"));
+}
+
+TEST_CASE("lines of any reasonable length are read, up to 1 MiB", "[config]") {
+    TempDir dir;
+    std::string units;
+    std::vector<std::string> expected;
+    for (int i = 0; i < 3000; ++i) {
+        expected.push_back("healer-unit-" + std::to_string(10000 + i) + ".service");
+        units += expected.back() + " ";
+    }
+    REQUIRE(units.size() > 64 * 1024);
+    const Config config = load_config(dir.write("healerd.conf", "[Monitor]\nUnits=" + units + "\n"), true);
+    CHECK(config.units == expected);
+
+    CHECK_THAT(error_of("[Monitor]\nUnits=" + std::string(2 << 20, 'a') + ".service\n"),
+               Catch::EndsWith("healerd.conf:2: line too long (more than 1 MiB)"));
+}
+
+TEST_CASE("only systemd's Key=Value syntax is accepted", "[config]") {
+    CHECK_THAT(error_of("[Monitor]\nSampleIntervalSec=2\nUnits: a.service\n"),
+               Catch::EndsWith("healerd.conf:3: syntax error: expected [Section] or Key=Value "
+                               "('Key: value' is not systemd's syntax)"));
+    CHECK_THAT(error_of("[Monitor]\nUnits=a.service \\\n  b.service\n"),
+               Catch::EndsWith("healerd.conf:2: continuation lines (ending in '\\') are not supported: "
+                               "put the value on one line"));
+    CHECK_THAT(error_of("[Monitor]\n=a.service\n"),
+               Catch::EndsWith("healerd.conf:2: syntax error: expected [Section] or Key=Value"));
+    // Blanks around keys, values and section lines, and indented comments, are fine.
+    TempDir dir;
+    const Config config = load_config(
+        dir.write("healerd.conf", "  [Monitor]  \r\n\t# indented comment\n  Units \t=  a.service  \r\n\n"), true);
+    CHECK(config.units == std::vector<std::string>{"a.service"});
+}
+
+TEST_CASE("the detectors' memory is bounded by Window times the units", "[config]") {
+    const auto with_units = [](int count, int window) {
+        std::string text = "[Monitor]\nUnits=";
+        for (int i = 0; i < count; ++i) text += "u" + std::to_string(i) + ".service ";
+        return text + "\n[Detector]\nWindow=" + std::to_string(window) + "\n";
+    };
+    CHECK_THAT(error_of(with_units(2000, 100000)),
+               Catch::EndsWith("healerd.conf: [Detector] Window=100000 for the machine and 2000 units keeps "
+                               "400200000 samples (3053 MiB); at most 8388608 (64 MiB) are allowed: lower Window= "
+                               "or watch fewer Units="));
+    // 100000 × (40 + 1) × 2 = 8.2 Mi samples fits; one unit more does not.
+    TempDir dir;
+    CHECK(load_config(dir.write("fits.conf", with_units(40, 100000)), true).units.size() == 40);
+    CHECK_THAT(error_of(with_units(41, 100000)), Catch::Contains("Window=100000 for the machine and 41 units"));
+}
+
+TEST_CASE("a [Detector] key set from text follows healerd.conf's rule", "[config]") {
+    AdaptiveDetectorConfig detector = Config::default_detector();
+    CHECK_FALSE(set_detector_key(detector, "Window", "100000"));
+    CHECK(detector.window == 100000);
+    CHECK(set_detector_key(detector, "Window", "200000") == "must be a whole number from 2 to 100000");
+    CHECK(set_detector_key(detector, "Window", "1") == "must be a whole number from 2 to 100000");
+    CHECK(detector.window == 100000);  // a refused value changes nothing
+    CHECK_FALSE(set_detector_key(detector, "K", "3.5"));
+    CHECK(detector.k == 3.5);
+    CHECK(set_detector_key(detector, "K", "101") == "must be a number from 0 to 100");
+    CHECK_FALSE(set_detector_key(detector, "MinSamples", "010"));  // decimal, as in the file
+    CHECK(detector.min_samples == 10);
+    CHECK(set_detector_key(detector, "Consecutive", "0") == "must be a whole number from 1 to 10000");
+    CHECK(set_detector_key(detector, "RelearnAfter", "-1") == "must be a whole number from 0 to 1000000");
+    CHECK_FALSE(set_detector_key(detector, "Floor", "40"));
+    CHECK_FALSE(set_detector_key(detector, "WarmupThreshold", "95"));
+    CHECK(set_detector_key(detector, "WarmupThreshold", "10001") == "must be a number (percent) from 0 to 10000");
+    CHECK_THROWS_AS(set_detector_key(detector, "Units", "a.service"), std::invalid_argument);
+    // Every [Detector] key of healerd.conf can be set this way.
+    for (const auto& [section, key] : config_keys())
+        if (section == "Detector") CHECK_NOTHROW(set_detector_key(detector, key, "x"));
 }
 
 TEST_CASE("bad values name the file, line, key and value", "[config]") {
