@@ -4,7 +4,7 @@
 set -eu
 HEAL_PACKAGES="g++ cmake make pkg-config libsystemd-dev libsqlite3-dev libeigen3-dev \
 libcli11-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev \
-dbus-daemon systemd systemd-container"
+dbus-daemon systemd systemd-container clang-14 libclang-rt-14-dev libfuzzer-14-dev"
 missing=""
 for pkg in $HEAL_PACKAGES; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"

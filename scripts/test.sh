@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every test: unit, integration, benchmarks' checks and the system test in
-# a booted systemd (ctest), then the unit tests again under ASan+UBSan.
+# Runs every test: unit, integration, benchmarks' checks, the system test in
+# a booted systemd and the fuzzers (ctest), then the unit tests again under
+# ASan+UBSan.
 # Exits non-zero on any failure. Run as root on Debian 12.
 set -eu
 cd "$(dirname "$0")/.."

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -26,16 +28,33 @@ std::optional<double> parse_number(std::string_view text) {
     return value;
 }
 
+// A field or line quoted for an error message, cut to kEchoLimit bytes (with
+// "…" and the full length) so that a 20 MB field is not echoed whole.
+constexpr std::size_t kEchoLimit = 64;
+std::string quoted(std::string_view text) {
+    if (text.size() <= kEchoLimit) return fmt::format("\"{}\"", text);
+    std::size_t cut = kEchoLimit;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    return fmt::format("\"{}…\" ({} bytes)", text.substr(0, cut), text.size());
+}
+
+bool equals_ignoring_case(std::string_view text, std::string_view lower) {
+    return std::equal(text.begin(), text.end(), lower.begin(), lower.end(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
 struct Fields {
     std::string_view timestamp;
     std::string_view value;
+
+    bool header() const { return equals_ignoring_case(timestamp, "timestamp") && equals_ignoring_case(value, "value"); }
 };
 
 Fields split_row(std::string_view line, std::size_t line_number) {
     const auto comma = line.find(',');
     if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos) {
-        throw ReplayError(
-            fmt::format("line {}: expected 2 comma-separated fields (timestamp,value), got \"{}\"", line_number, line));
+        throw ReplayError(fmt::format("line {}: expected 2 comma-separated fields (timestamp,value), got {}",
+                                      line_number, quoted(line)));
     }
     return {trim(line.substr(0, comma)), trim(line.substr(comma + 1))};
 }
@@ -53,11 +72,13 @@ std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig
         const std::string_view text = trim(line);
         if (text.empty()) continue;
         const Fields fields = split_row(text, line_number);
-        const std::optional<double> value = parse_number(fields.value);
         const bool first_row = std::exchange(header_allowed, false);
+        if (first_row && fields.header()) continue;
+        const std::optional<double> value = parse_number(fields.value);
         if (!value) {
-            if (first_row) continue;  // the header
-            throw ReplayError(fmt::format("line {}: value \"{}\" is not a finite number", line_number, fields.value));
+            throw ReplayError(fmt::format("line {}: value {} is not a finite number{}", line_number,
+                                          quoted(fields.value),
+                                          first_row ? ", nor is the line the header timestamp,value" : ""));
         }
         if (fields.timestamp.empty()) throw ReplayError(fmt::format("line {}: empty timestamp", line_number));
         rows.push_back({std::string(fields.timestamp), *value, detector.observe(*value).failure});

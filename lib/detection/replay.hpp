@@ -22,11 +22,12 @@ struct ReplayRow {
     bool anomaly = false;  // the detector's failure verdict for this row
 };
 
-// Each row is `timestamp,value` (fields trimmed, CRLF accepted). The first
-// non-blank line is skipped as a header when its value field is not a number
-// (timestamps themselves may be any text, e.g. "2014-04-01 14:30:00"); blank
-// lines are ignored. Any other malformed row throws ReplayError; an invalid
-// config throws std::invalid_argument.
+// Each row is `timestamp,value` (fields trimmed, CRLF accepted; timestamps
+// may be any text, e.g. "2014-04-01 14:30:00"). The first non-blank line is
+// skipped as a header only when its fields are the column names `timestamp`
+// and `value` (in any case); blank lines are ignored. Any other malformed row,
+// the first included, throws ReplayError, quoting at most 64 bytes of the
+// offending text; an invalid config throws std::invalid_argument.
 std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig& config);
 
 }  // namespace heal

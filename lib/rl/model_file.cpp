@@ -93,6 +93,26 @@ std::vector<std::uint8_t> serialise(const ActorCritic<float>& network) {
     return w.bytes();
 }
 
+// Empty when the model may be written or used; otherwise why not.
+std::string model_problem(const ActorCritic<float>& network) {
+    if (std::string problem = parameter_problem(network); !problem.empty()) return problem;
+    return probe_problem(network);
+}
+
+// fmt writes a NaN with its sign bit ("-nan"), which only distracts.
+std::string number(float v) { return std::isnan(v) ? "nan" : fmt::format("{:g}", v); }
+
+std::vector<std::vector<float>> probe_observations(int inputs) {
+    const auto size = static_cast<std::size_t>(inputs);
+    std::vector<std::vector<float>> probes;
+    for (float level : {0.0f, 0.5f, 1.0f}) probes.emplace_back(size, level);
+    for (std::size_t i = 0; i < size; ++i) {
+        probes.emplace_back(size, 0.0f)[i] = 1.0f;
+        probes.emplace_back(size, 1.0f)[i] = 0.0f;
+    }
+    return probes;
+}
+
 std::string errno_text() { return std::strerror(errno); }
 
 void write_all(int fd, std::span<const std::uint8_t> bytes, const std::filesystem::path& path) {
@@ -145,8 +165,52 @@ void fsync_directory(const std::filesystem::path& dir, const std::filesystem::pa
 
 }  // namespace
 
+std::string parameter_problem(const ActorCritic<float>& network) {
+    const auto& parameters = network.parameters();
+    for (const auto& [mlp, layers] : {std::pair{"actor", &network.actor_layers()},
+                                      std::pair{"critic", &network.critic_layers()}}) {
+        for (std::size_t l = 0; l < layers->size(); ++l) {
+            const DenseLayer& layer = (*layers)[l];
+            const auto rows = static_cast<std::size_t>(layer.rows);
+            const std::size_t weights = rows * static_cast<std::size_t>(layer.cols);
+            for (std::size_t i = layer.weights; i < layer.bias + rows; ++i) {
+                const float p = parameters(static_cast<Eigen::Index>(i));
+                if (std::isfinite(p) && std::fabs(p) <= kMaxModelParameter) continue;
+                return fmt::format("{} {} {} at layer {} (parameter {}) {}", mlp,
+                                   i < layer.weights + weights ? "weight" : "bias", number(p), l + 1, i,
+                                   std::isfinite(p) ? fmt::format("is beyond the bound {:.0e}", kMaxModelParameter)
+                                                    : std::string("is not finite"));
+            }
+        }
+    }
+    return {};
+}
+
+std::string probe_problem(const ActorCritic<float>& network) {
+    std::vector<float> probabilities(static_cast<std::size_t>(network.shape().actions));
+    for (const std::vector<float>& probe : probe_observations(network.shape().inputs)) {
+        const auto fault = [&](const std::string& what) {
+            return fmt::format("the forward pass on probe observation [{}] gives {}", fmt::join(probe, ", "), what);
+        };
+        network.logits(probe, probabilities);
+        softmax(probabilities);
+        float sum = 0.0f;
+        for (std::size_t a = 0; a < probabilities.size(); ++a) {
+            const float p = probabilities[a];
+            if (!(p >= 0.0f && p <= 1.0f)) return fault(fmt::format("probability {} for action {}", number(p), a));
+            sum += p;
+        }
+        if (std::fabs(sum - 1.0f) > 1e-4f) return fault(fmt::format("probabilities summing to {}", number(sum)));
+        if (const float value = network.value(probe); !std::isfinite(value))
+            return fault("value " + number(value));
+    }
+    return {};
+}
+
 void save_model(const std::filesystem::path& path, const ActorCritic<float>& network) {
     if (path.empty()) throw ModelError("model file: no path given");
+    if (const std::string problem = model_problem(network); !problem.empty())
+        fail(path, "refusing to save: " + problem);
     const std::vector<std::uint8_t> bytes = serialise(network);
     TempFile temp(path);
     write_all(temp.fd(), bytes, path);
@@ -196,8 +260,7 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
         fail(path, fmt::format("{} unexpected bytes after the checksum", bytes.size() - r.offset()));
     if (const std::uint64_t computed = fnv1a(std::span(bytes).first(hashed)); computed != stored)
         fail(path, fmt::format("checksum mismatch (stored {:016x}, computed {:016x})", stored, computed));
-    for (Eigen::Index i = 0; i < network.parameters().size(); ++i)
-        if (!std::isfinite(network.parameters()(i))) fail(path, fmt::format("parameter {} is not finite", i));
+    if (const std::string problem = model_problem(network); !problem.empty()) fail(path, problem);
     return network;
 }
 

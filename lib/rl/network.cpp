@@ -1,6 +1,7 @@
 #include "rl/network.hpp"
 
 #include <Eigen/QR>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -153,6 +154,13 @@ std::string describe(const NetworkShape& shape) {
     std::string text = std::to_string(shape.inputs);
     for (int width : shape.hidden) text += fmt::format("-{}", width);
     return text + fmt::format("-{}", shape.actions);
+}
+
+void softmax(std::span<float> logits) {
+    const float max_logit = *std::max_element(logits.begin(), logits.end());
+    float sum = 0.0f;
+    for (float& v : logits) sum += (v = std::exp(v - max_logit));
+    for (float& v : logits) v /= sum;
 }
 
 template <typename Scalar>

@@ -68,6 +68,9 @@ public:
     const NetworkShape& shape() const { return shape_; }
     Vector& parameters() { return parameters_; }
     const Vector& parameters() const { return parameters_; }
+    // Where each layer of the policy and the value MLP lives in parameters(), input side first.
+    const std::vector<DenseLayer>& actor_layers() const { return actor_layers_; }
+    const std::vector<DenseLayer>& critic_layers() const { return critic_layers_; }
 
     // One state. Never allocates.
     void logits(std::span<const Scalar> observation, std::span<Scalar> logits_out) const;
@@ -86,6 +89,10 @@ private:
     std::vector<DenseLayer> critic_layers_;
     Vector parameters_;
 };
+
+// Turns logits into probabilities in place; the largest logit is subtracted
+// first, so large finite logits do not overflow. Never allocates.
+void softmax(std::span<float> logits);
 
 extern template class ActorCritic<float>;
 extern template class ActorCritic<double>;

@@ -1,7 +1,5 @@
 #include "rl/ppo_policy.hpp"
 
-#include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -19,10 +17,7 @@ ActionProbabilities PpoPolicy::probabilities(const Observation& obs) const {
     const ObservationVector input = encode(obs);
     ActionProbabilities p{};
     network_.logits(input, p);
-    const float max_logit = *std::max_element(p.begin(), p.end());
-    float sum = 0.0f;
-    for (float& v : p) sum += (v = std::exp(v - max_logit));
-    for (float& v : p) v /= sum;
+    softmax(p);
     return p;
 }
 

@@ -15,7 +15,8 @@
 namespace heal {
 
 // Raised for a model file that is missing, truncated, corrupt, of another
-// version or of the wrong network shape. what() names the file and the problem.
+// version or of the wrong network shape, or whose weights or outputs are not
+// usable (see model_file.hpp). what() names the file and the problem.
 class ModelError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;

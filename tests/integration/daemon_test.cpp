@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cmath>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -265,6 +266,32 @@ TEST_CASE("train reports progress, installs the model, and refuses a second run"
             CHECK(second.err.find("already running") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("a model with a weight beyond the bound is refused and the policy in use is kept", "[daemon]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    // A 7-4-4 model with a valid checksum whose first weight is 3.4e38: once
+    // accepted, and every probability was NaN.
+    std::filesystem::create_directories(dir.path() / "state");
+    std::filesystem::copy_file(std::filesystem::path(HEAL_FIXTURES_DIR) / "fuzz/model/huge-weight.model",
+                               dir.path() / "state/policy.model");
+    Healerd healerd(dir.path());
+    CHECK_THAT(healerd.log(), Catch::Contains("policy.model: actor weight 3.4e+38 at layer 1 (parameter 0) is beyond "
+                                              "the bound 1e+04; using the heuristic policy"));
+    const Json s = status_of();
+    CHECK(s["policy"] == "heuristic");
+    CHECK(s["model_loaded"] == false);
+    const Json p = json_of(healctl({"policy", "--json"}));
+    CHECK(p["policy"] == "heuristic");
+    double sum = 0.0;
+    for (const std::string& action : kActions) {
+        const Json& probability = p["probabilities"][action];
+        REQUIRE(probability.is_number());  // a NaN would be null
+        CHECK(probability.get<double>() >= 0.0);
+        sum += probability.get<double>();
+    }
+    CHECK(std::abs(sum - 1.0) < 1e-3);
 }
 
 TEST_CASE("watch refreshes until SIGINT and exits 0", "[daemon]") {

@@ -80,6 +80,37 @@ TEST_CASE("replay: bad rows name their line") {
     CHECK(replay_error("timestamp,value\nts,value\n") == "line 2: value \"value\" is not a finite number");
 }
 
+TEST_CASE("replay: only the column names timestamp,value make a header") {
+    for (const std::string header : {"timestamp,value", " Timestamp , VALUE "}) {
+        std::istringstream in("\n" + header + "\n1,10\n");
+        CHECK(replay_csv(in, replay_config()).size() == 1);
+    }
+    // Anything else on the first line is a row, and a bad one is an error,
+    // not silently taken for a header.
+    CHECK(replay_error("2014-04-01 14:10:00,abc\n2014-04-01 14:11:00,10\n") ==
+          "line 1: value \"abc\" is not a finite number, nor is the line the header timestamp,value");
+    CHECK(replay_error("\ntime,value\n1,10\n") ==
+          "line 2: value \"value\" is not a finite number, nor is the line the header timestamp,value");
+    CHECK(replay_error("timestamp,value\n1,abc\n") == "line 2: value \"abc\" is not a finite number");
+    std::istringstream numeric("timestamp,12\n1,10\n");
+    CHECK(replay_csv(numeric, replay_config()).front().timestamp == "timestamp");
+}
+
+TEST_CASE("replay: a long bad value is quoted cut to 64 bytes, with its length") {
+    const std::string huge(20'000'000, 'x');
+    CHECK(replay_error("1,10\n2," + huge + "\n") ==
+          "line 2: value \"" + std::string(64, 'x') + "…\" (20000000 bytes) is not a finite number");
+    CHECK(replay_error("1,10\n" + huge + ",1,2\n") ==
+          "line 2: expected 2 comma-separated fields (timestamp,value), got \"" + std::string(64, 'x') +
+              "…\" (20000004 bytes)");
+    // The cut never splits a UTF-8 character: "é" is bytes 63 and 64.
+    const std::string accented = std::string(63, 'a') + "é" + std::string(10, 'a');
+    CHECK(replay_error("1,10\n2," + accented + "\n") ==
+          "line 2: value \"" + std::string(63, 'a') + "…\" (75 bytes) is not a finite number");
+    const std::string exact(64, 'y');
+    CHECK(replay_error("1,10\n2," + exact + "\n") == "line 2: value \"" + exact + "\" is not a finite number");
+}
+
 TEST_CASE("replay: an invalid config is refused") {
     AdaptiveDetectorConfig config;
     config.consecutive = 0;

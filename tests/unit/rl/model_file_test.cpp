@@ -2,7 +2,11 @@
 
 #include <unistd.h>
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -19,7 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 ActorCritic<float> network(int inputs, int actions, std::uint64_t seed) {
     ActorCritic<float> net(NetworkShape{inputs, {16, 8}, actions});
     Rng rng(seed);
@@ -35,6 +38,18 @@ std::vector<char> read_bytes(const fs::path& p) {
 void write_bytes(const fs::path& p, const std::vector<char>& bytes) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Rewrites parameter `index` of a saved model and recomputes the FNV-1a
+// checksum, as a file written by something other than save_model could be.
+void patch_parameter(std::vector<char>& bytes, const NetworkShape& shape, std::size_t index, float value) {
+    const std::size_t header = 8 + 4 * 4 + 4 * shape.hidden.size() + 8;
+    const auto raw = std::bit_cast<std::uint32_t>(value);
+    for (std::size_t i = 0; i < 4; ++i) bytes[header + 4 * index + i] = static_cast<char>(raw >> (8 * i));
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (std::size_t i = 0; i + 8 < bytes.size(); ++i)
+        hash = (hash ^ static_cast<std::uint8_t>(bytes[i])) * 0x100000001b3ULL;
+    for (std::size_t i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>(hash >> (8 * i));
 }
 
 std::string load_error(const fs::path& p) {
@@ -75,6 +90,7 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
     const fs::path bad = dir.root() / "bad.model";
     const auto policy = load_policy(good);
     const ActionProbabilities before = policy->probabilities(Observation{});
+    const NetworkShape shape = load_model(good).shape();
 
     SECTION("truncated anywhere") {
         for (std::size_t size : {std::size_t{0}, std::size_t{5}, std::size_t{20}, std::size_t{60}, bytes.size() - 1}) {
@@ -120,11 +136,87 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
         CHECK_THAT(load_error(bad), Catch::Contains("shape mismatch: expected 7 inputs and 4 actions, got 4 inputs "
                                                     "and 2 actions"));
     }
+    SECTION("a weight beyond the bound, with a valid checksum") {
+        // The case: 3.4e38 is finite, but every probability came out NaN.
+        std::vector<char> patched = bytes;
+        patch_parameter(patched, shape, 0, 3.4e38f);
+        write_bytes(bad, patched);
+        CHECK_THAT(load_error(bad), Catch::Contains(bad.string()) &&
+                                        Catch::Contains("actor weight 3.4e+38 at layer 1 (parameter 0) is beyond "
+                                                        "the bound 1e+04"));
+    }
+    SECTION("a NaN bias of the value head, with a valid checksum") {
+        const std::size_t last_bias = shape.parameter_count() - 1;
+        std::vector<char> patched = bytes;
+        patch_parameter(patched, shape, last_bias, std::numeric_limits<float>::quiet_NaN());
+        write_bytes(bad, patched);
+        CHECK_THAT(load_error(bad), Catch::Contains("critic bias nan at layer 3 (parameter " +
+                                                    std::to_string(last_bias) + ") is not finite"));
+    }
+    SECTION("a weight at the bound still loads") {
+        std::vector<char> patched = bytes;
+        patch_parameter(patched, shape, 0, -kMaxModelParameter);
+        write_bytes(bad, patched);
+        CHECK(load_model(bad).parameters()(0) == -kMaxModelParameter);
+    }
     SECTION("a missing file") {
         CHECK_THAT(load_error(dir.root() / "absent.model"), Catch::Contains("absent.model") && Catch::Contains("cannot read"));
     }
     // Whatever failed to load, the policy already in use is untouched.
     CHECK(policy->probabilities(Observation{}) == before);
+}
+
+TEST_CASE("a network with unbounded weights is never saved, and the model in place is kept") {
+    TempDir dir;
+    const fs::path file = dir.root() / "policy.model";
+    const ActorCritic<float> good = network(kObservationSize, kActionCount, 1);
+    save_model(file, good);
+    ActorCritic<float> bad = network(kObservationSize, kActionCount, 2);
+    bad.parameters()(3) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(save_model(file, bad), Catch::Contains(file.string()) &&
+                                                 Catch::Contains("refusing to save: actor weight inf at layer 1 "
+                                                                 "(parameter 3) is not finite"));
+    CHECK(load_model(file).parameters() == good.parameters());
+    CHECK(std::distance(fs::directory_iterator(dir.root()), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("the probe forward pass refuses a network whose outputs are not finite") {
+    ActorCritic<float> net = network(kObservationSize, kActionCount, 1);
+    CHECK(parameter_problem(net).empty());
+    CHECK(probe_problem(net).empty());
+
+    SECTION("huge policy weights: the logits overflow and the probabilities are NaN") {
+        // Every hidden unit times 3.4e38 in the first logit: infinite as soon
+        // as the hidden units are not all 0 (at the all-zero probe they are).
+        const DenseLayer& output = net.actor_layers().back();
+        for (int c = 0; c < output.cols; ++c)
+            net.parameters()(static_cast<Eigen::Index>(output.weights) + c * output.rows) = 3.4e38f;
+        CHECK(probe_problem(net) == "the forward pass on probe observation [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5] "
+                                    "gives probability nan for action 0");
+    }
+    SECTION("a NaN in the value head alone") {
+        net.parameters()(static_cast<Eigen::Index>(net.critic_layers().back().bias)) =
+            std::numeric_limits<float>::quiet_NaN();
+        CHECK(probe_problem(net) == "the forward pass on probe observation [0, 0, 0, 0, 0, 0, 0] gives value nan");
+    }
+    SECTION("a fault that only a non-zero feature reaches") {
+        const auto weight = [&](const DenseLayer& layer, int row, int col) -> float& {
+            return net.parameters()(static_cast<Eigen::Index>(layer.weights) + col * layer.rows + row);
+        };
+        const auto only = [&](const DenseLayer& layer, int row, int col, float value) {
+            for (int c = 0; c < layer.cols; ++c) weight(layer, row, c) = c == col ? value : 0.0f;
+        };
+        // Hidden units that are exactly 0 unless feature 6 (unit down) is set,
+        // and two output weights that then add up to an infinite logit.
+        const auto& actor = net.actor_layers();
+        only(actor[0], 0, 5, 10.0f);
+        only(actor[1], 0, 0, 10.0f);
+        only(actor[1], 1, 0, 10.0f);
+        weight(actor[2], 0, 0) = weight(actor[2], 0, 1) = 3.4e38f;
+        CHECK(parameter_problem(net) != "");
+        CHECK_THAT(probe_problem(net), Catch::StartsWith("the forward pass on probe observation [0.5, 0.5, 0.5, 0.5, "
+                                                         "0.5, 0.5, 0.5] gives probability nan"));
+    }
 }
 
 TEST_CASE("saving into a missing directory fails cleanly") {
