@@ -517,6 +517,10 @@ std::filesystem::path drop_in_directory(const std::filesystem::path& main_file) 
     return directory;
 }
 
+std::filesystem::path unit_settings_directory(const std::filesystem::path& main_file) {
+    return main_file.parent_path() / "units.d";
+}
+
 Config load_config(const std::filesystem::path& main_file, bool main_required) {
     Config config;
     std::filesystem::path last_file = main_file;

@@ -85,6 +85,10 @@ Config load_config(const std::filesystem::path& main_file, bool main_required);
 // The drop-in directory of a main file: "/etc/healerd/healerd.conf.d".
 std::filesystem::path drop_in_directory(const std::filesystem::path& main_file);
 
+// Where per-unit files live: "/etc/healerd/units.d", holding NAME.conf and
+// NAME.conf.d/*.conf for a unit NAME.
+std::filesystem::path unit_settings_directory(const std::filesystem::path& main_file);
+
 // Applies one file's settings on top of `config`. Exposed for tests.
 void apply_config_file(Config& config, const std::filesystem::path& file);
 

@@ -13,9 +13,6 @@
 
 namespace heal {
 
-// The settings file of `unit` next to `main_file`: DIR/units.d/UNIT.conf.
-std::filesystem::path unit_settings_file(const std::filesystem::path& main_file, std::string_view unit);
-
 // std::nullopt when real faults may be injected into `unit`; otherwise the
 // refusal, saying which file to create to opt in.
 std::optional<std::string> real_fault_refusal(const Config& config, const std::filesystem::path& main_file,

@@ -22,5 +22,4 @@ TEST_CASE("real fault injection needs the unit's opt-in, and the refusal says ho
         CHECK(refusal->find("[Unit] AllowFaultInjection=yes") != std::string::npos);
         CHECK(refusal->find("reload healerd") != std::string::npos);
     }
-    CHECK(unit_settings_file("/etc/healerd/healerd.conf", "a.service") == "/etc/healerd/units.d/a.service.conf");
 }
