@@ -39,10 +39,11 @@ TEST_CASE("read budget grants a burst, then refills at its rate, per uid", "[cor
     CHECK(budget.charge(1001, 1000, t0).granted);  // another uid has its own bucket
 
     CHECK(budget.charge(1000, 300, t0 + 3s).granted);  // 3 s of refill: the refusals took nothing
-    CHECK_FALSE(budget.charge(1000, 1, t0 + 3s).granted);
-    CHECK(budget.charge(1000, 1, t0 + 3s).retry_after == 1s);  // never "retry in 0 s"
-    // A caller who keeps reading is in the same spell: one refusal to report.
-    CHECK_FALSE(budget.charge(1000, 1, t0 + 3s).newly_refused);
+    const ReadBudget::Verdict after_grant = budget.charge(1000, 1, t0 + 3s);
+    CHECK_FALSE(after_grant.granted);
+    CHECK(after_grant.retry_after == 1s);  // never "retry in 0 s"
+    // A grant that did not fill the bucket keeps the spell: one refusal to report.
+    CHECK_FALSE(after_grant.newly_refused);
     CHECK(budget.charge(1000, 1000, t0 + 1h).granted);  // refills up to capacity, not beyond
     const ReadBudget::Verdict again = budget.charge(1000, 1, t0 + 1h);
     CHECK_FALSE(again.granted);
