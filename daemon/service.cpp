@@ -658,7 +658,9 @@ void Service::refresh_access_rule() {
     group* found = nullptr;
     std::vector<char> buffer(1024);
     int r = 0;
-    while ((r = getgrnam_r(kAdminGroup, &entry, buffer.data(), buffer.size(), &found)) == ERANGE && buffer.size() < (1u << 20))
+    // The buffer grows until the group's member list fits (1 MiB at most).
+    while ((r = getgrnam_r(kAdminGroup, &entry, buffer.data(), buffer.size(), &found)) == ERANGE &&
+           buffer.size() < (1u << 20))
         buffer.resize(buffer.size() * 2);
     if (r == 0 && found) {
         access_.admin_group = found->gr_gid;
