@@ -76,10 +76,11 @@ bool is_connection_errno(int error) {
     if (name == SD_BUS_ERROR_SERVICE_UNKNOWN || name == SD_BUS_ERROR_NAME_HAS_NO_OWNER)
         throw CtlError(Exit::unreachable, fmt::format("healerd is not running on the {} bus; {}.",
                                                       bus_name(scope), start_hint(scope)));
+    // The bus policy and healerd's own check both answer AccessDenied.
     if (name == SD_BUS_ERROR_ACCESS_DENIED)
         throw CtlError(Exit::failed,
-                       fmt::format("healerd refused {} by D-Bus policy: run healctl as root or as a "
-                                   "member of the healerd group.", method));
+                       fmt::format("healerd refused {}: permission denied by its D-Bus policy; run healctl as "
+                                   "root or as a member of the healerd group.", method));
     if (name == SD_BUS_ERROR_NO_REPLY || name == SD_BUS_ERROR_TIMEOUT || r == -ETIMEDOUT)
         throw CtlError(Exit::failed, fmt::format("healerd did not answer {} in time.", method));
     if (name == SD_BUS_ERROR_UNKNOWN_METHOD || name == SD_BUS_ERROR_UNKNOWN_OBJECT ||

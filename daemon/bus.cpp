@@ -1,5 +1,6 @@
 #include "bus.hpp"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -26,6 +27,9 @@ const char* error_name(RequestError::Code code) {
         case RequestError::Code::Busy: return "org.healerd.Healer1.Error.Busy";
         case RequestError::Code::Failed: return "org.healerd.Healer1.Error.Failed";
         case RequestError::Code::Healthy: return "org.healerd.Healer1.Error.Healthy";
+        case RequestError::Code::AccessDenied: return SD_BUS_ERROR_ACCESS_DENIED;  // what the bus policy says too
+        case RequestError::Code::RateLimited: return "org.healerd.Healer1.Error.RateLimited";
+        case RequestError::Code::FaultInjectionNotAllowed: return "org.healerd.Healer1.Error.FaultInjectionNotAllowed";
     }
     return "org.healerd.Healer1.Error.Failed";
 }
@@ -53,6 +57,60 @@ void check(int r, const char* what) {
 std::uint64_t usec_since_epoch(heal::TimePoint time) {
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
     return usec < 0 ? 0 : static_cast<std::uint64_t>(usec);
+}
+
+// Who sent `call`, as dbus-daemon knows it from the socket
+// (GetConnectionCredentials: the effective uid, and the primary and
+// supplementary gids), never read from /proc, where a pid may have been
+// reused. sd-bus's own sender creds do not carry dbus-daemon's UnixGroupIDs.
+// A caller that cannot be identified is refused.
+heal::Caller caller_of(sd_bus_message* call) {
+    const auto refuse = [](const std::string& why) {
+        return RequestError(RequestError::Code::AccessDenied, fmt::format("cannot identify the caller: {}", why));
+    };
+    const char* sender = sd_bus_message_get_sender(call);
+    if (!sender) throw refuse("the call names no sender");
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message* raw = nullptr;
+    const int r = sd_bus_call_method(sd_bus_message_get_bus(call), "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                     "org.freedesktop.DBus", "GetConnectionCredentials", &error, &raw, "s", sender);
+    std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(raw, sd_bus_message_unref);
+    if (r < 0) {
+        const std::string why = error.message ? error.message : std::generic_category().message(-r);
+        sd_bus_error_free(&error);
+        throw refuse(why);
+    }
+    heal::Caller caller;
+    bool has_uid = false;
+    check(sd_bus_message_enter_container(raw, 'a', "{sv}"), "open credentials");
+    for (;;) {
+        const int entered = sd_bus_message_enter_container(raw, 'e', "sv");
+        check(entered, "open credential");
+        if (entered == 0) break;
+        const char* key = nullptr;
+        check(sd_bus_message_read(raw, "s", &key), "read credential name");
+        const std::string_view name(key);
+        if (name == "UnixUserID") {
+            std::uint32_t uid = 0;
+            check(sd_bus_message_read(raw, "v", "u", &uid), "read UnixUserID");
+            caller.uid = uid;
+            has_uid = true;
+        } else if (name == "UnixGroupIDs") {
+            check(sd_bus_message_enter_container(raw, 'v', "au"), "open UnixGroupIDs");
+            const void* groups = nullptr;
+            std::size_t size = 0;
+            check(sd_bus_message_read_array(raw, 'u', &groups, &size), "read UnixGroupIDs");
+            const auto* gids = static_cast<const std::uint32_t*>(groups);
+            caller.groups.assign(gids, gids + size / sizeof(std::uint32_t));
+            check(sd_bus_message_exit_container(raw), "close UnixGroupIDs");
+        } else {
+            check(sd_bus_message_skip(raw, "v"), "skip credential");
+        }
+        check(sd_bus_message_exit_container(raw), "close credential");
+    }
+    check(sd_bus_message_exit_container(raw), "close credentials");
+    if (!has_uid) throw refuse("the bus did not say its uid");
+    return caller;
 }
 
 // A method call kept until its asynchronous reply is sent.
@@ -116,7 +174,7 @@ int method_get_metrics(sd_bus_message* call, void* userdata, sd_bus_error* error
     return guarded(error, [&] {
         std::uint32_t limit = 0;
         check(sd_bus_message_read(call, "u", &limit), "read limit");
-        const auto records = self_of(userdata).service().metrics(limit);
+        const auto records = self_of(userdata).service().metrics(caller_of(call), limit);
         sd_bus_message* reply = nullptr;
         check(sd_bus_message_new_method_return(call, &reply), "new reply");
         std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
@@ -134,7 +192,7 @@ int method_get_actions(sd_bus_message* call, void* userdata, sd_bus_error* error
     return guarded(error, [&] {
         std::uint32_t limit = 0;
         check(sd_bus_message_read(call, "u", &limit), "read limit");
-        const auto records = self_of(userdata).service().actions(limit);
+        const auto records = self_of(userdata).service().actions(caller_of(call), limit);
         sd_bus_message* reply = nullptr;
         check(sd_bus_message_new_method_return(call, &reply), "new reply");
         std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
@@ -233,7 +291,7 @@ int method_recover(sd_bus_message* call, void* userdata, sd_bus_error* error) {
         const char* unit = nullptr;
         const char* action = nullptr;
         check(sd_bus_message_read(call, "ss", &unit, &action), "read arguments");
-        self_of(userdata).service().recover(unit, action, [call = keep(call)](std::variant<RecoveryReply, RequestError> result) {
+        self_of(userdata).service().recover(caller_of(call), unit, action, [call = keep(call)](std::variant<RecoveryReply, RequestError> result) {
             if (const auto* failure = std::get_if<RequestError>(&result)) return reply_error(call, *failure);
             const RecoveryReply& reply = std::get<RecoveryReply>(result);
             const heal::ActionRecord& record = reply.record;
@@ -251,7 +309,7 @@ int method_train(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
         std::uint32_t episodes = 0;
         check(sd_bus_message_read(call, "u", &episodes), "read episodes");
-        self_of(userdata).service().train(episodes);
+        self_of(userdata).service().train(caller_of(call), episodes);
         return sd_bus_reply_method_return(call, "");
     });
 }
@@ -261,7 +319,7 @@ int method_simulate_failure(sd_bus_message* call, void* userdata, sd_bus_error* 
         const char* kind = nullptr;
         const char* unit = nullptr;
         check(sd_bus_message_read(call, "ss", &kind, &unit), "read arguments");
-        self_of(userdata).service().simulate_failure(kind, unit, [call = keep(call)](std::variant<std::string, RequestError> result) {
+        self_of(userdata).service().simulate_failure(caller_of(call), kind, unit, [call = keep(call)](std::variant<std::string, RequestError> result) {
             if (const auto* failure = std::get_if<RequestError>(&result)) return reply_error(call, *failure);
             if (sd_bus_reply_method_return(call.get(), "s", std::get<std::string>(result).c_str()) < 0)
                 log_warning("cannot reply to SimulateFailure: the caller is gone");
@@ -270,8 +328,10 @@ int method_simulate_failure(sd_bus_message* call, void* userdata, sd_bus_error* 
     });
 }
 
-// Every method is callable by anyone as far as sd-bus is concerned; who may
-// call the mutating ones is the D-Bus policy's decision (root and group healerd).
+// Every method is callable by anyone as far as sd-bus is concerned: the D-Bus
+// policy lets only root and group healerd send the mutating ones, and the
+// Service checks the caller again (Service::authorize), so a missing policy
+// file opens nothing.
 constexpr auto kOpen = SD_BUS_VTABLE_UNPRIVILEGED;
 constexpr auto kEmits = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
 

@@ -17,6 +17,8 @@ inline constexpr std::string_view recovery_started = "55f0167693b441518f3b52c345
 inline constexpr std::string_view recovery_finished = "89fcb0b3257f48948fe41c8dd9168be9";
 inline constexpr std::string_view training_finished = "64117e668bd446bdb842013f1db12914";
 inline constexpr std::string_view config_error = "9904ccdcb12c497384ba14d370e727d0";
+inline constexpr std::string_view access_denied = "d9ccbc5be78a491a9d28aac4e84b2d91";
+inline constexpr std::string_view rate_limited = "7a4db7d206c245c4b8094c500ca00887";
 }  // namespace message_id
 
 struct LogField {

@@ -4,12 +4,17 @@
 #include <cmath>
 #include <random>
 
+#include <grp.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <systemd/sd-daemon.h>
 
+#include "config/fault_injection.hpp"
 #include "log.hpp"
 #include "sampling/file_reader.hpp"
 #include "sampling/proc_parsers.hpp"
@@ -23,6 +28,17 @@ namespace {
 
 constexpr std::uint32_t kMaxLimit = 10000;     // GetMetrics/GetActions rows, Train episodes
 constexpr auto kRetentionEvery = std::chrono::minutes(10);
+
+// What a caller who may not change state may read of the history (GetMetrics,
+// GetActions): a burst of kReadBudgetRows rows, then kReadRefillRows a second.
+// A call costs its limit, at least kMinReadCost, so tiny calls in a loop are
+// bounded too. Documented in docs/dbus-api.md.
+constexpr std::uint32_t kReadBudgetRows = 50000;
+constexpr std::uint32_t kReadRefillRows = 10000;
+constexpr std::uint32_t kMinReadCost = 100;
+
+// The group whose members may call the mutating methods (sysusers.d/healerd.conf).
+constexpr const char* kAdminGroup = "healerd";
 
 std::uint64_t random_seed() { return (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }
 
@@ -70,11 +86,13 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       config_(std::move(config)),
       queue_(event),
       overlay_(std::make_shared<heal::FaultOverlay>(random_seed())),
+      read_budget_(kReadBudgetRows, kReadRefillRows),
       monitor_(config_.units, config_.detector),
       engine_(health_, clock_),
       breaker_(config_.circuit_breaker_burst, config_.circuit_breaker_interval),
       policy_(std::make_shared<heal::HeuristicPolicy>()) {
     config_.backend.user_manager = options_.user_bus;
+    refresh_access_rule();
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
     metric_writer_ = std::make_unique<heal::MetricWriter>(*store_, config_.metric_write_interval);
     model_path_ = options_.state_dir / "policy.model";
@@ -286,18 +304,20 @@ void check_limit(std::uint32_t limit) {
 }
 }  // namespace
 
-std::vector<heal::MetricRecord> Service::metrics(std::uint32_t limit) {
+std::vector<heal::MetricRecord> Service::metrics(const heal::Caller& caller, std::uint32_t limit) {
     check_limit(limit);
-    flush_metrics();
+    charge_read(caller, "GetMetrics", limit);
     try {
-        return store_->recent_metrics(limit);
+        // Queued samples come from memory: a read never forces a write.
+        return metric_writer_->recent(limit);
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, e.what());
     }
 }
 
-std::vector<heal::ActionRecord> Service::actions(std::uint32_t limit) const {
+std::vector<heal::ActionRecord> Service::actions(const heal::Caller& caller, std::uint32_t limit) {
     check_limit(limit);
+    charge_read(caller, "GetActions", limit);
     try {
         return store_->recent_actions(limit);
     } catch (const heal::StoreError& e) {
@@ -377,7 +397,9 @@ heal::ActionSet Service::allowed_for(const std::string& target) const {
     return config_.allowed_actions & heal::applicable_actions(*backend_, target);
 }
 
-void Service::recover(const std::string& unit, const std::string& action_name, RecoveryDone done) {
+void Service::recover(const heal::Caller& caller, const std::string& unit, const std::string& action_name,
+                      RecoveryDone done) {
+    authorize(caller, "Recover");
     if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
     if (!unit.empty() && !target_status(unit))
         throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
@@ -487,7 +509,8 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
 
 // ---- training ---------------------------------------------------------------
 
-void Service::train(std::uint32_t episodes) {
+void Service::train(const heal::Caller& caller, std::uint32_t episodes) {
+    authorize(caller, "Train");
     if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
     if (episodes < 1 || episodes > kMaxLimit)
         throw RequestError(RequestCode::InvalidArgument,
@@ -576,7 +599,9 @@ void Service::load_model(bool at_startup) {
 
 // ---- fault injection ----------------------------------------------------------
 
-void Service::simulate_failure(const std::string& kind, const std::string& unit, InjectionDone done) {
+void Service::simulate_failure(const heal::Caller& caller, const std::string& kind, const std::string& unit,
+                               InjectionDone done) {
+    authorize(caller, "SimulateFailure");
     if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
     if (!unit.empty() && !target_status(unit))
         throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
@@ -595,6 +620,9 @@ void Service::simulate_failure(const std::string& kind, const std::string& unit,
                            fmt::format("unknown failure kind '{}' (synthetic, cpu_runaway, memory_leak, crash, hang)", kind));
     if (unit.empty())
         throw RequestError(RequestCode::InvalidArgument, fmt::format("failure kind {} needs a watched unit", kind));
+    // With either backend, so a configuration behaves the same when simulated.
+    if (const auto refusal = heal::real_fault_refusal(config_, options_.config_path, unit))
+        throw RequestError(RequestCode::FaultInjectionNotAllowed, *refusal);
 
     const std::uint64_t id = next_injection_++;
     std::shared_ptr<heal::Backend> backend = backend_;
@@ -619,6 +647,56 @@ void Service::finish_injection(std::uint64_t id, const heal::InjectionResult& re
         log_warning(fmt::format("fault injection failed: {}", result.detail));
         done(RequestError(RequestCode::Failed, result.detail));
     }
+}
+
+// ---- callers ------------------------------------------------------------------
+
+void Service::refresh_access_rule() {
+    access_.daemon_uid = geteuid();
+    access_.admin_group.reset();
+    group entry{};
+    group* found = nullptr;
+    std::vector<char> buffer(1024);
+    int r = 0;
+    // The buffer grows until the group's member list fits (1 MiB at most).
+    while ((r = getgrnam_r(kAdminGroup, &entry, buffer.data(), buffer.size(), &found)) == ERANGE &&
+           buffer.size() < (1u << 20))
+        buffer.resize(buffer.size() * 2);
+    if (r == 0 && found) {
+        access_.admin_group = found->gr_gid;
+    } else if (!options_.user_bus) {
+        log_warning(fmt::format("group {} {}: only root may call Recover, Train and SimulateFailure", kAdminGroup,
+                                r != 0 ? fmt::format("cannot be looked up ({})", std::generic_category().message(r))
+                                       : std::string("does not exist")));
+    }
+}
+
+void Service::authorize(const heal::Caller& caller, std::string_view method) const {
+    if (heal::may_change_state(caller, access_)) return;
+    log(LOG_WARNING, message_id::access_denied,
+        fmt::format("refused {} from uid {}: only root{} and group {} may change healerd's state", method, caller.uid,
+                    access_.daemon_uid == 0 ? "" : fmt::format(", uid {}", access_.daemon_uid), kAdminGroup),
+        {{"CALLER_UID", std::to_string(caller.uid)}, {"METHOD", std::string(method)}});
+    throw RequestError(RequestCode::AccessDenied,
+                       fmt::format("{} needs root or membership in group {}", method, kAdminGroup));
+}
+
+void Service::charge_read(const heal::Caller& caller, std::string_view method, std::uint32_t rows) {
+    // Whoever may change state may already make healerd work hard (Train).
+    if (heal::may_change_state(caller, access_)) return;
+    const auto verdict =
+        read_budget_.charge(caller.uid, std::max(rows, kMinReadCost), std::chrono::steady_clock::now());
+    if (verdict.granted) return;
+    const auto retry = verdict.retry_after.count();
+    // Once per spell, so a caller in a loop does not flood the journal.
+    if (verdict.newly_refused)
+        log(LOG_NOTICE, message_id::rate_limited,
+            fmt::format("rate limiting {} from uid {}: more than {} rows at once or {} a second", method,
+                        caller.uid, kReadBudgetRows, kReadRefillRows),
+            {{"CALLER_UID", std::to_string(caller.uid)}, {"METHOD", std::string(method)}});
+    throw RequestError(RequestCode::RateLimited,
+                       fmt::format("rate limited: {} rows at once, {} a second per user; retry in {} s", kReadBudgetRows,
+                                   kReadRefillRows, retry));
 }
 
 // ---- configuration ----------------------------------------------------------
@@ -672,6 +750,7 @@ void Service::watch_units(const std::vector<std::string>& units) {
 
 bool Service::reload() {
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", static_cast<unsigned long long>(monotonic_usec()));
+    refresh_access_rule();
     bool applied = false;
     try {
         apply_config(heal::load_config(options_.config_path, options_.config_required));

@@ -21,6 +21,7 @@
 #include <systemd/sd-event.h>
 
 #include "config/config.hpp"
+#include "core/access.hpp"
 #include "loop_queue.hpp"
 #include "recovery/backend.hpp"
 #include "recovery/circuit_breaker.hpp"
@@ -36,10 +37,21 @@
 
 namespace healerd {
 
-// A refused request; the bus turns `code` into org.healerd.Healer1.Error.<Code>.
+// A refused request; the bus turns `code` into org.healerd.Healer1.Error.<Code>
+// (AccessDenied into org.freedesktop.DBus.Error.AccessDenied).
 class RequestError : public std::runtime_error {
 public:
-    enum class Code { InvalidArgument, UnknownUnit, NotAllowed, Busy, Failed, Healthy };
+    enum class Code {
+        InvalidArgument,
+        UnknownUnit,
+        NotAllowed,
+        Busy,
+        Failed,
+        Healthy,
+        AccessDenied,              // the caller may not change healerd's state
+        RateLimited,               // the caller's history-read budget is spent
+        FaultInjectionNotAllowed,  // the unit has not opted in to real faults
+    };
     RequestError(Code code, const std::string& message) : std::runtime_error(message), code_(code) {}
     Code code() const { return code_; }
 
@@ -117,18 +129,22 @@ public:
     const LiveState& state() const { return state_; }
     std::string status_line() const;
 
-    // Read-only requests; throw RequestError for bad arguments.
-    std::vector<heal::MetricRecord> metrics(std::uint32_t limit);  // writes queued samples first
-    std::vector<heal::ActionRecord> actions(std::uint32_t limit) const;
+    // Read-only requests; throw RequestError for bad arguments. The history
+    // reads charge the caller's read budget (unless it may change state).
+    std::vector<heal::MetricRecord> metrics(const heal::Caller& caller, std::uint32_t limit);  // queued samples too
+    std::vector<heal::ActionRecord> actions(const heal::Caller& caller, std::uint32_t limit);
     heal::Summary summary() const;
     DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
     PolicyReply policy() const;
 
-    // Mutating requests. They throw RequestError when refused up front;
-    // otherwise `done` is called on the loop thread when the work finishes.
-    void recover(const std::string& unit, const std::string& action, RecoveryDone done);
-    void train(std::uint32_t episodes);
-    void simulate_failure(const std::string& kind, const std::string& unit, InjectionDone done);
+    // Mutating requests, for callers allowed to change state (root,
+    // healerd's own uid, group healerd). They throw RequestError when
+    // refused up front; otherwise `done` is called on the loop thread when
+    // the work finishes.
+    void recover(const heal::Caller& caller, const std::string& unit, const std::string& action, RecoveryDone done);
+    void train(const heal::Caller& caller, std::uint32_t episodes);
+    void simulate_failure(const heal::Caller& caller, const std::string& kind, const std::string& unit,
+                          InjectionDone done);
 
     // SIGHUP: re-reads the configuration; a bad one is logged and the
     // running configuration kept. Returns whether the new one was applied.
@@ -166,6 +182,13 @@ private:
     void finish_training(heal::TrainingResult result, std::string error);
     void load_model(bool at_startup);
 
+    // Refuses (and logs) a caller that may not call the mutating `method`.
+    void authorize(const heal::Caller& caller, std::string_view method) const;
+    // Takes a history read of `rows` from the caller's budget, or refuses it.
+    void charge_read(const heal::Caller& caller, std::string_view method, std::uint32_t rows);
+    // Looks up the healerd group again (at start and on reload).
+    void refresh_access_rule();
+
     void apply_config(heal::Config config);
     heal::Sample take_sample();
     void watch_units(const std::vector<std::string>& units);
@@ -197,6 +220,8 @@ private:
     mutable std::mutex memory_limits_mutex_;
     std::map<std::string, std::optional<std::uint64_t>> memory_limits_;
     std::uint64_t memory_total_bytes_ = 0;
+    heal::AccessRule access_;
+    heal::ReadBudget read_budget_;
     heal::Monitor monitor_;
     heal::HealthBoard health_;
     heal::RealClock clock_;

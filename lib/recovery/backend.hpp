@@ -49,7 +49,8 @@ struct InjectionResult {
 class FailureInjector {
 public:
     virtual ~FailureInjector() = default;
-    // `unit` is one of the watched units (the daemon checks that first).
+    // `unit` is one of the watched units, and one whose settings allow real
+    // fault injection (the daemon checks both first).
     virtual InjectionResult inject(FaultMode mode, const std::string& unit) = 0;
 };
 

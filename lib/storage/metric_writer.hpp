@@ -23,8 +23,12 @@ public:
     // anything is queued); after a StoreError the queued rows are dropped, so
     // a broken database cannot make the queue grow without bound.
     void add(std::span<const MetricRecord> records, Clock::time_point now);
-    // Writes everything queued now (before a query, a reload or a stop).
+    // Writes everything queued now (before retention or a stop).
     void flush();
+    // The newest `limit` samples, newest first: the queued ones (the latest
+    // ticks), then the store's. Writes nothing, so reading does not defeat
+    // the batching. Throws like Store::recent_metrics.
+    std::vector<MetricRecord> recent(std::int64_t limit) const;
 
     void set_interval(std::chrono::milliseconds interval) { interval_ = interval; }
     std::size_t pending() const { return pending_.size(); }

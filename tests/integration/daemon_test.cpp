@@ -221,11 +221,18 @@ TEST_CASE("recover refuses healthy targets and unknown units, and runs on a fail
         REQUIRE(s["last_action"].is_object());
         CHECK(s["last_action"]["action"] == "restart");
     }
-    SECTION("a unit failure kind acts on the watched unit") {
-        const RunResult result = healctl({"simulate-failure", "--kind", "crash", "--unit", kWatchedUnit});
+    SECTION("a unit failure kind acts on the watched unit once it opts in and healerd reloads") {
+        std::filesystem::create_directory(env.dir.path() / "units.d");
+        write_file(env.dir.path() / "units.d" / fmt::format("{}.conf", kWatchedUnit),
+                   "[Unit]\nAllowFaultInjection=yes\n");
+        env.healerd.process().signal(SIGHUP);
+        RunResult result;
+        CHECK(eventually([&] {
+            result = healctl({"simulate-failure", "--kind", "crash", "--unit", kWatchedUnit});
+            return result.exit_code == 0;
+        }));
         INFO(result.describe());
-        CHECK(result.exit_code == 0);
-        CHECK_FALSE(result.out.empty());
+        CHECK(result.out.find("simulated crash injected") != std::string::npos);
     }
 }
 

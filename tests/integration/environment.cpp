@@ -32,6 +32,7 @@ std::string bus_config(const std::filesystem::path& socket, BusPolicy policy) {
   <listen>unix:path={}</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
@@ -80,6 +81,9 @@ ScopedEnv::~ScopedEnv() {
 }
 
 PrivateBus::PrivateBus(const std::filesystem::path& dir, BusPolicy policy) {
+    // Other uids (healctl as nobody) must reach the socket: traverse only, no listing.
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                          std::filesystem::perms::others_exec);
     const auto socket = dir / "bus";
     const auto config = dir / "bus.conf";
     write_file(config, bus_config(socket, policy));

@@ -29,7 +29,9 @@ private:
     std::optional<std::string> previous_;
 };
 
-// Points DBUS_SESSION_BUS_ADDRESS at its socket while it lives.
+// Points DBUS_SESSION_BUS_ADDRESS at its socket while it lives. Any uid may
+// connect (the session bus's default is only the bus owner's), so tests can
+// call healerd as another user.
 class PrivateBus {
 public:
     PrivateBus(const std::filesystem::path& dir, BusPolicy policy = {});

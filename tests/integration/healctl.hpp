@@ -20,6 +20,17 @@ inline RunResult healctl(std::vector<std::string> args, const std::string& input
     return run(args, input);
 }
 
+// The uid healctl_as_nobody runs as: neither root, nor healerd's, nor in any group.
+inline constexpr int kNobody = 65534;
+
+// healctl --user ARGS... as uid and gid kNobody without supplementary groups,
+// on the same bus.
+inline RunResult healctl_as_nobody(std::vector<std::string> args) {
+    const std::string id = std::to_string(kNobody);
+    args.insert(args.begin(), {SETPRIV_PATH, "--reuid=" + id, "--regid=" + id, "--clear-groups", HEALCTL_PATH, "--user"});
+    return run(args);
+}
+
 // Parses stdout as JSON, failing the test (with the whole output) if it is not.
 inline Json json_of(const RunResult& result) {
     INFO(result.describe());

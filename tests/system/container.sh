@@ -156,7 +156,8 @@ healerd_settings() {
 }
 
 # ct_install_healerd SAMPLE_INTERVAL UNIT...: installs healerd, its D-Bus
-# policy, user and configuration with healerd_settings over it, a rollback
+# policy, user and configuration (with $DEMO's units.d/ opt-in to fault
+# injection) with healerd_settings over it, a rollback
 # hook for $DEMO, starts $DEMO and healerd, and checks that healctl answers.
 ct_install_healerd() {
     # A fresh /etc makes systemd apply its presets at boot, which enabled and
@@ -174,6 +175,11 @@ ct_install_healerd() {
     in_ct systemctl reload dbus
     config=$(installed etc/healerd/healerd.conf)
     [ -z "$config" ] || put "$config" /etc/healerd/healerd.conf
+    # healerd injects real faults only into units that opt in; run_mode
+    # breaks $DEMO with them, so it needs the shipped opt-in, as installed.
+    opt_in=$(installed "etc/healerd/units.d/$DEMO.conf")
+    [ -n "$opt_in" ] || die "cmake --install put no etc/healerd/units.d/$DEMO.conf (the demo's opt-in to fault injection)"
+    put "$opt_in" "/etc/healerd/units.d/$DEMO.conf"
     in_ct mkdir -p /etc/healerd/healerd.conf.d /etc/healerd/rollback.d
     healerd_settings "$@"
     # A rollback hook for the demo, to see the rollback executor run one.

@@ -86,3 +86,26 @@ TEST_CASE_METHOD(FreshStore, "metric writer refuses an invalid tick before queue
     writer.flush();
     CHECK(store.recent_metrics(10).size() == 2);
 }
+
+TEST_CASE_METHOD(FreshStore, "metric writer answers recent() from the store and its queue without writing", "[storage]") {
+    MetricWriter writer(store, 1h);
+    writer.add(tick(1), kStart);
+    writer.flush();
+    writer.add(tick(2), kStart + 1s);
+    writer.add(tick(3), kStart + 2s);
+    REQUIRE(writer.pending() == 4);
+
+    const std::vector<MetricRecord> all = writer.recent(10);
+    REQUIRE(all.size() == 6);
+    // Newest first: the queued ticks (3, then 2), then the stored one.
+    const std::vector<double> cpus{all[0].cpu, all[1].cpu, all[2].cpu, all[3].cpu, all[4].cpu, all[5].cpu};
+    CHECK(cpus == std::vector<double>{3, 3, 2, 2, 1, 1});
+    CHECK(all[0].unit == "web.service");  // the later row of its tick comes first
+    CHECK(writer.pending() == 4);          // nothing was written
+    CHECK(store.recent_metrics(10).size() == 2);
+
+    CHECK(writer.recent(3).size() == 3);
+    CHECK(writer.recent(3).back().cpu == 2.0);
+    CHECK(writer.recent(0).empty());
+    CHECK_THROWS_AS(writer.recent(-1), std::invalid_argument);
+}

@@ -1,0 +1,157 @@
+// healerd's own gates, on a private bus whose policy allows everything: the
+// caller check of the mutating methods, the opt-in for real fault injection,
+// and the bounded cost of GetMetrics.
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "environment.hpp"
+#include "healctl.hpp"
+
+using namespace heal::integration;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Rows in the metrics table, read the way another process would see them.
+std::int64_t stored_samples(const std::filesystem::path& database) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        FAIL("cannot open " << database << ": " << why);
+    }
+    sqlite3_stmt* statement = nullptr;
+    std::int64_t count = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM metrics", -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW)
+        count = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    REQUIRE(count >= 0);
+    return count;
+}
+
+RunResult get_metrics_by_busctl(std::uint32_t limit) {
+    return run({BUSCTL_PATH, "--user", "call", "org.healerd.Healer1", "/org/healerd/Healer1", "org.healerd.Healer1",
+                "GetMetrics", "u", std::to_string(limit)});
+}
+
+}  // namespace
+
+TEST_CASE("healerd itself refuses the mutating methods to other users, and logs it", "[daemon][access]") {
+    DaemonEnvironment env;  // the bus policy lets everyone call everything
+    REQUIRE(eventually([] { return healctl({"metrics", "--limit", "1"}).exit_code == 0; }));
+
+    for (const auto& [args, method] :
+         {std::pair{std::vector<std::string>{"recover", "--action", "restart"}, "Recover"},
+          std::pair{std::vector<std::string>{"train", "--episodes", "1"}, "Train"},
+          std::pair{std::vector<std::string>{"simulate-failure"}, "SimulateFailure"},
+          std::pair{std::vector<std::string>{"simulate-failure", "--kind", "crash", "--unit", kWatchedUnit},
+                    "SimulateFailure"}}) {
+        const RunResult result = healctl_as_nobody(args);
+        INFO(result.describe());
+        CHECK(result.exit_code == 1);
+        CHECK(contains(result.err, "root or as a member of the healerd group"));
+        CHECK(contains(env.healerd.log(), fmt::format("refused {} from uid {}", method, kNobody)));
+    }
+    // Nothing ran: no recovery, no training, no injected failure.
+    CHECK(json_of(healctl({"actions", "--json"})).empty());
+    const Json status = json_of(healctl({"status", "--json"}));
+    CHECK(status["training_state"] == "idle");
+    CHECK(status["health"] == "healthy");
+
+    // Reading stays open to everyone.
+    for (const char* command : {"status", "metrics", "actions", "summary", "policy"}) {
+        const RunResult result = healctl_as_nobody({command});
+        INFO(result.describe());
+        CHECK(result.exit_code == 0);
+    }
+    // Root may (and so may healerd's own uid: here both are root).
+    CHECK(healctl({"simulate-failure"}).exit_code == 0);
+}
+
+TEST_CASE("real faults need the unit's opt-in, the synthetic kind works on any target", "[daemon][access]") {
+    DaemonEnvironment env;
+    const std::string opt_in = (env.dir.path() / "units.d" / fmt::format("{}.conf", kWatchedUnit)).string();
+
+    for (const char* kind : {"cpu_runaway", "memory_leak", "crash", "hang"}) {
+        const RunResult result = healctl({"simulate-failure", "--kind", kind, "--unit", kWatchedUnit});
+        INFO(result.describe());
+        CHECK(result.exit_code == 1);
+        CHECK(result.out.empty());
+        CHECK(contains(result.err, fmt::format("{} does not allow real fault injection", kWatchedUnit)));
+        CHECK(contains(result.err, fmt::format("create {} with \"[Unit] AllowFaultInjection=yes\"", opt_in)));
+        CHECK(contains(result.err, "reload healerd"));
+    }
+    const RunResult busctl = run({BUSCTL_PATH, "--user", "call", "org.healerd.Healer1", "/org/healerd/Healer1",
+                                  "org.healerd.Healer1", "SimulateFailure", "ss", "hang", kWatchedUnit});
+    INFO(busctl.describe());
+    CHECK(busctl.exit_code != 0);
+    CHECK(contains(busctl.err, "does not allow real fault injection"));
+
+    for (const std::string& unit : {std::string(kWatchedUnit), std::string()}) {
+        const RunResult synthetic = healctl({"simulate-failure", "--kind", "synthetic", "--unit", unit});
+        INFO(synthetic.describe());
+        CHECK(synthetic.exit_code == 0);
+        CHECK(contains(synthetic.out, "synthetic failure injected"));
+    }
+}
+
+TEST_CASE("GetMetrics answers queued samples without writing them", "[daemon][access]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    // Nothing is written for an hour, except the first tick (retention runs then).
+    Healerd healerd(dir.path(), test_config() + "\n[Storage]\nWriteIntervalSec=1h\n");
+    const auto database = dir.path() / "state" / "healerd.db";
+
+    REQUIRE(eventually([] {
+        const RunResult result = healctl({"metrics", "--json", "--limit", "10000"});
+        return result.exit_code == 0 && json_of(result)["metrics"].size() >= 20;
+    }));
+    const std::int64_t before = stored_samples(database);
+    const Json answer = json_of(healctl({"metrics", "--json", "--limit", "10000"}));
+    CHECK(stored_samples(database) == before);
+    // The answer holds the queued ticks as well as the stored one.
+    CHECK(answer["metrics"].size() > static_cast<std::size_t>(before));
+    CHECK(answer["metrics"][0]["timestamp"] >= answer["metrics"][answer["metrics"].size() - 1]["timestamp"]);
+}
+
+TEST_CASE("GetMetrics has a maximum limit and a per-user rate limit", "[daemon][access]") {
+    DaemonEnvironment env;
+    REQUIRE(eventually([] { return healctl({"metrics", "--limit", "1"}).exit_code == 0; }));
+
+    SECTION("a limit above 10000 is refused, naming the range") {
+        const RunResult refused = get_metrics_by_busctl(10001);
+        INFO(refused.describe());
+        CHECK(refused.exit_code != 0);
+        CHECK(contains(refused.err, "limit must be 1-10000 (got 10001)"));
+        CHECK(get_metrics_by_busctl(10000).exit_code == 0);
+    }
+    SECTION("another user reading in a loop is told when to retry; the owner is not limited") {
+        std::optional<RunResult> limited;
+        for (int call = 0; call < 40 && !limited; ++call) {
+            RunResult result = healctl_as_nobody({"metrics", "--json", "--limit", "10000"});
+            if (result.exit_code != 0) limited = std::move(result);
+        }
+        REQUIRE(limited);
+        INFO(limited->describe());
+        CHECK(limited->exit_code == 1);
+        CHECK(contains(limited->err, "rate limited"));
+        CHECK(contains(limited->err, "retry in"));
+        // GetActions draws on the same budget.
+        const RunResult actions = healctl_as_nobody({"actions", "--limit", "10000"});
+        CHECK(contains(actions.err, "rate limited"));
+        // Logged once for the spell, not once per refused call.
+        const std::string log = env.healerd.log();
+        const std::string line = fmt::format("rate limiting GetMetrics from uid {}", kNobody);
+        CHECK(contains(log, line));
+        CHECK(log.find(line) == log.rfind(line));
+
+        for (int call = 0; call < 10; ++call) REQUIRE(healctl({"metrics", "--limit", "10000"}).exit_code == 0);
+        // The budget refills: a small read works again within a few seconds.
+        CHECK(eventually([] { return healctl_as_nobody({"metrics", "--limit", "10"}).exit_code == 0; }, 10s));
+    }
+}
