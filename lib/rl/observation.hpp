@@ -2,6 +2,9 @@
 // What the policy sees when a failure is detected. The first three features
 // are the original design's state; the rest tell failure kinds apart.
 #include <array>
+#include <optional>
+
+#include "core/action.hpp"
 
 namespace heal {
 
@@ -13,6 +16,14 @@ struct Observation {
     bool memory_anomalous = false;
     bool unit_active = true;        // false when the unit died
     bool recent_package_change = false;
+
+    // The incident so far, so a policy can learn a ladder rather than repeat
+    // what just failed. All zero / empty before the incident's first attempt.
+    int attempts = 0;                   // attempts already made in this incident
+    std::optional<Action> last_action;  // the latest of them
+    bool last_relapsed = false;         // it healed for a while, then the failure came back
+    double seconds_open = 0.0;          // since the incident opened
+    int relapses = 0;                   // times the incident reopened after seeming healed
 };
 
 inline constexpr int kObservationSize = 7;
