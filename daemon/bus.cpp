@@ -17,6 +17,13 @@
 namespace healerd {
 namespace {
 
+// The result callers see: the outcome of a finished attempt, else where it
+// stands (running, interrupted, dry_run). Null-terminated: the names are literals.
+std::string_view result_name(const heal::ActionRecord& record) {
+    if (record.phase != heal::AttemptPhase::done) return heal::to_string(record.phase);
+    return record.recovered ? "recovered" : "failed";
+}
+
 BusObject& self_of(void* userdata) { return *static_cast<BusObject*>(userdata); }
 
 const char* error_name(RequestError::Code code) {
@@ -201,7 +208,7 @@ int method_get_actions(sd_bus_message* call, void* userdata, sd_bus_error* error
             const std::string kind = a.failure_kind ? std::string(heal::to_string(*a.failure_kind)) : "";
             check(sd_bus_message_append(reply, "(tssddss)", usec_since_epoch(a.timestamp),
                                         std::string(heal::to_string(a.action)).c_str(),
-                                        a.recovered ? "recovered" : "failed", a.reward, a.recovery_time.value_or(-1.0),
+                                        result_name(a).data(), a.reward, a.recovery_time.value_or(-1.0),
                                         a.unit.c_str(), kind.c_str()),
                   "append action");
         }
@@ -296,7 +303,7 @@ int method_recover(sd_bus_message* call, void* userdata, sd_bus_error* error) {
             const RecoveryReply& reply = std::get<RecoveryReply>(result);
             const heal::ActionRecord& record = reply.record;
             if (sd_bus_reply_method_return(call.get(), "ssddss", std::string(heal::to_string(record.action)).c_str(),
-                                           record.recovered ? "recovered" : "failed", record.reward,
+                                           result_name(record).data(), record.reward,
                                            record.recovery_time.value_or(-1.0), record.unit.c_str(),
                                            reply.detail.c_str()) < 0)
                 log_warning("cannot reply to Recover: the caller is gone");
@@ -407,7 +414,7 @@ void BusObject::failure_detected(const heal::FailureEvent& event) {
 void BusObject::recovery_finished(const heal::ActionRecord& record) {
     warn_on_failure(sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RecoveryFinished", "sssdd", record.unit.c_str(),
                                        std::string(heal::to_string(record.action)).c_str(),
-                                       record.recovered ? "recovered" : "failed", record.reward,
+                                       result_name(record).data(), record.reward,
                                        record.recovery_time.value_or(-1.0)),
                     "RecoveryFinished");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <random>
 
 #include <grp.h>
@@ -16,6 +17,7 @@
 
 #include "config/fault_injection.hpp"
 #include "log.hpp"
+#include "rl/model_file.hpp"
 #include "sampling/file_reader.hpp"
 #include "sampling/proc_parsers.hpp"
 
@@ -87,6 +89,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       queue_(event),
       overlay_(std::make_shared<heal::FaultOverlay>(random_seed())),
       read_budget_(kReadBudgetRows, kReadRefillRows),
+      retention_schedule_(kRetentionEvery),
       monitor_(config_.units, config_.detector),
       engine_(health_, clock_),
       breaker_(config_.circuit_breaker_burst, config_.circuit_breaker_interval),
@@ -104,6 +107,9 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
         proc_sampler_ = std::make_unique<heal::ProcSampler>();
         watch_units(config_.units);
     }
+    close_interrupted_attempts();
+    if (const std::size_t orphans = heal::remove_orphan_temporaries(model_path_))
+        log_info(fmt::format("removed {} temporary model file(s) left by an interrupted save", orphans));
     load_model(true);
     publish_state();
 }
@@ -181,11 +187,18 @@ void Service::flush_metrics() {
 void Service::write_metrics(const std::function<void()>& write) {
     try {
         write();
-        if (store_error_logged_) log_info("storing samples works again");
-        store_error_logged_ = false;
-    } catch (const std::exception& e) {  // StoreError, or a non-finite reading (invalid_argument)
+        bad_sample_logged_ = false;
+    } catch (const heal::StoreError& e) {
+        // Logged once per outage; the writer says when a commit worked again.
         if (!store_error_logged_) log_error(fmt::format("cannot store samples: {}", e.what()));
         store_error_logged_ = true;
+    } catch (const std::invalid_argument& e) {  // a non-finite reading
+        if (!bad_sample_logged_) log_error(fmt::format("cannot store samples: {}", e.what()));
+        bad_sample_logged_ = true;
+    }
+    if (const auto lost = metric_writer_->take_recovery()) {
+        log_info(fmt::format("storing samples works again; {} sample(s) could not be stored", *lost));
+        store_error_logged_ = false;
     }
 }
 
@@ -228,12 +241,13 @@ void Service::auto_recover() {
 
 void Service::apply_retention() {
     const auto now = std::chrono::steady_clock::now();
-    if (last_retention_ != std::chrono::steady_clock::time_point{} && now - last_retention_ < kRetentionEvery) return;
-    last_retention_ = now;
+    if (!retention_schedule_.due(config_.retention, now, store_->rows_added() + metric_writer_->pending())) return;
     flush_metrics();
+    retention_schedule_.ran(now, store_->rows_added());
     try {
         const std::int64_t removed = store_->apply_retention(config_.retention, std::chrono::system_clock::now());
         if (removed > 0) log(LOG_DEBUG, {}, fmt::format("retention removed {} old rows", removed));
+        store_->checkpoint();
     } catch (const heal::StoreError& e) {
         log_error(fmt::format("cannot apply retention: {}", e.what()));
     }
@@ -441,15 +455,19 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
     std::shared_ptr<heal::Backend> backend = backend_;
     try {
         recovery.thread = std::thread([this, plan = std::move(plan), backend = std::move(backend)] {
-            const auto on_decided = [&](Action chosen, heal::FailureKind kind) {
+            const auto on_decided = [&](heal::ActionRecord& record) {
+                if (!store_ahead(record)) return false;
+                const std::string kind(heal::to_string(record.failure_kind.value_or(heal::FailureKind::transient)));
                 std::vector<LogField> fields = unit_field(plan.unit);
-                fields.push_back({"ACTION", std::string(heal::to_string(chosen))});
-                fields.push_back({"FAILURE_KIND", std::string(heal::to_string(kind))});
+                fields.push_back({"ACTION", std::string(heal::to_string(record.action))});
+                fields.push_back({"FAILURE_KIND", kind});
+                if (record.id != 0) fields.push_back({"ATTEMPT_ID", std::to_string(record.id)});
                 log(LOG_INFO, message_id::recovery_started,
-                    fmt::format("recovering {} with {} ({}{}){}", target_name(plan.unit), heal::to_string(chosen),
-                                heal::to_string(kind), plan.action ? ", requested" : "",
+                    fmt::format("recovering {} with {} ({}{}){}", target_name(plan.unit),
+                                heal::to_string(record.action), kind, plan.action ? ", requested" : "",
                                 plan.reason.empty() ? "" : ": " + plan.reason),
                     fields);
+                return true;
             };
             heal::RecoveryOutcome outcome;
             try {
@@ -471,24 +489,67 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
     }
 }
 
+bool Service::store_ahead(heal::ActionRecord& record) {
+    // On a worker thread: the store belongs to the loop. The attempt is
+    // stored before it runs, so that no executed action is missing from the
+    // history whatever happens next; at shutdown the wait is abandoned, and
+    // then the action does not run.
+    struct Handoff {
+        std::mutex mutex;
+        std::condition_variable stored;
+        bool done = false;
+        bool abandoned = false;
+        std::int64_t id = 0;
+    };
+    auto handoff = std::make_shared<Handoff>();
+    queue_.post([this, handoff, record] {
+        std::lock_guard lock(handoff->mutex);
+        if (handoff->abandoned) return;
+        try {
+            handoff->id = store_->begin_attempt(record);
+        } catch (const std::exception& e) {  // StoreError; the recovery still runs
+            log_error(fmt::format("cannot store the attempt on {} before it runs: {}", target_name(record.unit),
+                                  e.what()));
+        }
+        handoff->done = true;
+        handoff->stored.notify_all();
+    });
+    std::unique_lock lock(handoff->mutex);
+    while (!handoff->done) {
+        if (stopping_) {
+            handoff->abandoned = true;
+            return false;
+        }
+        handoff->stored.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    record.id = handoff->id;
+    return true;
+}
+
 void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome outcome) {
     auto node = recoveries_.extract(target);
     Recovery& recovery = node.mapped();
     if (recovery.thread.joinable()) recovery.thread.join();
+    heal::ActionRecord& record = outcome.record;
     if (outcome.cancelled) {
         const std::string why = stopping_ ? "healerd is shutting down" : outcome.detail;
         log_warning(fmt::format("recovery of {} abandoned: {}", target_name(target), why));
+        if (record.id != 0) {
+            // It ran, but was not judged: neither a success nor a failure.
+            record.phase = heal::AttemptPhase::interrupted;
+            record.detail = why;
+            complete_attempt(record);
+        }
         if (recovery.done) recovery.done(RequestError(RequestCode::Failed, "recovery abandoned: " + why));
         return;
     }
     learn_control_group(target, outcome.control_group);
-    heal::ActionRecord& record = outcome.record;
-    try {
-        record.id = store_->add_action(record);
-    } catch (const heal::StoreError& e) {
-        log_error(fmt::format("cannot store the recovery of {}: {}", target_name(target), e.what()));
-    }
-    breaker_.record(target, record.recovered, std::chrono::steady_clock::now());
+    record.detail = outcome.detail;
+    // A dry run only said what it would do: it never counts as a failure.
+    if (config_.backend.dry_run && !backend_->simulated()) record.phase = heal::AttemptPhase::dry_run;
+    complete_attempt(record);
+    if (record.phase == heal::AttemptPhase::done)
+        breaker_.record(target, record.recovered, std::chrono::steady_clock::now());
 
     const std::string result = record.recovered ? "recovered" : "failed";
     std::vector<LogField> fields = unit_field(target);
@@ -507,6 +568,29 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     if (recovery.done) recovery.done(RecoveryReply{record, outcome.detail});
 }
 
+void Service::complete_attempt(heal::ActionRecord& record) {
+    try {
+        if (record.id != 0) {
+            store_->finish_attempt(record);
+        } else {
+            record.id = store_->add_action(record);  // storing ahead had failed
+        }
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot store the recovery of {}: {}", target_name(record.unit), e.what()));
+    }
+}
+
+void Service::close_interrupted_attempts() {
+    try {
+        if (const std::int64_t interrupted = store_->interrupt_running())
+            log_warning(fmt::format("{} recovery attempt(s) were still running when healerd last stopped; "
+                                    "stored as interrupted",
+                                    interrupted));
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot close interrupted attempts: {}", e.what()));
+    }
+}
+
 // ---- training ---------------------------------------------------------------
 
 void Service::train(const heal::Caller& caller, std::uint32_t episodes) {
@@ -522,10 +606,13 @@ void Service::train(const heal::Caller& caller, std::uint32_t episodes) {
     request.seed = random_seed();
     request.model_path = model_path_;
     try {
-        for (const heal::ActionRecord& record : store_->all_actions())
+        for (const heal::ActionRecord& record : store_->all_actions()) {
+            // What the simulated backend did says nothing about this machine.
+            if (record.simulated && !backend_->simulated()) continue;
             request.history.push_back(heal::Outcome{record.action,
                                                     record.failure_kind.value_or(heal::FailureKind::transient),
                                                     record.recovered, record.recovery_time.value_or(0.0)});
+        }
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, fmt::format("cannot read the recovery history: {}", e.what()));
     }
@@ -785,7 +872,7 @@ void Service::apply_config(heal::Config config) {
     metric_writer_->set_interval(config.metric_write_interval);
     config_ = std::move(config);
     if (units_changed) watch_units(config_.units);
-    last_retention_ = {};  // new limits apply at the next tick
+    retention_schedule_.reset();  // new limits apply at the next tick
     publish_state();
 }
 

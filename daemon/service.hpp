@@ -33,6 +33,7 @@
 #include "rl/trainer.hpp"
 #include "sampling/proc_sampler.hpp"
 #include "storage/metric_writer.hpp"
+#include "storage/retention_schedule.hpp"
 #include "storage/store.hpp"
 
 namespace healerd {
@@ -178,6 +179,11 @@ private:
     void check_breaker(const std::string& target);
     void start_recovery(const std::string& target, std::optional<heal::Action> action, RecoveryDone done);
     void finish_recovery(const std::string& target, heal::RecoveryOutcome outcome);
+    // Stores the attempt as running from a worker thread, through the loop;
+    // false when healerd stops first (the attempt must then not run).
+    bool store_ahead(heal::ActionRecord& record);
+    void complete_attempt(heal::ActionRecord& record);
+    void close_interrupted_attempts();
     void finish_injection(std::uint64_t id, const heal::InjectionResult& result, const InjectionDone& done);
     void finish_training(heal::TrainingResult result, std::string error);
     void load_model(bool at_startup);
@@ -222,6 +228,7 @@ private:
     std::uint64_t memory_total_bytes_ = 0;
     heal::AccessRule access_;
     heal::ReadBudget read_budget_;
+    heal::RetentionSchedule retention_schedule_;
     heal::Monitor monitor_;
     heal::HealthBoard health_;
     heal::RealClock clock_;
@@ -232,9 +239,9 @@ private:
 
     sd_event_source* timer_ = nullptr;
     std::uint64_t next_tick_usec_ = 0;
-    std::chrono::steady_clock::time_point last_retention_{};
     bool sample_error_logged_ = false;
-    bool store_error_logged_ = false;
+    bool store_error_logged_ = false;  // until the metric writer commits again
+    bool bad_sample_logged_ = false;
 
     std::map<std::string, Recovery> recoveries_;     // in progress, per target
     std::set<std::string> breaker_reported_;         // targets whose open breaker was logged

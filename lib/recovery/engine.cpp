@@ -74,7 +74,6 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
     }
     const Action action = plan.action ? *plan.action : choose_allowed(*plan.policy, observation, plan.allowed);
     const FailureKind kind = classify_failure(observation);
-    if (on_decided) on_decided(action, kind);
 
     ActionRecord& record = outcome.record;
     record.timestamp = clock_.wall_now();
@@ -84,6 +83,11 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
     const ObservationVector encoded = encode(observation);
     record.state.assign(encoded.begin(), encoded.end());
     record.simulated = backend.simulated();
+    if (on_decided && !on_decided(record)) {
+        outcome.cancelled = true;
+        outcome.detail = "abandoned before it ran";
+        return outcome;
+    }
 
     const SteadyTime started = clock_.now();
     ExecutionResult result;

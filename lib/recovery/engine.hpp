@@ -96,8 +96,11 @@ public:
 
     RecoveryEngine(const HealthProbe& health, EngineClock& clock);
 
-    // Called once the action is chosen, before it runs (e.g. to log it).
-    using DecidedCallback = std::function<void(Action action, FailureKind kind)>;
+    // Called once the action is chosen, before it runs, with the record as
+    // far as it is known (to log it, and to store it ahead: it may set
+    // record.id). Returning false abandons the recovery before anything runs
+    // (outcome.cancelled).
+    using DecidedCallback = std::function<bool(ActionRecord& record)>;
     // Called with each state the engine probes, right after the action too:
     // an action may change what the unit is judged against (scale_up).
     using ProbedCallback = std::function<void(const UnitState& state)>;

@@ -264,4 +264,20 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
     return network;
 }
 
+std::size_t remove_orphan_temporaries(const std::filesystem::path& path) {
+    const std::string prefix = path.filename().string() + ".tmp-";
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+    std::error_code error;
+    std::size_t removed = 0;
+    for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        // mkstemp's suffix: exactly six characters after the prefix.
+        if (name.size() != prefix.size() + 6 || !name.starts_with(prefix)) continue;
+        std::error_code ignored;
+        if (!it->is_regular_file(ignored) || it->is_symlink(ignored)) continue;
+        if (std::filesystem::remove(it->path(), ignored)) ++removed;
+    }
+    return removed;
+}
+
 }  // namespace heal

@@ -47,4 +47,9 @@ void save_model(const std::filesystem::path& path, const ActorCritic<float>& net
 // a network that parameter_problem or probe_problem finds fault with.
 ActorCritic<float> load_model(const std::filesystem::path& path);
 
+// Removes the temporary files save_model leaves beside `path` when the
+// process is killed mid-save (PATH.tmp-XXXXXX, regular files only); returns
+// how many. Call it only while nothing can be saving to `path`.
+std::size_t remove_orphan_temporaries(const std::filesystem::path& path);
+
 }  // namespace heal

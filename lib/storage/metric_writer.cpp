@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace heal {
 
@@ -16,8 +17,21 @@ void MetricWriter::flush() {
     if (pending_.empty()) return;
     std::vector<MetricRecord> batch;
     batch.swap(pending_);  // dropped whether or not the write works
-    store_.add_metrics(batch);
+    try {
+        store_.add_metrics(batch);
+    } catch (const StoreError&) {
+        failing_ = true;
+        lost_ += batch.size();
+        throw;
+    }
+    if (failing_) {
+        recovered_ = lost_;
+        failing_ = false;
+        lost_ = 0;
+    }
 }
+
+std::optional<std::size_t> MetricWriter::take_recovery() { return std::exchange(recovered_, std::nullopt); }
 
 std::vector<MetricRecord> MetricWriter::recent(std::int64_t limit) const {
     // A negative limit reaches the store, which refuses it.

@@ -5,6 +5,8 @@
 // the process dies; recoveries are never held back (the store writes them at
 // once).
 #include <chrono>
+#include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "storage/store.hpp"
@@ -33,11 +35,20 @@ public:
     void set_interval(std::chrono::milliseconds interval) { interval_ = interval; }
     std::size_t pending() const { return pending_.size(); }
 
+    // Since a write failed, and until one commits again.
+    bool failing() const { return failing_; }
+    // Once, after the first write that commits following a failure: the
+    // samples lost in between. Only a commit counts: queueing is not storing.
+    std::optional<std::size_t> take_recovery();
+
 private:
     Store& store_;
     std::chrono::milliseconds interval_;
     std::vector<MetricRecord> pending_;
     Clock::time_point oldest_{};
+    bool failing_ = false;
+    std::size_t lost_ = 0;                   // samples dropped since failing_ began
+    std::optional<std::size_t> recovered_;   // lost_ of the failure just ended
 };
 
 }  // namespace heal

@@ -15,7 +15,7 @@ namespace {
 // kMigrations[v] brings a database from schema version v to v + 1, inside the
 // same transaction that records v + 1 in PRAGMA user_version. Append only.
 // Timestamps are INTEGER microseconds since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 2> kMigrations{
+constexpr std::array<std::string_view, 3> kMigrations{
     // 0 -> 1: the original design's two tables and indexes.
     R"sql(
 CREATE TABLE metrics (
@@ -45,6 +45,15 @@ ALTER TABLE actions ADD COLUMN unit TEXT NOT NULL DEFAULT '';
 ALTER TABLE actions ADD COLUMN failure_kind TEXT;
 ALTER TABLE actions ADD COLUMN state BLOB NOT NULL DEFAULT x'';
 ALTER TABLE actions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));
+)sql",
+    // 2 -> 3: write-ahead attempts. An attempt is stored as 'running' before
+    // its executor runs and completed after, so a crash can lose no executed
+    // action; only 'done' rows are outcomes (summary, training).
+    R"sql(
+ALTER TABLE actions ADD COLUMN phase TEXT NOT NULL DEFAULT 'done'
+    CHECK (phase IN ('running', 'done', 'interrupted', 'dry_run'));
+ALTER TABLE actions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+CREATE INDEX actions_phase ON actions (phase) WHERE phase = 'running';
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");
@@ -114,6 +123,9 @@ void prepare(sqlite::Connection& db) {
     // With WAL, NORMAL cannot corrupt the database; at worst the last
     // transactions before a power cut are lost.
     db.exec("PRAGMA synchronous = NORMAL", "setting synchronous");
+    // A checkpoint that resets the WAL truncates it to this size, so the file
+    // does not keep its largest size for as long as healerd runs.
+    db.exec(fmt::format("PRAGMA journal_size_limit = {}", kWalSizeLimit), "setting journal_size_limit");
     if (version < Store::kSchemaVersion) migrate(db, version);
     set_flag(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, "configuring the connection");
 }

@@ -9,6 +9,9 @@ namespace heal::schema {
 // PRAGMA application_id of every healerd database: "Heal" in ASCII.
 inline constexpr std::int32_t kApplicationId = 0x4865616c;
 
+// Bytes a reset WAL file is cut back to (PRAGMA journal_size_limit).
+inline constexpr std::int64_t kWalSizeLimit = 4 << 20;
+
 // Makes a just-opened connection ready for use: refuses (StoreError naming the
 // file) a corrupt or foreign file, or one of a newer schema, without writing
 // to it; then turns on WAL and migrates an older or empty one forward.

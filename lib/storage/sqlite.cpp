@@ -6,6 +6,22 @@
 #include "storage/store.hpp"
 
 namespace heal::sqlite {
+namespace {
+
+std::string_view describe_file_type(std::filesystem::file_type type) {
+    using std::filesystem::file_type;
+    switch (type) {
+        case file_type::directory: return "a directory";
+        case file_type::character: return "a character device";
+        case file_type::block: return "a block device";
+        case file_type::fifo: return "a FIFO";
+        case file_type::socket: return "a socket";
+        case file_type::symlink: return "a dangling symlink";
+        default: return "not a file";
+    }
+}
+
+}  // namespace
 
 Connection::Connection(const std::filesystem::path& file) : file_(file) {
     // The daemon owns its directories; a missing one is a setup error, not
@@ -17,6 +33,13 @@ Connection::Connection(const std::filesystem::path& file) : file_(file) {
             fmt::format("{}: cannot open database: directory {} {}", file.string(), directory.string(),
                         std::filesystem::exists(directory, error) ? "is not a directory" : "does not exist"));
     }
+    // SQLite would write FILE-journal and FILE-wal beside a device, a FIFO
+    // or a directory (Path=/dev/null made /dev/null-journal): only regular
+    // files, or symlinks to them, are databases.
+    const auto status = std::filesystem::status(file, error);
+    if (!error && status.type() != std::filesystem::file_type::regular)
+        throw StoreError(fmt::format("{}: cannot open database: not a regular file ({})", file.string(),
+                                     describe_file_type(status.type())));
     // Not thread-safe by design (one Store, one thread), so no SQLite mutexes.
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);

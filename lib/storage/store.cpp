@@ -8,6 +8,8 @@
 #include <span>
 #include <string_view>
 
+#include <sqlite3.h>
+
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 
@@ -43,7 +45,9 @@ void require_not_negative(std::int64_t value, std::string_view field) {
 }
 
 constexpr std::string_view kActionColumns =
-    "id, timestamp, action, result, reward, recovery_time, unit, failure_kind, state, simulated";
+    "id, timestamp, action, result, reward, recovery_time, unit, failure_kind, state, simulated, phase, detail";
+
+constexpr std::array<std::string_view, 4> kPhaseNames{"running", "done", "interrupted", "dry_run"};
 
 constexpr std::array<std::string_view, 2> kTables{"metrics", "actions"};
 
@@ -54,6 +58,14 @@ sqlite::Connection& prepared(sqlite::Connection& db) {
 }
 
 }  // namespace
+
+std::string_view to_string(AttemptPhase phase) { return kPhaseNames.at(static_cast<std::size_t>(phase)); }
+
+std::optional<AttemptPhase> parse_attempt_phase(std::string_view name) {
+    for (std::size_t i = 0; i < kPhaseNames.size(); ++i)
+        if (kPhaseNames[i] == name) return static_cast<AttemptPhase>(i);
+    return std::nullopt;
+}
 
 void validate_metric(const MetricRecord& record) {
     require_finite(record.cpu, "metric cpu");
@@ -72,16 +84,22 @@ struct Store::Impl {
                         "INSERT INTO metrics (timestamp, cpu, memory, status, unit) VALUES (?, ?, ?, ?, ?)"),
           insert_action(db,
                         "INSERT INTO actions (timestamp, action, result, reward, recovery_time, unit, failure_kind, "
-                        "state, simulated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                        "state, simulated, phase, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          finish_action(db,
+                        "UPDATE actions SET result = ?, reward = ?, recovery_time = ?, phase = ?, detail = ? "
+                        "WHERE id = ?"),
+          interrupt_running(db, "UPDATE actions SET phase = 'interrupted' WHERE phase = 'running'"),
           recent_metrics(db,
                          "SELECT id, timestamp, cpu, memory, status, unit FROM metrics "
                          "ORDER BY timestamp DESC, id DESC LIMIT ?"),
           recent_actions(
               db, fmt::format("SELECT {} FROM actions ORDER BY timestamp DESC, id DESC LIMIT ?", kActionColumns)),
-          all_actions(db, fmt::format("SELECT {} FROM actions ORDER BY timestamp, id", kActionColumns)),
+          all_actions(db, fmt::format("SELECT {} FROM actions WHERE phase = 'done' ORDER BY timestamp, id",
+                                      kActionColumns)),
           summary(db,
                   "SELECT count(*), coalesce(sum(result = 'recovered'), 0), "
-                  "coalesce(avg(CASE WHEN result = 'recovered' THEN recovery_time END), 0.0) FROM actions"),
+                  "coalesce(avg(CASE WHEN result = 'recovered' THEN recovery_time END), 0.0) FROM actions "
+                  "WHERE phase = 'done'"),
           retention{retention_for(kTables[0]), retention_for(kTables[1])} {}
 
     TableRetention retention_for(std::string_view table) {
@@ -135,6 +153,11 @@ struct Store::Impl {
         }
         record.state = decode_state(record.id, row.column_blob(8));
         record.simulated = row.column_int(9) != 0;
+        const std::string phase = row.column_text(10);
+        const auto parsed_phase = parse_attempt_phase(phase);
+        if (!parsed_phase) bad_row(record.id, fmt::format("unknown phase \"{}\"", phase));
+        record.phase = *parsed_phase;
+        record.detail = row.column_text(11);
         return record;
     }
 
@@ -160,11 +183,14 @@ struct Store::Impl {
     sqlite::Connection db;
     sqlite::Statement insert_metric;
     sqlite::Statement insert_action;
+    sqlite::Statement finish_action;
+    sqlite::Statement interrupt_running;
     sqlite::Statement recent_metrics;
     sqlite::Statement recent_actions;
     sqlite::Statement all_actions;
     sqlite::Statement summary;
     std::array<TableRetention, kTables.size()> retention;
+    std::int64_t rows_added = 0;
 };
 
 Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
@@ -178,6 +204,7 @@ const std::filesystem::path& Store::path() const {
 std::int64_t Store::add_metric(const MetricRecord& record) {
     validate_metric(record);
     impl_->store_metric(record);
+    ++impl_->rows_added;
     return impl_->db.last_insert_id();
 }
 
@@ -187,27 +214,72 @@ void Store::add_metrics(std::span<const MetricRecord> records) {
     sqlite::Transaction transaction(impl_->db);
     for (const MetricRecord& record : records) impl_->store_metric(record);
     transaction.commit();
+    impl_->rows_added += static_cast<std::int64_t>(records.size());
 }
 
-std::int64_t Store::add_action(const ActionRecord& record) {
+namespace {
+
+void validate_action(const ActionRecord& record) {
     require_finite(record.reward, "action reward");
     if (record.recovery_time) {
         require_finite(*record.recovery_time, "action recovery_time");
         if (*record.recovery_time < 0.0) throw std::invalid_argument("action recovery_time must not be negative");
     }
+}
+
+std::string_view result_of(const ActionRecord& record) { return record.recovered ? "recovered" : "failed"; }
+
+}  // namespace
+
+std::int64_t Store::add_action(const ActionRecord& record) {
+    validate_action(record);
     auto& insert = impl_->insert_action;
     const auto use = insert.use();
     insert.bind(1, to_micros(record.timestamp))
         .bind(2, to_string(record.action))
-        .bind(3, std::string_view(record.recovered ? "recovered" : "failed"))
+        .bind(3, result_of(record))
         .bind(4, record.reward)
         .bind(5, record.recovery_time)
         .bind(6, std::string_view(record.unit))
         .bind_blob(8, encode_state(record.state))
-        .bind(9, std::int64_t{record.simulated ? 1 : 0});
+        .bind(9, std::int64_t{record.simulated ? 1 : 0})
+        .bind(10, to_string(record.phase))
+        .bind(11, std::string_view(record.detail));
     if (record.failure_kind) insert.bind(7, to_string(*record.failure_kind));  // else NULL
     insert.run("storing an action");
+    ++impl_->rows_added;
     return impl_->db.last_insert_id();
+}
+
+std::int64_t Store::begin_attempt(const ActionRecord& record) {
+    ActionRecord running = record;
+    running.phase = AttemptPhase::running;
+    running.recovered = false;
+    running.recovery_time.reset();
+    running.reward = 0.0;
+    return add_action(running);
+}
+
+void Store::finish_attempt(const ActionRecord& record) {
+    validate_action(record);
+    auto& update = impl_->finish_action;
+    const auto use = update.use();
+    update.bind(1, result_of(record))
+        .bind(2, record.reward)
+        .bind(3, record.recovery_time)
+        .bind(4, to_string(record.phase))
+        .bind(5, std::string_view(record.detail))
+        .bind(6, record.id)
+        .run("completing an attempt");
+    if (impl_->db.changes() != 1)
+        throw StoreError(fmt::format("{}: completing an attempt: no actions row {}", path().string(), record.id));
+}
+
+std::int64_t Store::interrupt_running() {
+    auto& update = impl_->interrupt_running;
+    const auto use = update.use();
+    update.run("closing interrupted attempts");
+    return impl_->db.changes();
 }
 
 std::vector<MetricRecord> Store::recent_metrics(std::int64_t limit) const {
@@ -265,6 +337,14 @@ std::int64_t Store::apply_retention(const Retention& retention, TimePoint now) {
     }
     transaction.commit();
     return removed;
+}
+
+std::int64_t Store::rows_added() const { return impl_->rows_added; }
+
+void Store::checkpoint() {
+    // Busy or partial (a reader) is fine: the next checkpoint finishes it.
+    const int rc = sqlite3_wal_checkpoint_v2(impl_->db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) impl_->db.fail("checkpointing the WAL");
 }
 
 }  // namespace heal

@@ -4,7 +4,7 @@
 //
 // On disk: tables `metrics(id, timestamp, cpu, memory, status, unit)` and
 // `actions(id, timestamp, action, result, reward, recovery_time, unit,
-// failure_kind, state, simulated)`. Timestamps are INTEGER microseconds since
+// failure_kind, state, simulated, phase, detail)`. Timestamps are INTEGER microseconds since
 // the Unix epoch (UTC), as in the D-Bus API: they sort, and a time point with
 // microsecond precision reads back exactly (finer parts are floored). `state`
 // is a BLOB of little-endian float32 values. PRAGMA application_id marks the
@@ -47,6 +47,14 @@ struct MetricRecord {
 // (a non-finite cpu or memory).
 void validate_metric(const MetricRecord& record);
 
+// Where a stored attempt stands. An attempt is stored `running` before its
+// executor runs; `interrupted` when healerd stopped or died before it was
+// judged; `dry_run` when DryRun= only said what it would do. Only `done`
+// attempts are outcomes: they alone count in the summary and train the policy.
+enum class AttemptPhase { running, done, interrupted, dry_run };
+std::string_view to_string(AttemptPhase phase);
+std::optional<AttemptPhase> parse_attempt_phase(std::string_view name);
+
 struct ActionRecord {
     std::int64_t id = 0;
     TimePoint timestamp;
@@ -58,9 +66,12 @@ struct ActionRecord {
     std::optional<FailureKind> failure_kind;
     std::vector<float> state;  // the policy's observation vector
     bool simulated = false;    // executed by the simulated backend
+    AttemptPhase phase = AttemptPhase::done;
+    std::string detail;        // what the executor reported
 };
 
 struct Summary {
+    // Finished (`done`) attempts only.
     std::int64_t total_actions = 0;
     std::int64_t successes = 0;
     std::int64_t failures = 0;
@@ -88,6 +99,15 @@ public:
     // throw std::invalid_argument; database failures throw StoreError.
     std::int64_t add_metric(const MetricRecord& record);
     std::int64_t add_action(const ActionRecord& record);
+    // Write-ahead attempts: begin_attempt stores the record as `running` (its
+    // result provisionally failed) and returns its id; finish_attempt
+    // overwrites the row record.id with the record's outcome and phase
+    // (StoreError when there is no such row).
+    std::int64_t begin_attempt(const ActionRecord& record);
+    void finish_attempt(const ActionRecord& record);
+    // Marks every `running` attempt `interrupted` (at start, after a crash);
+    // returns how many.
+    std::int64_t interrupt_running();
     // Stores the records in order in one transaction (one sampling tick's
     // rows), all or none: a non-finite number anywhere throws
     // std::invalid_argument before anything is written, and a database
@@ -98,16 +118,23 @@ public:
     // std::invalid_argument.
     std::vector<MetricRecord> recent_metrics(std::int64_t limit) const;
     std::vector<ActionRecord> recent_actions(std::int64_t limit) const;
-    // Every stored action, oldest first (for calibrating the environment).
+    // Every finished (`done`) action, oldest first (for calibrating the environment).
     std::vector<ActionRecord> all_actions() const;
 
     Summary summary() const;
     // Deletes rows older than max_age and beyond max_rows; returns rows removed.
     // Negative limits throw std::invalid_argument.
     std::int64_t apply_retention(const Retention& retention, TimePoint now);
+    // Rows inserted by this Store since it was opened (for pacing retention).
+    std::int64_t rows_added() const;
+    // Copies the WAL into the database and truncates it (PRAGMA
+    // wal_checkpoint(TRUNCATE)); a reader holding the WAL makes it partial,
+    // which is not an error.
+    void checkpoint();
 
-    // 1: the original design's tables; 2: unit, failure_kind, state, simulated.
-    static constexpr int kSchemaVersion = 2;
+    // 1: the original design's tables; 2: unit, failure_kind, state,
+    // simulated; 3: phase, detail.
+    static constexpr int kSchemaVersion = 3;
     const std::filesystem::path& path() const;
 
 private:

@@ -274,20 +274,34 @@ TEST_CASE("the policy chooses among the allowed actions only", "[engine]") {
     CHECK(engine.run(plan, f.backend, f.cancel).record.action == Action::rollback);
 }
 
-TEST_CASE("the decision is announced before the action runs", "[engine]") {
+TEST_CASE("the decision is announced before the action runs, and its id kept", "[engine]") {
     Fixture f;
     const FakeHealth health = f.healthy_from(0ms);
     const RecoveryEngine engine(health, f.clock);
     std::optional<std::pair<Action, FailureKind>> announced;
     std::size_t requests_when_announced = 99;
-    engine.run(f.plan(), f.backend, f.cancel, [&](Action action, FailureKind kind) {
-        announced = {action, kind};
+    const RecoveryOutcome outcome = engine.run(f.plan(), f.backend, f.cancel, [&](ActionRecord& record) {
+        announced = {record.action, record.failure_kind.value()};
         requests_when_announced = f.executor(Action::restart).requests.size();
+        record.id = 42;  // stored ahead, as the daemon does
+        return true;
     });
     REQUIRE(announced);
     CHECK(announced->first == Action::restart);
     CHECK(announced->second == FailureKind::cpu_runaway);
     CHECK(requests_when_announced == 0);
+    CHECK(outcome.record.id == 42);
+    CHECK(outcome.record.recovered);
+}
+
+TEST_CASE("a recovery abandoned when announced runs nothing", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(0ms);
+    const RecoveryEngine engine(health, f.clock);
+    const RecoveryOutcome outcome =
+        engine.run(f.plan(), f.backend, f.cancel, [](ActionRecord&) { return false; });
+    CHECK(outcome.cancelled);
+    CHECK(f.executor(Action::restart).requests.empty());
 }
 
 TEST_CASE("cancelling stops validation and marks the outcome", "[engine]") {

@@ -225,3 +225,22 @@ TEST_CASE("saving into a missing directory fails cleanly") {
     CHECK_THROWS_AS(save_model(file, network(kObservationSize, kActionCount, 1)), ModelError);
     CHECK_THROWS_WITH(save_model(file, network(kObservationSize, kActionCount, 1)), Catch::Contains(file.string()));
 }
+
+TEST_CASE("temporaries left by a killed save are removed, nothing else", "[model]") {
+    heal::test::TempDir dir;
+    const std::filesystem::path model = dir / "policy.model";
+    const auto touch = [](const std::filesystem::path& file) { std::ofstream(file) << "x"; };
+    touch(model);
+    touch(dir / "policy.model.tmp-a1B2c3");
+    touch(dir / "policy.model.tmp-ZZZZZZ");
+    touch(dir / "policy.model.tmp-short");  // not mkstemp's six characters
+    touch(dir / "other.model.tmp-a1B2c3");
+    std::filesystem::create_directory(dir / "policy.model.tmp-dir123");
+    CHECK(heal::remove_orphan_temporaries(model) == 2);
+    CHECK(std::filesystem::exists(model));
+    CHECK_FALSE(std::filesystem::exists(dir / "policy.model.tmp-a1B2c3"));
+    CHECK(std::filesystem::exists(dir / "policy.model.tmp-short"));
+    CHECK(std::filesystem::exists(dir / "other.model.tmp-a1B2c3"));
+    CHECK(std::filesystem::exists(dir / "policy.model.tmp-dir123"));
+    CHECK(heal::remove_orphan_temporaries(model) == 0);
+}

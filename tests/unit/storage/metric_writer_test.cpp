@@ -1,6 +1,9 @@
 #include "storage/metric_writer.hpp"
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -108,4 +111,48 @@ TEST_CASE_METHOD(FreshStore, "metric writer answers recent() from the store and 
     CHECK(writer.recent(3).back().cpu == 2.0);
     CHECK(writer.recent(0).empty());
     CHECK_THROWS_AS(writer.recent(-1), std::invalid_argument);
+}
+
+namespace {
+
+// Takes the metrics table away from the store (another connection renames
+// it) and gives it back: writes fail meanwhile, as on a full disk.
+class TableOutage {
+public:
+    explicit TableOutage(const std::filesystem::path& file) { REQUIRE(sqlite3_open(file.c_str(), &db_) == SQLITE_OK); }
+    ~TableOutage() { sqlite3_close(db_); }
+    TableOutage(const TableOutage&) = delete;
+    TableOutage& operator=(const TableOutage&) = delete;
+    void begin() { exec("ALTER TABLE metrics RENAME TO metrics_away"); }
+    void end() { exec("ALTER TABLE metrics_away RENAME TO metrics"); }
+
+private:
+    void exec(const char* sql) { REQUIRE(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK); }
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(FreshStore, "metric writer reports recovery only after a commit, with the samples lost", "[storage]") {
+    MetricWriter writer(store, 10s);
+    TableOutage outage(dir / "heal.db");
+    outage.begin();
+    writer.add(tick(1), kStart);
+    CHECK_FALSE(writer.failing());
+    CHECK_THROWS_AS(writer.add(tick(2), kStart + 10s), StoreError);
+    CHECK(writer.failing());
+
+    // Queueing while the database is still broken is not storing.
+    writer.add(tick(3), kStart + 11s);
+    CHECK(writer.failing());
+    CHECK_FALSE(writer.take_recovery().has_value());
+
+    outage.end();
+    writer.add(tick(4), kStart + 21s);  // commits ticks 3 and 4
+    CHECK_FALSE(writer.failing());
+    const auto lost = writer.take_recovery();
+    REQUIRE(lost.has_value());
+    CHECK(*lost == 4);  // ticks 1 and 2, two rows each
+    CHECK_FALSE(writer.take_recovery().has_value());  // once
+    CHECK(store.recent_metrics(10).size() == 4);
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <bit>
@@ -341,7 +342,7 @@ TEST_CASE("store: a new database is healerd's, in WAL mode, at the current versi
         CHECK(raw.text("PRAGMA application_id") == std::to_string(0x4865616c));
         CHECK(raw.text("PRAGMA user_version") == std::to_string(Store::kSchemaVersion));
         CHECK(raw.text("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
-                       "ORDER BY name)") == "actions_timestamp,metrics_status,metrics_timestamp");
+                       "ORDER BY name)") == "actions_phase,actions_timestamp,metrics_status,metrics_timestamp");
     }
     Store reopened(dir / "heal.db");
     REQUIRE(reopened.recent_metrics(5).size() == 1);
@@ -408,7 +409,7 @@ TEST_CASE("store: a database from a newer healerd (or with a bad version) is ref
     }
     SECTION("newer") {
         RawDb(file).exec("PRAGMA user_version = 99");
-        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (2)");
+        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (3)");
     }
     SECTION("nonsense") {
         RawDb(file).exec("PRAGMA user_version = -3");
@@ -500,4 +501,103 @@ TEST_CASE("store: a row it cannot understand is reported with its id") {
     } catch (const StoreError& error) {
         CHECK(std::string(error.what()) == file.string() + ": actions row 2: unknown action \"reboot\"");
     }
+}
+
+TEST_CASE("store: an attempt is stored running before it runs, then completed") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    ActionRecord attempt = action(kT0, true, 2.5);
+    attempt.unit = "web.service";
+    attempt.id = store.begin_attempt(attempt);
+    REQUIRE(store.recent_actions(5).size() == 1);
+    const ActionRecord running = store.recent_actions(5)[0];
+    CHECK(running.phase == AttemptPhase::running);
+    CHECK_FALSE(running.recovered);
+    CHECK(store.all_actions().empty());  // not an outcome yet
+    CHECK(store.summary().total_actions == 0);
+
+    attempt.detail = "restarted web.service";
+    store.finish_attempt(attempt);
+    const ActionRecord done = store.recent_actions(5)[0];
+    CHECK(done.phase == AttemptPhase::done);
+    CHECK(done.recovered);
+    CHECK(done.recovery_time == 2.5);
+    CHECK(done.detail == "restarted web.service");
+    CHECK(store.all_actions().size() == 1);
+    CHECK(store.summary().successes == 1);
+
+    ActionRecord missing = attempt;
+    missing.id = 999;
+    CHECK_THROWS_WITH(store.finish_attempt(missing), Catch::Contains("no actions row 999"));
+}
+
+TEST_CASE("store: attempts left running are closed as interrupted, and never count") {
+    TempDir dir;
+    {
+        Store store(dir / "heal.db");
+        store.begin_attempt(action(kT0, false, std::nullopt));
+        store.begin_attempt(action(kT0 + 1s, false, std::nullopt));
+        ActionRecord dry = action(kT0 + 2s, false, std::nullopt);
+        dry.phase = AttemptPhase::dry_run;
+        store.add_action(dry);
+        store.add_action(action(kT0 + 3s, false, std::nullopt));
+    }
+    Store store(dir / "heal.db");  // as after a crash
+    CHECK(store.interrupt_running() == 2);
+    CHECK(store.interrupt_running() == 0);
+    const auto rows = store.recent_actions(10);
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[2].phase == AttemptPhase::interrupted);
+    CHECK(rows[3].phase == AttemptPhase::interrupted);
+    CHECK(rows[1].phase == AttemptPhase::dry_run);
+    const Summary summary = store.summary();
+    CHECK(summary.total_actions == 1);  // only the finished failure
+    CHECK(summary.failures == 1);
+    CHECK(store.all_actions().size() == 1);
+}
+
+TEST_CASE("store: a version-2 database migrates to write-ahead attempts, its rows finished") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    {
+        Store store(file);
+        store.add_action(action(kT0, true, 1.0));
+    }
+    {
+        RawDb raw(file);  // back to what schema 2 looked like
+        raw.exec("DROP INDEX actions_phase; ALTER TABLE actions DROP COLUMN phase; "
+                 "ALTER TABLE actions DROP COLUMN detail; PRAGMA user_version = 2;");
+    }
+    Store store(file);
+    const auto rows = store.all_actions();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].phase == AttemptPhase::done);
+    CHECK(rows[0].recovered);
+}
+
+TEST_CASE("store: only regular files are databases") {
+    TempDir dir;
+    CHECK(open_error("/dev/null") == "/dev/null: cannot open database: not a regular file (a character device)");
+    CHECK_FALSE(fs::exists("/dev/null-journal"));
+    fs::create_directory(dir / "heal.db");
+    CHECK(open_error(dir / "heal.db") ==
+          (dir / "heal.db").string() + ": cannot open database: not a regular file (a directory)");
+    REQUIRE(mkfifo((dir / "fifo.db").c_str(), 0600) == 0);
+    CHECK_THAT(open_error(dir / "fifo.db"), Catch::EndsWith("not a regular file (a FIFO)"));
+    {
+        Store store(dir / "real.db");
+    }
+    fs::create_symlink(dir / "real.db", dir / "link.db");
+    CHECK_NOTHROW(Store(dir / "link.db"));
+}
+
+TEST_CASE("store: a checkpoint cuts the WAL back") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    std::vector<MetricRecord> batch;
+    for (int i = 0; i < 20000; ++i) batch.push_back(metric(kT0 + std::chrono::seconds(i), i % 100));
+    for (int round = 0; round < 5; ++round) store.add_metrics(batch);
+    CHECK(store.rows_added() == 100000);
+    store.checkpoint();
+    CHECK(fs::file_size(dir / "heal.db-wal") == 0);
 }
