@@ -578,7 +578,11 @@ TEST_CASE("store: a version-2 database migrates to write-ahead attempts, its row
 TEST_CASE("store: only regular files are databases") {
     TempDir dir;
     CHECK(open_error("/dev/null") == "/dev/null: cannot open database: not a regular file (a character device)");
-    CHECK_FALSE(fs::exists("/dev/null-journal"));
+    // Through a symlink in a directory of its own, to see that no journal
+    // appears beside it (/dev itself may hold one from elsewhere).
+    fs::create_symlink("/dev/null", dir / "null.db");
+    CHECK_THAT(open_error(dir / "null.db"), Catch::EndsWith("not a regular file (a character device)"));
+    CHECK_FALSE(fs::exists(dir / "null.db-journal"));
     fs::create_directory(dir / "heal.db");
     CHECK(open_error(dir / "heal.db") ==
           (dir / "heal.db").string() + ": cannot open database: not a regular file (a directory)");
