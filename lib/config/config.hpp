@@ -18,7 +18,7 @@
 
 #include "core/action.hpp"
 #include "detection/adaptive_detector.hpp"
-#include "recovery/action_set.hpp"
+#include "core/action_set.hpp"
 #include "recovery/backend.hpp"
 #include "storage/store.hpp"
 

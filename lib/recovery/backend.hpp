@@ -22,7 +22,7 @@
 #include <string_view>
 
 #include "core/action.hpp"
-#include "recovery/action_set.hpp"
+#include "core/action_set.hpp"
 #include "recovery/executor.hpp"
 
 namespace heal {

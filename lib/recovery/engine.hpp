@@ -16,7 +16,7 @@
 #include <string>
 
 #include "core/action.hpp"
-#include "recovery/action_set.hpp"
+#include "core/action_set.hpp"
 #include "recovery/backend.hpp"
 #include "rl/observation.hpp"
 #include "rl/policy.hpp"

@@ -120,12 +120,12 @@ std::array<double, kActionCount> FailureModel::expected_rewards(const Observatio
     return rewards;
 }
 
-Incident FailureModel::sample_incident(Rng& rng) const {
+FailureCase FailureModel::sample_case(Rng& rng) const {
     double u = rng.uniform();
     std::size_t k = 0;
     while (k + 1 < kFailureKindCount && u >= profiles_[k].frequency) u -= profiles_[k++].frequency;
     const KindProfile& p = profiles_[k];
-    Incident incident;
+    FailureCase incident;
     incident.kind = static_cast<FailureKind>(k);
     Observation& obs = incident.observation;
     obs.cpu_percent = rng.uniform(p.cpu_percent.lo, p.cpu_percent.hi);
@@ -138,7 +138,7 @@ Incident FailureModel::sample_incident(Rng& rng) const {
     return incident;
 }
 
-Outcome FailureModel::resolve(const Incident& incident, Action action, Rng& rng) const {
+Outcome FailureModel::resolve(const FailureCase& incident, Action action, Rng& rng) const {
     const double u_success = rng.uniform();
     const double u_time = rng.uniform();
     Outcome outcome;
@@ -153,7 +153,7 @@ FailureEnvironment::FailureEnvironment(FailureModel model, std::uint64_t seed)
     : model_(std::move(model)), rng_(seed) {}
 
 void FailureEnvironment::reset(std::span<float> observation) {
-    incident_ = model_.sample_incident(rng_);
+    incident_ = model_.sample_case(rng_);
     const ObservationVector encoded = encode(incident_.observation);
     std::copy(encoded.begin(), encoded.end(), observation.begin());
 }
@@ -184,7 +184,7 @@ double evaluate_mean_reward(const FailureModel& model, const std::function<Actio
     Rng rng(seed);
     double total = 0.0;
     for (int i = 0; i < episodes; ++i) {
-        const Incident incident = model.sample_incident(rng);
+        const FailureCase incident = model.sample_case(rng);
         const Outcome outcome = model.resolve(incident, choose(incident.observation), rng);
         total += recovery_reward(outcome.recovered, outcome.recovery_time_s);
     }

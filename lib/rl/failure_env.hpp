@@ -40,7 +40,7 @@ struct KindProfile {
     std::array<double, kActionCount> recovery_time{};  // mean recovery time (s) per action, exponential
 };
 
-struct Incident {
+struct FailureCase {
     FailureKind kind = FailureKind::transient;
     Observation observation;
 };
@@ -72,11 +72,11 @@ public:
     // Expected reward of each action knowing only the observation.
     std::array<double, kActionCount> expected_rewards(const Observation& obs) const;
 
-    Incident sample_incident(Rng& rng) const;
+    FailureCase sample_case(Rng& rng) const;
     // Draws whether the action heals the incident and how long it takes. Draws
     // the same random numbers whatever the action, so policies compared on one
     // seed face the same luck.
-    Outcome resolve(const Incident& incident, Action action, Rng& rng) const;
+    Outcome resolve(const FailureCase& incident, Action action, Rng& rng) const;
 
 private:
     std::array<KindProfile, kFailureKindCount> profiles_;
@@ -94,7 +94,7 @@ public:
 private:
     FailureModel model_;
     Rng rng_;
-    Incident incident_;
+    FailureCase incident_;
 };
 
 // The best expected action per observation, from the model's own probabilities.

@@ -22,6 +22,19 @@ Action Policy::choose(const Observation& obs) const {
     return static_cast<Action>(std::max_element(p.begin(), p.end()) - p.begin());
 }
 
+std::optional<Action> choose_among(const Policy& policy, const Observation& obs, ActionSet candidates) {
+    const ActionProbabilities p = policy.probabilities(obs);
+    std::optional<Action> best;
+    for (const Action action : kAllActions) {
+        const float probability = p[static_cast<std::size_t>(action)];
+        if (!contains(candidates, action) || !(probability > 0.0f)) continue;
+        if (!best || probability > p[static_cast<std::size_t>(*best)]) best = action;
+    }
+    return best;
+}
+
+ActionProbabilities LadderPolicy::probabilities(const Observation&) const { return {0.5f, 0.3f, 0.2f, 0.0f}; }
+
 namespace {
 Action heuristic_action(const Observation& obs) {
     const bool repeated = obs.failure_count >= 3;

@@ -1,8 +1,10 @@
 #pragma once
 #include <array>
+#include <optional>
 #include <string_view>
 
 #include "core/action.hpp"
+#include "core/action_set.hpp"
 #include "rl/observation.hpp"
 
 namespace heal {
@@ -17,6 +19,21 @@ public:
     virtual ActionProbabilities probabilities(const Observation& obs) const = 0;
     // The most probable action (what the daemon executes).
     Action choose(const Observation& obs) const;
+};
+
+// Among `candidates`, the action the policy ranks highest; an action the
+// policy gives probability 0 is never chosen. nullopt when nothing is left:
+// the incident is given up.
+std::optional<Action> choose_among(const Policy& policy, const Observation& obs, ActionSet candidates);
+
+// The default without a trained model: restart, then scale_up, then
+// rollback, in that order of preference, never do_nothing. With
+// escalation_candidates it walks that ladder, skipping what is not
+// applicable, then repeats it until the attempt budget is spent.
+class LadderPolicy final : public Policy {
+public:
+    std::string_view name() const override { return "ladder"; }
+    ActionProbabilities probabilities(const Observation& obs) const override;
 };
 
 // The original design's fallback, used when no model is loaded:

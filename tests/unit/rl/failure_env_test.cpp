@@ -44,7 +44,7 @@ TEST_CASE("expected rewards agree with simulated outcomes") {
     const FailureModel model;
     Rng rng(17);
     for (int k = 0; k < kFailureKindCount; ++k) {
-        const Incident incident = model.sample_incident(rng);
+        const FailureCase incident = model.sample_case(rng);
         for (Action a : kAllActions) {
             double total = 0.0;
             const int n = 40'000;

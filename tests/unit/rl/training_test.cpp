@@ -160,7 +160,7 @@ TEST_CASE("a policy trained on stored outcomes picks what healed the failure kin
     Rng rng(21);
     const FailureModel prior;
     while (crashes.size() < 20) {
-        const Incident incident = prior.sample_incident(rng);
+        const FailureCase incident = prior.sample_case(rng);
         const Observation& o = incident.observation;
         if (incident.kind == FailureKind::crash && !o.unit_active && !o.recent_package_change) crashes.push_back(o);
     }
