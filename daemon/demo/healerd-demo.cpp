@@ -2,7 +2,7 @@
 // so an operator can watch a recovery without harming a real service.
 //
 // Healthy, it idles and pings systemd's watchdog. `healctl simulate-failure`
-// breaks it with a signal (recovery/systemd_failure_injector.hpp):
+// breaks it with a signal (systemd/systemd_failure_injector.hpp):
 //   cpu_runaway  SIGUSR1: spins --spin-threads threads (default: one per CPU;
 //                more make it show even on a busy machine) until restarted;
 //   memory_leak  SIGUSR2: leaks --leak-step-mib every tick up to
@@ -32,7 +32,7 @@
 #include <thread>
 #include <vector>
 
-#include "recovery/systemd_failure_injector.hpp"
+#include "systemd/systemd_failure_injector.hpp"
 
 namespace {
 

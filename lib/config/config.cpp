@@ -32,6 +32,12 @@ AdaptiveDetectorConfig Config::default_detector() {
     return detector;
 }
 
+IncidentOptions Config::incident_options(std::string_view unit) const {
+    IncidentOptions options = incident;
+    if (const auto stable = settings_of(unit).stable) options.stable = *stable;
+    return options;
+}
+
 const UnitSettings& Config::settings_of(std::string_view unit) const {
     static const UnitSettings defaults;
     const auto found = unit_settings.find(unit);
@@ -339,6 +345,30 @@ Problem set_max_rows(Config& config, std::string_view value) {
     return std::nullopt;
 }
 
+Problem set_mode(Config& config, std::string_view value) {
+    if (value == "active") {
+        config.mode = RecoveryMode::active;
+    } else if (value == "shadow") {
+        config.mode = RecoveryMode::shadow;
+    } else {
+        return std::string("must be active or shadow");
+    }
+    return std::nullopt;
+}
+
+// StableSec= in [Recovery] and in a unit's [Unit]: the same rule for both.
+template <typename Settings, typename Field>
+auto stable_rule(Field field) {
+    return [field](Settings& settings, std::string_view value) -> Problem {
+        std::chrono::seconds stable{};
+        const auto parse = timespan([&stable](Settings&) -> auto& { return stable; }, 1s, 24h,
+                                    "of whole seconds, from 1s to 1d");
+        if (auto problem = parse(settings, value)) return problem;
+        field(settings) = stable;
+        return std::nullopt;
+    };
+}
+
 const std::vector<KeyRule<Config>>& key_rules() {
     constexpr auto hour = std::chrono::microseconds(3600s);
     constexpr auto ten_years = std::chrono::microseconds(std::chrono::hours(24 * 3650));
@@ -371,6 +401,16 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Recovery", "CircuitBreakerIntervalSec",
          timespan([](Config& c) -> auto& { return c.circuit_breaker_interval; }, 0s, ten_years,
                   "of whole seconds (0 turns the breaker off)")},
+        {"Recovery", "StableSec", stable_rule<Config>([](Config& c) -> auto& { return c.incident.stable; })},
+        {"Recovery", "BackoffSec",
+         timespan([](Config& c) -> auto& { return c.incident.backoff.initial; }, 0s, hour,
+                  "of whole seconds, from 0 to 1h")},
+        {"Recovery", "BackoffMaxSec",
+         timespan([](Config& c) -> auto& { return c.incident.backoff.max; }, 0s, 24h,
+                  "of whole seconds, from 0 to 1d")},
+        {"Recovery", "MaxAttempts",
+         integer<std::uint32_t>([](Config& c) -> auto& { return c.incident.max_attempts; }, 1, 100)},
+        {"Recovery", "Mode", set_mode},
         {"Recovery", "ScaleUpFactor",
          real([](Config& c) -> auto& { return c.backend.scale_up_factor; }, 1.01, 100.0,
               "above 1 (at least 1.01) and at most 100")},
@@ -400,6 +440,7 @@ const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
     static const std::vector<KeyRule<UnitSettings>> rules = {
         {"Unit", "AllowFaultInjection",
          boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
+        {"Unit", "StableSec", stable_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.stable; })},
     };
     return rules;
 }
@@ -420,6 +461,10 @@ void check_combination(const Config& config, const std::filesystem::path& last_f
         throw ConfigError(last_file, 0,
                           fmt::format("[Detector] RelearnAfter={} must be 0 or at least Consecutive={}",
                                       d.relearn_after, d.consecutive));
+    if (config.incident.backoff.max < config.incident.backoff.initial)
+        throw ConfigError(last_file, 0,
+                          fmt::format("[Recovery] BackoffMaxSec={}s is shorter than BackoffSec={}s",
+                                      config.incident.backoff.max.count(), config.incident.backoff.initial.count()));
     // Window is at most 100000 and each unit costs bytes of a file, so this
     // product cannot overflow.
     const std::size_t samples = d.window * (config.units.size() + 1) * kMetricsPerTarget;

@@ -20,6 +20,7 @@
 #include "detection/adaptive_detector.hpp"
 #include "core/action_set.hpp"
 #include "recovery/backend.hpp"
+#include "recovery/incident.hpp"
 #include "storage/store.hpp"
 
 namespace heal {
@@ -43,7 +44,14 @@ struct UnitSettings {
     // [Unit] AllowFaultInjection=: real faults (signals to the unit's
     // processes) may be injected; off unless the operator opts in.
     bool allow_fault_injection = false;
+    // [Unit] StableSec=: this unit's own StableSec (a service that fails
+    // hours after a bad start needs longer than one that crashes at once).
+    std::optional<std::chrono::seconds> stable;
 };
+
+// [Recovery] Mode=: `shadow` lets the default ladder act while the learned
+// policy's choice is only written to the journal, to compare the two.
+enum class RecoveryMode { active, shadow };
 
 struct Config {
     // [Monitor]
@@ -59,6 +67,8 @@ struct Config {
     std::chrono::milliseconds recovery_timeout{5000};  // RecoveryTimeoutSec=
     std::uint32_t circuit_breaker_burst = 3;           // CircuitBreakerBurst=
     std::chrono::seconds circuit_breaker_interval{600};  // CircuitBreakerIntervalSec=; 0 = off
+    IncidentOptions incident;                          // StableSec=, BackoffSec=, BackoffMaxSec=, MaxAttempts=
+    RecoveryMode mode = RecoveryMode::active;          // Mode=
     // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=, RollbackTimeoutSec=,
     // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
     BackendOptions backend;
@@ -71,6 +81,9 @@ struct Config {
     // Per-unit settings by unit name; a unit without a file has the defaults.
     std::map<std::string, UnitSettings, std::less<>> unit_settings;
     const UnitSettings& settings_of(std::string_view unit) const;
+    // The incident settings of `unit` ("" = the machine): [Recovery]'s, with
+    // the unit's own StableSec= where it has one.
+    IncidentOptions incident_options(std::string_view unit) const;
 
     static AdaptiveDetectorConfig default_detector();
     static Retention default_retention();

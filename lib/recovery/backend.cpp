@@ -8,9 +8,23 @@ constexpr std::array<std::string_view, kFaultModeCount> kFaultModeNames{"cpu_run
                                                                         "hang"};
 }  // namespace
 
-ActionSet applicable_actions(const Backend& backend, const std::string& unit) {
-    if (!unit.empty() || backend.simulated()) return all_actions();
-    return ActionSet().set(static_cast<std::size_t>(Action::do_nothing));
+Applicability assess_actions(const Backend& backend, const RecoveryRequest& request) {
+    Applicability applicability;
+    for (const Action action : kAllActions) {
+        const auto index = static_cast<std::size_t>(action);
+        std::optional<std::string> why_not;
+        try {
+            why_not = backend.executor(action).unavailable(request);
+        } catch (const std::exception& e) {
+            why_not = e.what();
+        }
+        if (why_not) {
+            applicability.reasons[index] = why_not->empty() ? "cannot act" : *why_not;
+        } else {
+            applicability.actions.set(index);
+        }
+    }
+    return applicability;
 }
 
 std::string_view to_string(FaultMode mode) { return kFaultModeNames.at(static_cast<std::size_t>(mode)); }

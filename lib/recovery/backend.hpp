@@ -80,11 +80,14 @@ struct Backend {
     Executor& executor(Action action) const { return *executors.at(static_cast<std::size_t>(action)); }
 };
 
-// The actions that can act on `unit` ("" = the whole machine). restart,
-// scale_up and rollback need a unit on a real system, so there the machine
-// can only be observed; the simulated backend heals synthetic machine faults
-// with every action, as the original design did.
-ActionSet applicable_actions(const Backend& backend, const std::string& unit);
+// Which actions can act on the request's target now, each executor judging
+// its own (Executor::unavailable), and why each other one cannot. Blocking:
+// worker threads only.
+struct Applicability {
+    ActionSet actions;
+    std::array<std::string, kActionCount> reasons;  // indexed by Action; "" for those that can act
+};
+Applicability assess_actions(const Backend& backend, const RecoveryRequest& request);
 
 // What the real executors need from the [Recovery] configuration.
 struct BackendOptions {

@@ -1,8 +1,11 @@
 #include "recovery/engine.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <stdexcept>
 #include <thread>
+
+#include "core/escalation.hpp"
 
 namespace heal {
 
@@ -19,18 +22,6 @@ std::optional<HealthReport> HealthBoard::latest(const std::string& unit) const {
 }
 
 void RealClock::sleep_for(std::chrono::milliseconds duration) { std::this_thread::sleep_for(duration); }
-
-Action choose_allowed(const Policy& policy, const Observation& observation, const ActionSet& allowed) {
-    if (allowed.none()) throw std::invalid_argument("no recovery action is allowed by the configuration");
-    const ActionProbabilities probabilities = policy.probabilities(observation);
-    std::optional<Action> best;
-    for (const Action action : kAllActions) {
-        if (!contains(allowed, action)) continue;
-        if (!best || probabilities[static_cast<std::size_t>(action)] > probabilities[static_cast<std::size_t>(*best)])
-            best = action;
-    }
-    return *best;
-}
 
 FailureKind classify_failure(const Observation& observation) {
     if (!observation.unit_active)
@@ -63,17 +54,70 @@ double seconds_between(SteadyTime from, SteadyTime to) {
 
 RecoveryEngine::RecoveryEngine(const HealthProbe& health, EngineClock& clock) : health_(health), clock_(clock) {}
 
+Decision RecoveryEngine::decide(const RecoveryPlan& plan, Backend& backend, const ProbedCallback& on_probed) const {
+    Decision decision;
+    decision.observation = plan.observation;
+    if (const auto state = probe_unit(backend, plan.unit, on_probed)) {
+        decision.observation.unit_active = state->active;
+        decision.observation.recent_package_change = state->recent_package_change;
+        decision.control_group = state->control_group;
+    }
+    decision.kind = classify_failure(decision.observation);
+    decision.probabilities = plan.policy->probabilities(decision.observation);
+    const Applicability applicability = assess_actions(backend, RecoveryRequest{plan.unit, decision.kind, plan.reason});
+
+    const ActionSet available = plan.allowed & applicability.actions;
+    const ActionSet candidates = plan.action ? available : escalation_candidates(available, plan.tried);
+    for (const Action action : kAllActions) {
+        const auto i = static_cast<std::size_t>(action);
+        std::string& why = decision.excluded[i];
+        if (!plan.allowed.test(i)) {
+            why = "not in AllowedActions=";
+        } else if (!applicability.actions.test(i)) {
+            why = applicability.reasons[i];
+        } else if (!candidates.test(i)) {
+            why = action == Action::scale_up && plan.tried.test(i) ? "raised once in this incident already"
+                                                                   : "tried in this incident already";
+        } else if (!plan.action && !(decision.probabilities[i] > 0.0f)) {
+            why = fmt::format("the {} policy never chooses it", plan.policy->name());
+        }
+    }
+
+    if (plan.action) {
+        const auto i = static_cast<std::size_t>(*plan.action);
+        if (decision.excluded[i].empty()) {
+            decision.action = plan.action;
+        } else {
+            decision.why_none = fmt::format("{} cannot act: {}", to_string(*plan.action), decision.excluded[i]);
+        }
+        return decision;
+    }
+    decision.action = choose_among(*plan.policy, decision.observation, candidates);
+    if (plan.shadow) decision.shadow_action = choose_among(*plan.shadow, decision.observation, candidates);
+    if (!decision.action) {
+        std::string reasons;
+        for (const Action action : kAllActions)
+            reasons += fmt::format("{}{}: {}", reasons.empty() ? "" : "; ", to_string(action),
+                                   decision.excluded[static_cast<std::size_t>(action)]);
+        decision.why_none = "nothing left to try (" + reasons + ")";
+    }
+    return decision;
+}
+
 RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, const std::atomic<bool>& cancel,
                                     const DecidedCallback& on_decided, const ProbedCallback& on_probed) const {
     RecoveryOutcome outcome;
-    Observation observation = plan.observation;
-    if (const auto state = probe_unit(backend, plan.unit, on_probed)) {
-        observation.unit_active = state->active;
-        observation.recent_package_change = state->recent_package_change;
-        outcome.control_group = state->control_group;
+    const Decision decision = decide(plan, backend, on_probed);
+    outcome.control_group = decision.control_group;
+    outcome.shadow_action = decision.shadow_action;
+    if (!decision.action) {
+        outcome.not_run = true;
+        outcome.detail = decision.why_none;
+        return outcome;
     }
-    const Action action = plan.action ? *plan.action : choose_allowed(*plan.policy, observation, plan.allowed);
-    const FailureKind kind = classify_failure(observation);
+    const Action action = *decision.action;
+    const FailureKind kind = decision.kind;
+    const Observation& observation = decision.observation;
 
     ActionRecord& record = outcome.record;
     record.timestamp = clock_.wall_now();
@@ -113,6 +157,7 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
             if (state && state->active) {
                 record.recovered = true;
                 record.recovery_time = seconds_between(started, report->observed);
+                outcome.healed_at = report->observed;
                 if (state->control_group) outcome.control_group = state->control_group;
                 break;
             }

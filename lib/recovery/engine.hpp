@@ -1,11 +1,12 @@
 #pragma once
-// One recovery, as the original design runs it: the policy picks an action,
-// the executor runs it, validation polls the target's health every 0.5 s for
-// up to the recovery timeout, and the reward follows from the recovery time.
-// The result is an ActionRecord for the caller to store.
+// One attempt of an incident: the decision (probe the unit, ask each
+// executor whether it can act, apply AllowedActions= and the escalation
+// rule, then let the policy choose among what is left), the executor, and
+// validation, which polls the target's health every 0.5 s for up to the
+// recovery timeout. The result is an ActionRecord for the caller to store.
 //
-// RecoveryEngine::run blocks (executor plus validation); the daemon calls it
-// on a worker thread. It touches no storage and no bus.
+// RecoveryEngine::decide and ::run block (probes, executor, validation); the
+// daemon calls them on worker threads. They touch no storage and no bus.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -69,23 +70,40 @@ public:
 
 struct RecoveryPlan {
     std::string unit;                     // "" for the whole machine
-    std::optional<Action> action;         // chosen by the caller, else by the policy
-    ActionSet allowed = all_actions();    // the policy chooses among these
-    Observation observation;              // from the monitor; the engine adds the probe's view
+    std::optional<Action> action;         // requested by the operator, else chosen
+    ActionSet allowed = all_actions();    // AllowedActions=
+    ActionSet tried;                      // already tried in this incident (escalation_candidates)
+    Observation observation;              // from the monitor and the incident; the engine adds the probe's view
     std::string reason;                   // why: the detector's explanation
     std::shared_ptr<const Policy> policy;
+    std::shared_ptr<const Policy> shadow;  // Mode=shadow: asked as well, never acts
     std::chrono::milliseconds timeout{5000};
+};
+
+// What would be done now, and why every other action is not.
+struct Decision {
+    Observation observation;  // as the policy saw it, the probe's view included
+    FailureKind kind = FailureKind::transient;
+    ActionProbabilities probabilities{};
+    // Per action, why it is not a candidate ("" for candidates): not in
+    // AllowedActions=, the executor's own reason, the escalation rule, or a
+    // policy that never chooses it.
+    std::array<std::string, kActionCount> excluded;
+    std::optional<Action> action;         // nullopt: nothing left to try
+    std::optional<Action> shadow_action;  // what plan.shadow would do
+    std::string why_none;                 // when action is nullopt
+    std::optional<std::string> control_group;
 };
 
 struct RecoveryOutcome {
     ActionRecord record;
     std::string detail;                        // what the executor reported
     bool cancelled = false;                    // validation cut short by shutdown: do not store
+    bool not_run = false;                      // nothing could be tried (detail says why): not an attempt
+    std::optional<SteadyTime> healed_at;       // when validation saw it healthy
+    std::optional<Action> shadow_action;
     std::optional<std::string> control_group;  // the unit's cgroup as the probe last saw it
 };
-
-// The most probable allowed action; throws std::invalid_argument when nothing is allowed.
-Action choose_allowed(const Policy& policy, const Observation& observation, const ActionSet& allowed);
 
 // What probably went wrong, from what the policy sees.
 FailureKind classify_failure(const Observation& observation);
@@ -104,6 +122,10 @@ public:
     // Called with each state the engine probes, right after the action too:
     // an action may change what the unit is judged against (scale_up).
     using ProbedCallback = std::function<void(const UnitState& state)>;
+
+    // Thread-safe. The observation's unit liveness and package change come
+    // from the probe when it answers.
+    Decision decide(const RecoveryPlan& plan, Backend& backend, const ProbedCallback& on_probed = {}) const;
 
     // Thread-safe: recoveries of different targets may run at once. Stops
     // validating early (outcome.cancelled) once `cancel` is set.

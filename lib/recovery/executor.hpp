@@ -1,6 +1,7 @@
 #pragma once
 // Executors carry out one kind of recovery action. The daemon holds one per
 // Action; tests and --simulated use fakes.
+#include <optional>
 #include <string>
 
 #include "core/action.hpp"
@@ -24,6 +25,11 @@ class Executor {
 public:
     virtual ~Executor() = default;
     virtual Action action() const = 0;
+    // Why this action cannot act on the request's target now (no unit, no
+    // hook for it, no limit left to raise, a unit systemd cannot start), or
+    // nullopt. Asked before the policy chooses, so an action that cannot act
+    // is never offered; may block like execute().
+    virtual std::optional<std::string> unavailable(const RecoveryRequest& request) = 0;
     virtual ExecutionResult execute(const RecoveryRequest& request) = 0;
 };
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "recovery/backend.hpp"
-#include "recovery/target_reading.hpp"
+#include "detection/target_reading.hpp"
 
 namespace heal {
 

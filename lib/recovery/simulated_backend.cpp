@@ -53,6 +53,8 @@ public:
         : action_(action), overlay_(std::move(overlay)), dice_(std::move(dice)), time_scale_(time_scale) {}
 
     Action action() const override { return action_; }
+    // Every action acts everywhere, the machine included, as in the original design.
+    std::optional<std::string> unavailable(const RecoveryRequest&) override { return std::nullopt; }
 
     ExecutionResult execute(const RecoveryRequest& request) override {
         const SimulatedEffect effect = effect_of(action_);

@@ -277,7 +277,7 @@ done
 
 MODES="cpu_runaway memory_leak crash hang bad_deploy"
 # The signal healctl simulate-failure sends for each mode (fault_signal in
-# lib/recovery/systemd_failure_injector.hpp).
+# lib/systemd/systemd_failure_injector.hpp).
 signal_of() {
     case $1 in
         cpu_runaway) echo USR1 ;;

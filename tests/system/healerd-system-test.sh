@@ -108,10 +108,10 @@ say "systemctl stop healerd: $stopped"
 
 # ---- 7. the executors' live unit tests, against this PID 1 ------------------------------
 
-unit_tests=$(find "$BUILD" -path '*/tests/heal-unit-recovery' -type f -perm -u+x -print -quit)
+unit_tests=$(find "$BUILD" -path '*/tests/heal-unit-systemd' -type f -perm -u+x -print -quit)
 if [ -n "$unit_tests" ]; then
     if in_ct timeout 300 "$unit_tests" "[live]" >"$work/live" 2>&1; then
-        say "live executor tests (heal-unit-recovery [live]): $(grep -E "test cases" "$work/live" | tail -n 1)"
+        say "live executor tests (heal-unit-systemd [live]): $(grep -E "test cases" "$work/live" | tail -n 1)"
     else
         cat "$work/live" >&2
         check_failed "live executor tests failed"

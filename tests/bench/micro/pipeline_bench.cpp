@@ -14,8 +14,8 @@
 
 #include "bench_database.hpp"
 #include "config/config.hpp"
-#include "recovery/monitor.hpp"
-#include "recovery/target_reading.hpp"
+#include "detection/monitor.hpp"
+#include "detection/target_reading.hpp"
 #include "sampling/file_reader.hpp"
 #include "sampling/proc_parsers.hpp"
 #include "sampling/proc_sampler.hpp"

@@ -112,6 +112,17 @@ TEST_CASE("units.d holds per-unit settings, drop-ins after the file", "[config]"
     CHECK(load_config(main, true).settings_of("db.service").allow_fault_injection);
 }
 
+TEST_CASE("a unit's StableSec= overrides [Recovery]'s for that unit only", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=web.service db.service\n[Recovery]\nStableSec=30\n");
+    dir.write("units.d/db.service.conf", "[Unit]\nStableSec=10min\n");
+    const Config config = load_config(main, true);
+    CHECK(config.incident_options("db.service").stable == std::chrono::minutes(10));
+    CHECK(config.incident_options("web.service").stable == std::chrono::seconds(30));
+    CHECK(config.incident_options("").stable == std::chrono::seconds(30));
+    CHECK(config.incident_options("db.service").max_attempts == config.incident.max_attempts);
+}
+
 TEST_CASE("a bad units.d file names itself, its line and key", "[config]") {
     TempDir dir;
     const auto main = dir.write("healerd.conf", "");

@@ -90,6 +90,11 @@ AllowedActions=restart do_nothing
 RecoveryTimeoutSec=1min 30s
 CircuitBreakerBurst=5
 CircuitBreakerIntervalSec=1h
+StableSec=2min
+BackoffSec=5
+BackoffMaxSec=1min
+MaxAttempts=3
+Mode=shadow
 ScaleUpFactor=2
 MemoryMaxCeiling=4G
 CPUQuotaCeiling=250%
@@ -122,6 +127,8 @@ WriteIntervalSec=30s
     CHECK(config.recovery_timeout == 90s);
     CHECK(config.circuit_breaker_burst == 5);
     CHECK(config.circuit_breaker_interval == 3600s);
+    CHECK(config.incident == IncidentOptions{120s, Backoff{5s, 60s}, 3});
+    CHECK(config.mode == RecoveryMode::shadow);
     CHECK(config.backend.scale_up_factor == 2.0);
     CHECK(config.backend.memory_max_ceiling == 4ull << 30);
     CHECK(config.backend.cpu_quota_ceiling == 250.0);
@@ -315,6 +322,11 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Recovery", "RecoveryTimeoutSec=0", "[Recovery] RecoveryTimeoutSec=0: must be a time span from 100ms to 1h"},
         {"Recovery", "CircuitBreakerBurst=0", "[Recovery] CircuitBreakerBurst=0: must be a whole number from 1 to 1000"},
         {"Recovery", "CircuitBreakerIntervalSec=soon", "[Recovery] CircuitBreakerIntervalSec=soon: must be a time span"},
+        {"Recovery", "StableSec=0", "[Recovery] StableSec=0: must be a time span of whole seconds, from 1s to 1d"},
+        {"Recovery", "BackoffSec=2h", "[Recovery] BackoffSec=2h: must be a time span of whole seconds, from 0 to 1h"},
+        {"Recovery", "BackoffMaxSec=later", "[Recovery] BackoffMaxSec=later: must be a time span"},
+        {"Recovery", "MaxAttempts=0", "[Recovery] MaxAttempts=0: must be a whole number from 1 to 100"},
+        {"Recovery", "Mode=passive", "[Recovery] Mode=passive: must be active or shadow"},
         {"Recovery", "ScaleUpFactor=1", "[Recovery] ScaleUpFactor=1: must be a number above 1"},
         {"Recovery", "MemoryMaxCeiling=4Q", "[Recovery] MemoryMaxCeiling=4Q: must be a size like 512M or 4G, or infinity"},
         {"Recovery", "MemoryMaxCeiling=0", "[Recovery] MemoryMaxCeiling=0: must be a size"},
@@ -340,6 +352,8 @@ TEST_CASE("settings that contradict each other are refused", "[config]") {
                Catch::EndsWith("healerd.conf: [Detector] MinSamples=10 is larger than Window=5"));
     CHECK_THAT(error_of("[Detector]\nConsecutive=5\nRelearnAfter=3\n"),
                Catch::EndsWith("healerd.conf: [Detector] RelearnAfter=3 must be 0 or at least Consecutive=5"));
+    CHECK_THAT(error_of("[Recovery]\nBackoffSec=1min\nBackoffMaxSec=30s\n"),
+               Catch::EndsWith("healerd.conf: [Recovery] BackoffMaxSec=30s is shorter than BackoffSec=60s"));
 }
 
 TEST_CASE("a bad drop-in names itself and changes nothing", "[config]") {
@@ -441,6 +455,8 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     const Config defaults;
     CHECK(config.sample_interval == defaults.sample_interval);
     CHECK(config.units == defaults.units);
+    CHECK(config.incident == defaults.incident);
+    CHECK(config.mode == defaults.mode);
     CHECK(config.detector.window == defaults.detector.window);
     CHECK(config.detector.k == defaults.detector.k);
     CHECK(config.detector.min_samples == defaults.detector.min_samples);

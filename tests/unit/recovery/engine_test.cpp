@@ -41,6 +41,7 @@ class FakeExecutor final : public Executor {
 public:
     FakeExecutor(Action action, FakeClock& clock) : action_(action), clock_(clock) {}
     Action action() const override { return action_; }
+    std::optional<std::string> unavailable(const RecoveryRequest&) override { return why_not; }
     ExecutionResult execute(const RecoveryRequest& request) override {
         requests.push_back(request);
         clock_.advance(takes);
@@ -52,6 +53,7 @@ public:
     ExecutionResult result{true, "done"};
     std::chrono::milliseconds takes{200};
     bool throws = false;
+    std::optional<std::string> why_not;
 
 private:
     Action action_;
@@ -256,22 +258,99 @@ TEST_CASE("a requested action is run whatever the policy prefers", "[engine]") {
 }
 
 TEST_CASE("the policy chooses among the allowed actions only", "[engine]") {
-    const FixedPolicy policy({0.5f, 0.1f, 0.3f, 0.1f});
-    const Observation obs;
-    CHECK(choose_allowed(policy, obs, all_actions()) == Action::restart);
-    ActionSet no_restart = all_actions();
-    no_restart.reset(static_cast<std::size_t>(Action::restart));
-    CHECK(choose_allowed(policy, obs, no_restart) == Action::rollback);
-    CHECK(choose_allowed(policy, obs, ActionSet().set(static_cast<std::size_t>(Action::scale_up))) == Action::scale_up);
-    CHECK_THROWS_AS(choose_allowed(policy, obs, ActionSet()), std::invalid_argument);
-
     Fixture f;
     const FakeHealth health = f.healthy_from(0ms);
     const RecoveryEngine engine(health, f.clock);
     RecoveryPlan plan = f.plan();
     plan.policy = std::make_shared<FixedPolicy>(ActionProbabilities{0.5f, 0.1f, 0.3f, 0.1f});
-    plan.allowed = no_restart;
+    plan.allowed = all_actions();
+    plan.allowed.reset(static_cast<std::size_t>(Action::restart));
+    const Decision decision = engine.decide(plan, f.backend);
+    CHECK(decision.action == Action::rollback);
+    CHECK(decision.excluded[0] == "not in AllowedActions=");
+    CHECK(decision.excluded[2].empty());
     CHECK(engine.run(plan, f.backend, f.cancel).record.action == Action::rollback);
+}
+
+TEST_CASE("an action its executor cannot run is never offered, and why is kept", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(0ms);
+    const RecoveryEngine engine(health, f.clock);
+    f.probe->state = UnitState{false, true, std::nullopt, std::nullopt};  // a bad deploy: the heuristic rolls back
+    f.executor(Action::rollback).why_not = "no rollback hook for web.service";
+    RecoveryPlan plan = f.plan();
+    plan.policy = std::make_shared<FixedPolicy>(ActionProbabilities{0.2f, 0.1f, 0.6f, 0.1f});
+    const Decision decision = engine.decide(plan, f.backend);
+    CHECK(decision.action == Action::restart);
+    CHECK(decision.excluded[2] == "no rollback hook for web.service");
+    const RecoveryOutcome outcome = engine.run(plan, f.backend, f.cancel);
+    CHECK(f.executor(Action::rollback).requests.empty());
+    CHECK(outcome.record.action == Action::restart);
+
+    // Asked for by name, it is refused with the executor's reason and nothing runs.
+    plan.action = Action::rollback;
+    const RecoveryOutcome refused = engine.run(plan, f.backend, f.cancel);
+    CHECK(refused.not_run);
+    CHECK(refused.detail == "rollback cannot act: no rollback hook for web.service");
+    CHECK(f.executor(Action::rollback).requests.empty());
+}
+
+TEST_CASE("an incident's tried actions are not repeated while others remain", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(0ms);
+    const RecoveryEngine engine(health, f.clock);
+    RecoveryPlan plan = f.plan();
+    plan.policy = std::make_shared<LadderPolicy>();
+    plan.tried.set(static_cast<std::size_t>(Action::restart));
+    const Decision decision = engine.decide(plan, f.backend);
+    CHECK(decision.action == Action::scale_up);
+    CHECK(decision.excluded[0] == "tried in this incident already");
+    plan.tried.set(static_cast<std::size_t>(Action::scale_up)).set(static_cast<std::size_t>(Action::rollback));
+    const Decision again = engine.decide(plan, f.backend);
+    CHECK(again.action == Action::restart);  // every rung tried: the ladder starts over, without scale_up
+    CHECK(again.excluded[1] == "raised once in this incident already");
+}
+
+TEST_CASE("with nothing left to try, nothing runs and every reason is given", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(0ms);
+    const RecoveryEngine engine(health, f.clock);
+    RecoveryPlan plan = f.plan();
+    plan.policy = std::make_shared<LadderPolicy>();
+    f.executor(Action::restart).why_not = "systemd cannot start web.service (LoadState=masked)";
+    f.executor(Action::scale_up).why_not = "MemoryMax not set";
+    f.executor(Action::rollback).why_not = "no rollback hook";
+    bool announced = false;
+    const RecoveryOutcome outcome = engine.run(plan, f.backend, f.cancel, [&](ActionRecord&) { return announced = true; });
+    CHECK(outcome.not_run);
+    CHECK_FALSE(announced);
+    CHECK(outcome.detail ==
+          "nothing left to try (restart: systemd cannot start web.service (LoadState=masked); scale_up: MemoryMax "
+          "not set; rollback: no rollback hook; do_nothing: the ladder policy never chooses it)");
+    for (const Action action : kAllActions) CHECK(f.executor(action).requests.empty());
+}
+
+TEST_CASE("a shadow policy is asked among the same candidates but never acts", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(0ms);
+    const RecoveryEngine engine(health, f.clock);
+    RecoveryPlan plan = f.plan();
+    plan.policy = std::make_shared<LadderPolicy>();
+    plan.shadow = std::make_shared<FixedPolicy>(ActionProbabilities{0.1f, 0.1f, 0.7f, 0.1f});
+    const RecoveryOutcome outcome = engine.run(plan, f.backend, f.cancel);
+    CHECK(outcome.record.action == Action::restart);
+    CHECK(outcome.shadow_action == Action::rollback);
+    CHECK(f.executor(Action::rollback).requests.empty());
+}
+
+TEST_CASE("validation reports when it saw the target healthy", "[engine]") {
+    Fixture f;
+    const FakeHealth health = f.healthy_from(1000ms);
+    const RecoveryEngine engine(health, f.clock);
+    const SteadyTime start = f.clock.now();
+    const RecoveryOutcome outcome = engine.run(f.plan(), f.backend, f.cancel);
+    REQUIRE(outcome.healed_at);
+    CHECK(*outcome.healed_at - start == 1200ms);
 }
 
 TEST_CASE("the decision is announced before the action runs, and its id kept", "[engine]") {
@@ -348,6 +427,7 @@ TEST_CASE("the unit is probed again right after the action, before validation ju
     struct RaisingExecutor final : Executor {
         explicit RaisingExecutor(FakeProbe& probe) : probe_(probe) {}
         Action action() const override { return Action::scale_up; }
+        std::optional<std::string> unavailable(const RecoveryRequest&) override { return std::nullopt; }
         ExecutionResult execute(const RecoveryRequest&) override {
             probe_.state.memory_max = 192u << 20;
             return {true, "MemoryMax 128M -> 192M"};

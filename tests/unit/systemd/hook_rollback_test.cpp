@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "recovery/hook_rollback.hpp"
+#include "systemd/hook_rollback.hpp"
 #include "systemd_test_support.hpp"
 
 using namespace heal;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "recovery/executor.hpp"
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 
 namespace heal {
 
@@ -51,6 +51,8 @@ class HookRollbackExecutor final : public Executor {
 public:
     HookRollbackExecutor(systemd::BusScope scope, RollbackOptions options);
     Action action() const override { return Action::rollback; }
+    // No hook for the unit (or one that may not run): no rollback.
+    std::optional<std::string> unavailable(const RecoveryRequest& request) override;
     // ok when the hook exits 0; detail names the hook, its service and its end.
     ExecutionResult execute(const RecoveryRequest& request) override;
 

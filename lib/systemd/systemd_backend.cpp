@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include "recovery/backend.hpp"
-#include "recovery/hook_rollback.hpp"
-#include "recovery/systemd_executors.hpp"
-#include "recovery/systemd_failure_injector.hpp"
-#include "recovery/systemd_unit_probe.hpp"
+#include "systemd/hook_rollback.hpp"
+#include "systemd/systemd_executors.hpp"
+#include "systemd/systemd_failure_injector.hpp"
+#include "systemd/systemd_unit_probe.hpp"
 
 namespace heal {
 namespace {

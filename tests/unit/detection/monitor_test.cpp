@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "recovery/monitor.hpp"
+#include "detection/monitor.hpp"
 
 using namespace heal;
 

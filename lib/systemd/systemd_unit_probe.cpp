@@ -1,4 +1,4 @@
-#include "recovery/systemd_unit_probe.hpp"
+#include "systemd/systemd_unit_probe.hpp"
 
 #include <sys/stat.h>
 

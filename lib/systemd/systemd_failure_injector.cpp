@@ -1,4 +1,4 @@
-#include "recovery/systemd_failure_injector.hpp"
+#include "systemd/systemd_failure_injector.hpp"
 
 #include <fmt/format.h>
 #include <string.h>  // sigabbrev_np

@@ -1,4 +1,4 @@
-#include "recovery/systemd_executors.hpp"
+#include "systemd/systemd_executors.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -32,6 +32,18 @@ std::string display_name(const std::string& property) { return property == kCpuQ
 SystemdRestartExecutor::SystemdRestartExecutor(systemd::BusScope scope, bool dry_run,
                                                std::chrono::seconds job_timeout)
     : scope_(scope), dry_run_(dry_run), job_timeout_(job_timeout) {}
+
+std::optional<std::string> SystemdRestartExecutor::unavailable(const RecoveryRequest& request) {
+    if (request.unit.empty()) return needs_unit(action()).detail;
+    try {
+        systemd::Manager manager(scope_);
+        const std::string state = manager.string_property(manager.load_unit(request.unit), "Unit", "LoadState");
+        if (state == "loaded") return std::nullopt;
+        return fmt::format("systemd cannot start {} (LoadState={})", request.unit, state);
+    } catch (const systemd::Error& error) {
+        return error.what();
+    }
+}
 
 ExecutionResult SystemdRestartExecutor::execute(const RecoveryRequest& request) {
     if (request.unit.empty()) return needs_unit(action());
@@ -116,18 +128,35 @@ std::string format_bytes(std::uint64_t bytes) {
 SystemdScaleUpExecutor::SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, ScaleUpOptions options)
     : scope_(scope), dry_run_(dry_run), options_(options) {}
 
+ScaleUpPlan SystemdScaleUpExecutor::plan_for(const RecoveryRequest& request, const std::string& interface) const {
+    systemd::Manager manager(scope_);
+    const auto path = manager.load_unit(request.unit);
+    ResourceLimits current;
+    current.memory_max = manager.u64_property(path, interface, kMemoryMax);
+    current.memory_high = manager.u64_property(path, interface, kMemoryHigh);
+    current.cpu_quota_per_sec_usec = manager.u64_property(path, interface, kCpuQuota);
+    return plan_scale_up(request.kind, current, options_);
+}
+
+std::optional<std::string> SystemdScaleUpExecutor::unavailable(const RecoveryRequest& request) {
+    if (request.unit.empty()) return needs_unit(action()).detail;
+    const auto interface = systemd::resource_interface(request.unit);
+    if (!interface) return fmt::format("{} has no cgroup limits to raise", request.unit);
+    try {
+        const auto plan = plan_for(request, *interface);
+        if (plan.changes.empty()) return fmt::format("nothing to raise for {}: {}", to_string(request.kind), plan.why_not);
+        return std::nullopt;
+    } catch (const systemd::Error& error) {
+        return error.what();
+    }
+}
+
 ExecutionResult SystemdScaleUpExecutor::execute(const RecoveryRequest& request) {
     if (request.unit.empty()) return needs_unit(action());
     const auto interface = systemd::resource_interface(request.unit);
     if (!interface) return failure(fmt::format("{} has no cgroup limits to raise", request.unit));
     try {
-        systemd::Manager manager(scope_);
-        const auto path = manager.load_unit(request.unit);
-        ResourceLimits current;
-        current.memory_max = manager.u64_property(path, *interface, kMemoryMax);
-        current.memory_high = manager.u64_property(path, *interface, kMemoryHigh);
-        current.cpu_quota_per_sec_usec = manager.u64_property(path, *interface, kCpuQuota);
-        const auto plan = plan_scale_up(request.kind, current, options_);
+        const auto plan = plan_for(request, *interface);
         if (plan.changes.empty()) {
             return failure(fmt::format("nothing to raise on {} for {}: {}", request.unit, to_string(request.kind),
                                        plan.why_not));
@@ -135,7 +164,7 @@ ExecutionResult SystemdScaleUpExecutor::execute(const RecoveryRequest& request) 
         if (dry_run_) return {true, fmt::format("dry-run: would set {} on {}", describe(plan.changes), request.unit)};
         std::vector<std::pair<std::string, std::uint64_t>> properties;
         for (const auto& change : plan.changes) properties.emplace_back(change.property, change.to);
-        manager.set_runtime_properties(request.unit, properties);
+        systemd::Manager(scope_).set_runtime_properties(request.unit, properties);
         return {true, fmt::format("{} on {} (runtime)", describe(plan.changes), request.unit)};
     } catch (const systemd::Error& error) {
         return failure(error.what());

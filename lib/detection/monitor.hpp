@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "detection/adaptive_detector.hpp"
-#include "recovery/target_reading.hpp"
+#include "detection/target_reading.hpp"
 #include "rl/observation.hpp"
 #include "storage/store.hpp"
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "recovery/systemd_executors.hpp"
+#include "systemd/systemd_executors.hpp"
 #include "systemd_test_support.hpp"
 
 using namespace heal;

@@ -17,7 +17,7 @@
 #include <sys/types.h>
 
 #include "recovery/backend.hpp"
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 
 namespace heal {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "recovery/executor.hpp"
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 
 namespace heal {
 
@@ -19,6 +19,8 @@ public:
     SystemdRestartExecutor(systemd::BusScope scope, bool dry_run,
                            std::chrono::seconds job_timeout = std::chrono::minutes(5));
     Action action() const override { return Action::restart; }
+    // A unit systemd does not know, or one masked, cannot be started.
+    std::optional<std::string> unavailable(const RecoveryRequest& request) override;
     ExecutionResult execute(const RecoveryRequest& request) override;
 
 private:
@@ -73,9 +75,14 @@ class SystemdScaleUpExecutor final : public Executor {
 public:
     SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, ScaleUpOptions options);
     Action action() const override { return Action::scale_up; }
+    // Only where a limit exists that is below its ceiling.
+    std::optional<std::string> unavailable(const RecoveryRequest& request) override;
     ExecutionResult execute(const RecoveryRequest& request) override;
 
 private:
+    // What scale_up would change on the unit; throws systemd::Error.
+    ScaleUpPlan plan_for(const RecoveryRequest& request, const std::string& interface) const;
+
     systemd::BusScope scope_;
     bool dry_run_;
     ScaleUpOptions options_;
@@ -85,6 +92,7 @@ private:
 class DoNothingExecutor final : public Executor {
 public:
     Action action() const override { return Action::do_nothing; }
+    std::optional<std::string> unavailable(const RecoveryRequest&) override { return std::nullopt; }
     ExecutionResult execute(const RecoveryRequest& request) override;
 };
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 #include "support/temp_dir.hpp"
 
 namespace heal::test {

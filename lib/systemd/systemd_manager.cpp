@@ -1,4 +1,4 @@
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 
 #include <fmt/format.h>
 #include <systemd/sd-bus.h>

@@ -1,4 +1,4 @@
-#include "recovery/target_reading.hpp"
+#include "detection/target_reading.hpp"
 
 namespace heal {
 

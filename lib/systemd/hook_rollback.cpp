@@ -1,4 +1,4 @@
-#include "recovery/hook_rollback.hpp"
+#include "systemd/hook_rollback.hpp"
 
 #include <fmt/format.h>
 #include <string.h>  // sigabbrev_np
@@ -85,8 +85,22 @@ std::string describe_hook_exit(const std::filesystem::path& hook, const std::str
 HookRollbackExecutor::HookRollbackExecutor(systemd::BusScope scope, RollbackOptions options)
     : scope_(scope), options_(std::move(options)) {}
 
+namespace {
+constexpr const char* kNeedsUnit = "rollback needs a unit; it cannot act on the whole machine";
+}  // namespace
+
+std::optional<std::string> HookRollbackExecutor::unavailable(const RecoveryRequest& request) {
+    if (request.unit.empty()) return kNeedsUnit;
+    try {
+        resolve_hook(options_.hook, request.unit);
+        return std::nullopt;
+    } catch (const HookError& error) {
+        return error.what();
+    }
+}
+
 ExecutionResult HookRollbackExecutor::execute(const RecoveryRequest& request) {
-    if (request.unit.empty()) return {false, "rollback needs a unit; it cannot act on the whole machine"};
+    if (request.unit.empty()) return {false, kNeedsUnit};
     std::filesystem::path hook;
     try {
         hook = resolve_hook(options_.hook, request.unit);

@@ -6,7 +6,7 @@
 #include <csignal>
 
 #include "recovery/backend.hpp"
-#include "recovery/systemd_manager.hpp"
+#include "systemd/systemd_manager.hpp"
 
 namespace heal {
 

@@ -1,4 +1,4 @@
-#include "recovery/monitor.hpp"
+#include "detection/monitor.hpp"
 
 #include <algorithm>
 

@@ -5,8 +5,8 @@
 
 #include <thread>
 
-#include "recovery/systemd_failure_injector.hpp"
-#include "recovery/systemd_unit_probe.hpp"
+#include "systemd/systemd_failure_injector.hpp"
+#include "systemd/systemd_unit_probe.hpp"
 #include "systemd_test_support.hpp"
 
 using namespace heal;
