@@ -15,7 +15,7 @@ namespace {
 // kMigrations[v] brings a database from schema version v to v + 1, inside the
 // same transaction that records v + 1 in PRAGMA user_version. Append only.
 // Timestamps are INTEGER microseconds since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 3> kMigrations{
+constexpr std::array<std::string_view, 4> kMigrations{
     // 0 -> 1: the original design's two tables and indexes.
     R"sql(
 CREATE TABLE metrics (
@@ -54,6 +54,29 @@ ALTER TABLE actions ADD COLUMN phase TEXT NOT NULL DEFAULT 'done'
     CHECK (phase IN ('running', 'done', 'interrupted', 'dry_run'));
 ALTER TABLE actions ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 CREATE INDEX actions_phase ON actions (phase) WHERE phase = 'running';
+)sql",
+    // 3 -> 4: incidents. A failure opens one; its attempts are the actions
+    // rows naming it (NULL for older rows), and a heal undone by a failure
+    // within StableSec is marked relapsed. Deleting an incident (retention)
+    // clears its actions' incident_id rather than leaving it dangling; the
+    // index keeps that lookup from scanning every action.
+    R"sql(
+CREATE TABLE incidents (
+    id            INTEGER PRIMARY KEY,
+    unit          TEXT NOT NULL,
+    failure_kind  TEXT,
+    opened_at     INTEGER NOT NULL,
+    closed_at     INTEGER,
+    outcome       TEXT NOT NULL CHECK (outcome IN ('open', 'resolved', 'given_up', 'interrupted', 'dry_run')),
+    healthy_since INTEGER,
+    attempts      INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    relapses      INTEGER NOT NULL DEFAULT 0 CHECK (relapses >= 0),
+    detail        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX incidents_outcome_opened ON incidents (outcome, opened_at);
+ALTER TABLE actions ADD COLUMN incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL;
+ALTER TABLE actions ADD COLUMN relapsed INTEGER NOT NULL DEFAULT 0 CHECK (relapsed IN (0, 1));
+CREATE INDEX actions_incident ON actions (incident_id);
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");
@@ -127,6 +150,10 @@ void prepare(sqlite::Connection& db) {
     // does not keep its largest size for as long as healerd runs.
     db.exec(fmt::format("PRAGMA journal_size_limit = {}", kWalSizeLimit), "setting journal_size_limit");
     if (version < Store::kSchemaVersion) migrate(db, version);
+    // Per connection, and only outside a transaction: what makes deleting an
+    // incident clear its actions' incident_id, and refuses an action naming
+    // an incident that does not exist.
+    db.exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
     set_flag(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, "configuring the connection");
 }
 

@@ -119,6 +119,11 @@ Statement& Statement::bind(int index, std::optional<double> value) {
     return *this;
 }
 
+Statement& Statement::bind(int index, std::optional<std::int64_t> value) {
+    check_bind(value ? sqlite3_bind_int64(stmt_, index, *value) : sqlite3_bind_null(stmt_, index));
+    return *this;
+}
+
 Statement& Statement::bind(int index, std::string_view text) {
     check_bind(sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
     return *this;
@@ -154,6 +159,11 @@ double Statement::column_double(int index) const {
 std::optional<double> Statement::column_optional_double(int index) const {
     if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
     return sqlite3_column_double(stmt_, index);
+}
+
+std::optional<std::int64_t> Statement::column_optional_int(int index) const {
+    if (sqlite3_column_type(stmt_, index) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, index);
 }
 
 std::string Statement::column_text(int index) const {

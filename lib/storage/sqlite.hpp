@@ -65,6 +65,7 @@ public:
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, double value);
     Statement& bind(int index, std::optional<double> value);
+    Statement& bind(int index, std::optional<std::int64_t> value);  // NULL when absent
     Statement& bind(int index, std::string_view text);
     Statement& bind_blob(int index, std::span<const unsigned char> bytes);
 
@@ -77,6 +78,7 @@ public:
     std::int64_t column_int(int index) const;
     double column_double(int index) const;
     std::optional<double> column_optional_double(int index) const;
+    std::optional<std::int64_t> column_optional_int(int index) const;
     std::string column_text(int index) const;
     std::optional<std::string> column_optional_text(int index) const;
     std::span<const unsigned char> column_blob(int index) const;

@@ -45,11 +45,38 @@ void require_not_negative(std::int64_t value, std::string_view field) {
 }
 
 constexpr std::string_view kActionColumns =
-    "id, timestamp, action, result, reward, recovery_time, unit, failure_kind, state, simulated, phase, detail";
+    "id, timestamp, action, result, reward, recovery_time, unit, failure_kind, state, simulated, phase, detail, "
+    "incident_id, relapsed";
+
+constexpr std::string_view kIncidentColumns =
+    "id, unit, failure_kind, opened_at, closed_at, outcome, healthy_since, attempts, relapses, detail";
 
 constexpr std::array<std::string_view, 4> kPhaseNames{"running", "done", "interrupted", "dry_run"};
 
-constexpr std::array<std::string_view, 2> kTables{"metrics", "actions"};
+constexpr std::array<std::string_view, 5> kOutcomeNames{"open", "resolved", "given_up", "interrupted", "dry_run"};
+
+// How retention reads a table: rows older than max_age by `age`, the newest
+// max_rows by `order`, and which rows it may delete at all. Actions come
+// before incidents, so fewer rows are left for ON DELETE SET NULL to clear.
+struct RetainedTable {
+    std::string_view name;
+    std::string_view age;
+    std::string_view order;
+    std::string_view deletable;  // an SQL condition
+};
+constexpr std::array<RetainedTable, 3> kTables{{
+    {"metrics", "timestamp", "timestamp", "1"},
+    {"actions", "timestamp", "timestamp", "1"},
+    {"incidents", "closed_at", "opened_at", "outcome != 'open'"},
+}};
+
+std::optional<std::int64_t> to_micros(const std::optional<TimePoint>& time) {
+    return time ? std::optional<std::int64_t>(to_micros(*time)) : std::nullopt;
+}
+
+std::optional<TimePoint> from_micros(const std::optional<std::int64_t>& micros) {
+    return micros ? std::optional<TimePoint>(from_micros(*micros)) : std::nullopt;
+}
 
 // Prepares the connection, then hands it on to the statements that need it ready.
 sqlite::Connection& prepared(sqlite::Connection& db) {
@@ -65,6 +92,28 @@ std::optional<AttemptPhase> parse_attempt_phase(std::string_view name) {
     for (std::size_t i = 0; i < kPhaseNames.size(); ++i)
         if (kPhaseNames[i] == name) return static_cast<AttemptPhase>(i);
     return std::nullopt;
+}
+
+std::string_view to_string(IncidentOutcome outcome) { return kOutcomeNames.at(static_cast<std::size_t>(outcome)); }
+
+std::optional<IncidentOutcome> parse_incident_outcome(std::string_view name) {
+    for (std::size_t i = 0; i < kOutcomeNames.size(); ++i)
+        if (kOutcomeNames[i] == name) return static_cast<IncidentOutcome>(i);
+    return std::nullopt;
+}
+
+void validate_incident(const IncidentRecord& record) {
+    const bool open = record.outcome == IncidentOutcome::open;
+    if (open && record.closed) throw std::invalid_argument("an open incident must not have a closed time");
+    if (!open && !record.closed)
+        throw std::invalid_argument(fmt::format("a {} incident needs a closed time", to_string(record.outcome)));
+    if (record.outcome == IncidentOutcome::resolved && !record.healthy_since)
+        throw std::invalid_argument("a resolved incident needs healthy_since");
+    require_not_negative(record.attempts, "incident attempts");
+    require_not_negative(record.relapses, "incident relapses");
+    if (record.relapses > record.attempts)
+        throw std::invalid_argument(fmt::format("incident relapses ({}) exceed its attempts ({})", record.relapses,
+                                                record.attempts));
 }
 
 void validate_metric(const MetricRecord& record) {
@@ -84,11 +133,24 @@ struct Store::Impl {
                         "INSERT INTO metrics (timestamp, cpu, memory, status, unit) VALUES (?, ?, ?, ?, ?)"),
           insert_action(db,
                         "INSERT INTO actions (timestamp, action, result, reward, recovery_time, unit, failure_kind, "
-                        "state, simulated, phase, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                        "state, simulated, phase, detail, incident_id, relapsed) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
           finish_action(db,
-                        "UPDATE actions SET result = ?, reward = ?, recovery_time = ?, phase = ?, detail = ? "
-                        "WHERE id = ?"),
+                        "UPDATE actions SET result = ?, reward = ?, recovery_time = ?, phase = ?, detail = ?, "
+                        "incident_id = ?, relapsed = ? WHERE id = ?"),
           interrupt_running(db, "UPDATE actions SET phase = 'interrupted' WHERE phase = 'running'"),
+          mark_relapsed(db,
+                        "UPDATE actions SET relapsed = 1 WHERE id = ? AND phase = 'done' AND result = 'recovered'"),
+          insert_incident(db,
+                          "INSERT INTO incidents (unit, failure_kind, opened_at, closed_at, outcome, healthy_since, "
+                          "attempts, relapses, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          update_incident(db,
+                          "UPDATE incidents SET unit = ?, failure_kind = ?, opened_at = ?, closed_at = ?, "
+                          "outcome = ?, healthy_since = ?, attempts = ?, relapses = ?, detail = ? WHERE id = ?"),
+          interrupt_incidents(db,
+                              "UPDATE incidents SET outcome = 'interrupted', closed_at = ? WHERE outcome = 'open'"),
+          recent_incidents(db, fmt::format("SELECT {} FROM incidents ORDER BY opened_at DESC, id DESC LIMIT ?",
+                                           kIncidentColumns)),
           recent_metrics(db,
                          "SELECT id, timestamp, cpu, memory, status, unit FROM metrics "
                          "ORDER BY timestamp DESC, id DESC LIMIT ?"),
@@ -97,16 +159,24 @@ struct Store::Impl {
           all_actions(db, fmt::format("SELECT {} FROM actions WHERE phase = 'done' ORDER BY timestamp, id",
                                       kActionColumns)),
           summary(db,
-                  "SELECT count(*), coalesce(sum(result = 'recovered'), 0), "
-                  "coalesce(avg(CASE WHEN result = 'recovered' THEN recovery_time END), 0.0) FROM actions "
+                  "SELECT count(*), coalesce(sum(result = 'recovered' AND relapsed = 0), 0), "
+                  "avg(CASE WHEN result = 'recovered' AND relapsed = 0 THEN recovery_time END) FROM actions "
                   "WHERE phase = 'done'"),
-          retention{retention_for(kTables[0]), retention_for(kTables[1])} {}
+          incident_summary(db,
+                           "SELECT count(*), coalesce(sum(outcome = 'resolved'), 0), "
+                           "coalesce(sum(outcome = 'given_up'), 0), "
+                           "avg(CASE WHEN outcome IN ('resolved', 'given_up') THEN attempts END), "
+                           "coalesce(sum(relapses), 0), "
+                           "avg(CASE WHEN outcome = 'resolved' THEN healthy_since - opened_at END) / 1e6 "
+                           "FROM incidents"),
+          retention{retention_for(kTables[0]), retention_for(kTables[1]), retention_for(kTables[2])} {}
 
-    TableRetention retention_for(std::string_view table) {
-        return {sqlite::Statement(db, fmt::format("DELETE FROM {} WHERE timestamp < ?", table)),
+    TableRetention retention_for(const RetainedTable& table) {
+        return {sqlite::Statement(db, fmt::format("DELETE FROM {} WHERE {} < ? AND {}", table.name, table.age,
+                                                  table.deletable)),
                 sqlite::Statement(db, fmt::format("DELETE FROM {0} WHERE id IN (SELECT id FROM {0} "
-                                                  "ORDER BY timestamp DESC, id DESC LIMIT -1 OFFSET ?)",
-                                                  table))};
+                                                  "ORDER BY {1} DESC, id DESC LIMIT -1 OFFSET ?) AND {2}",
+                                                  table.name, table.order, table.deletable))};
     }
 
     // Inserts a validated record: on its own, in autocommit, or inside a batch's transaction.
@@ -120,8 +190,17 @@ struct Store::Impl {
             .run("storing a metric");
     }
 
-    [[noreturn]] void bad_row(std::int64_t id, std::string_view problem) const {
-        throw StoreError(fmt::format("{}: actions row {}: {}", db.file().string(), id, problem));
+    [[noreturn]] void bad_row(std::string_view table, std::int64_t id, std::string_view problem) const {
+        throw StoreError(fmt::format("{}: {} row {}: {}", db.file().string(), table, id, problem));
+    }
+
+    std::optional<FailureKind> read_failure_kind(const sqlite::Statement& row, int column, std::string_view table,
+                                                 std::int64_t id) const {
+        const auto name = row.column_optional_text(column);
+        if (!name) return std::nullopt;
+        const auto kind = parse_failure_kind(*name);
+        if (!kind) bad_row(table, id, fmt::format("unknown failure_kind \"{}\"", *name));
+        return kind;
     }
 
     MetricRecord read_metric(const sqlite::Statement& row) const {
@@ -141,28 +220,58 @@ struct Store::Impl {
         record.timestamp = from_micros(row.column_int(1));
         const std::string action = row.column_text(2);
         const auto parsed_action = parse_action(action);
-        if (!parsed_action) bad_row(record.id, fmt::format("unknown action \"{}\"", action));
+        if (!parsed_action) bad_row("actions", record.id, fmt::format("unknown action \"{}\"", action));
         record.action = *parsed_action;
         record.recovered = row.column_text(3) == "recovered";
         record.reward = row.column_double(4);
         record.recovery_time = row.column_optional_double(5);
         record.unit = row.column_text(6);
-        if (const auto kind = row.column_optional_text(7)) {
-            record.failure_kind = parse_failure_kind(*kind);
-            if (!record.failure_kind) bad_row(record.id, fmt::format("unknown failure_kind \"{}\"", *kind));
-        }
+        record.failure_kind = read_failure_kind(row, 7, "actions", record.id);
         record.state = decode_state(record.id, row.column_blob(8));
         record.simulated = row.column_int(9) != 0;
         const std::string phase = row.column_text(10);
         const auto parsed_phase = parse_attempt_phase(phase);
-        if (!parsed_phase) bad_row(record.id, fmt::format("unknown phase \"{}\"", phase));
+        if (!parsed_phase) bad_row("actions", record.id, fmt::format("unknown phase \"{}\"", phase));
         record.phase = *parsed_phase;
         record.detail = row.column_text(11);
+        record.incident_id = row.column_optional_int(12);
+        record.relapsed = row.column_int(13) != 0;
         return record;
     }
 
+    IncidentRecord read_incident(const sqlite::Statement& row) const {
+        IncidentRecord record;
+        record.id = row.column_int(0);
+        record.unit = row.column_text(1);
+        record.failure_kind = read_failure_kind(row, 2, "incidents", record.id);
+        record.opened = from_micros(row.column_int(3));
+        record.closed = from_micros(row.column_optional_int(4));
+        const std::string outcome = row.column_text(5);
+        const auto parsed_outcome = parse_incident_outcome(outcome);
+        if (!parsed_outcome) bad_row("incidents", record.id, fmt::format("unknown outcome \"{}\"", outcome));
+        record.outcome = *parsed_outcome;
+        record.healthy_since = from_micros(row.column_optional_int(6));
+        record.attempts = static_cast<std::int32_t>(row.column_int(7));
+        record.relapses = static_cast<std::int32_t>(row.column_int(8));
+        record.detail = row.column_text(9);
+        return record;
+    }
+
+    // Binds the fields of `record` to parameters 1-9 of insert_incident or update_incident.
+    static void bind_incident(sqlite::Statement& statement, const IncidentRecord& record) {
+        statement.bind(1, std::string_view(record.unit))
+            .bind(3, to_micros(record.opened))
+            .bind(4, to_micros(record.closed))
+            .bind(5, to_string(record.outcome))
+            .bind(6, to_micros(record.healthy_since))
+            .bind(7, std::int64_t{record.attempts})
+            .bind(8, std::int64_t{record.relapses})
+            .bind(9, std::string_view(record.detail));
+        if (record.failure_kind) statement.bind(2, to_string(*record.failure_kind));  // else NULL
+    }
+
     std::vector<float> decode_state(std::int64_t id, std::span<const unsigned char> bytes) const {
-        if (bytes.size() % 4 != 0) bad_row(id, fmt::format("state is {} bytes, not whole float32s", bytes.size()));
+        if (bytes.size() % 4 != 0) bad_row("actions", id, fmt::format("state is {} bytes, not whole float32s", bytes.size()));
         std::vector<float> state;
         state.reserve(bytes.size() / 4);
         for (std::size_t i = 0; i < bytes.size(); i += 4) {
@@ -185,10 +294,16 @@ struct Store::Impl {
     sqlite::Statement insert_action;
     sqlite::Statement finish_action;
     sqlite::Statement interrupt_running;
+    sqlite::Statement mark_relapsed;
+    sqlite::Statement insert_incident;
+    sqlite::Statement update_incident;
+    sqlite::Statement interrupt_incidents;
+    sqlite::Statement recent_incidents;
     sqlite::Statement recent_metrics;
     sqlite::Statement recent_actions;
     sqlite::Statement all_actions;
     sqlite::Statement summary;
+    sqlite::Statement incident_summary;
     std::array<TableRetention, kTables.size()> retention;
     std::int64_t rows_added = 0;
 };
@@ -244,7 +359,9 @@ std::int64_t Store::add_action(const ActionRecord& record) {
         .bind_blob(8, encode_state(record.state))
         .bind(9, std::int64_t{record.simulated ? 1 : 0})
         .bind(10, to_string(record.phase))
-        .bind(11, std::string_view(record.detail));
+        .bind(11, std::string_view(record.detail))
+        .bind(12, record.incident_id)
+        .bind(13, std::int64_t{record.relapsed ? 1 : 0});
     if (record.failure_kind) insert.bind(7, to_string(*record.failure_kind));  // else NULL
     insert.run("storing an action");
     ++impl_->rows_added;
@@ -257,6 +374,7 @@ std::int64_t Store::begin_attempt(const ActionRecord& record) {
     running.recovered = false;
     running.recovery_time.reset();
     running.reward = 0.0;
+    running.relapsed = false;
     return add_action(running);
 }
 
@@ -269,7 +387,9 @@ void Store::finish_attempt(const ActionRecord& record) {
         .bind(3, record.recovery_time)
         .bind(4, to_string(record.phase))
         .bind(5, std::string_view(record.detail))
-        .bind(6, record.id)
+        .bind(6, record.incident_id)
+        .bind(7, std::int64_t{record.relapsed ? 1 : 0})
+        .bind(8, record.id)
         .run("completing an attempt");
     if (impl_->db.changes() != 1)
         throw StoreError(fmt::format("{}: completing an attempt: no actions row {}", path().string(), record.id));
@@ -280,6 +400,51 @@ std::int64_t Store::interrupt_running() {
     const auto use = update.use();
     update.run("closing interrupted attempts");
     return impl_->db.changes();
+}
+
+void Store::mark_relapsed(std::int64_t action_id) {
+    auto& update = impl_->mark_relapsed;
+    const auto use = update.use();
+    update.bind(1, action_id).run("marking an attempt relapsed");
+    if (impl_->db.changes() != 1)
+        throw StoreError(fmt::format("{}: marking an attempt relapsed: no finished, recovered actions row {}",
+                                     path().string(), action_id));
+}
+
+std::int64_t Store::open_incident(const IncidentRecord& record) {
+    validate_incident(record);
+    auto& insert = impl_->insert_incident;
+    const auto use = insert.use();
+    Impl::bind_incident(insert, record);
+    insert.run("opening an incident");
+    ++impl_->rows_added;
+    return impl_->db.last_insert_id();
+}
+
+void Store::update_incident(const IncidentRecord& record) {
+    validate_incident(record);
+    auto& update = impl_->update_incident;
+    const auto use = update.use();
+    Impl::bind_incident(update, record);
+    update.bind(10, record.id).run("updating an incident");
+    if (impl_->db.changes() != 1)
+        throw StoreError(fmt::format("{}: updating an incident: no incidents row {}", path().string(), record.id));
+}
+
+std::int64_t Store::interrupt_open_incidents(TimePoint now) {
+    auto& update = impl_->interrupt_incidents;
+    const auto use = update.use();
+    update.bind(1, to_micros(now)).run("closing interrupted incidents");
+    return impl_->db.changes();
+}
+
+std::vector<IncidentRecord> Store::recent_incidents(std::uint32_t limit) const {
+    auto& query = impl_->recent_incidents;
+    const auto use = query.use();
+    query.bind(1, std::int64_t{limit});
+    std::vector<IncidentRecord> records;
+    while (query.step("reading incidents")) records.push_back(impl_->read_incident(query));
+    return records;
 }
 
 std::vector<MetricRecord> Store::recent_metrics(std::int64_t limit) const {
@@ -307,16 +472,28 @@ std::vector<ActionRecord> Store::all_actions() const {
 }
 
 Summary Store::summary() const {
-    auto& query = impl_->summary;
-    const auto use = query.use();
-    if (!query.step("summarising actions")) impl_->db.fail("summarising actions");
     Summary summary;
-    summary.total_actions = query.column_int(0);
-    summary.successes = query.column_int(1);
-    summary.failures = summary.total_actions - summary.successes;
-    summary.success_rate =
-        summary.total_actions == 0 ? 0.0 : 100.0 * static_cast<double>(summary.successes) / summary.total_actions;
-    summary.avg_mttr = query.column_double(2);
+    {
+        auto& query = impl_->summary;
+        const auto use = query.use();
+        if (!query.step("summarising actions")) impl_->db.fail("summarising actions");
+        summary.total_actions = query.column_int(0);
+        summary.successes = query.column_int(1);
+        summary.failures = summary.total_actions - summary.successes;
+        summary.success_rate = summary.total_actions == 0
+                                   ? 0.0
+                                   : 100.0 * static_cast<double>(summary.successes) / summary.total_actions;
+        summary.avg_mttr = query.column_optional_double(2);
+    }
+    auto& query = impl_->incident_summary;
+    const auto use = query.use();
+    if (!query.step("summarising incidents")) impl_->db.fail("summarising incidents");
+    summary.incidents = query.column_int(0);
+    summary.resolved = query.column_int(1);
+    summary.given_up = query.column_int(2);
+    summary.attempts_per_incident = query.column_optional_double(3);
+    summary.relapses = query.column_int(4);
+    summary.mttr = query.column_optional_double(5);
     return summary;
 }
 

@@ -1,14 +1,19 @@
 #pragma once
-// SQLite history: every sample (metrics) and every recovery (actions).
-// Schema follows the original design, extended with columns later issues need.
+// SQLite history: every sample (metrics), every recovery attempt (actions)
+// and every incident the attempts belong to (incidents). Schema follows the
+// original design, extended with columns and tables later issues need.
 //
-// On disk: tables `metrics(id, timestamp, cpu, memory, status, unit)` and
+// On disk: tables `metrics(id, timestamp, cpu, memory, status, unit)`,
 // `actions(id, timestamp, action, result, reward, recovery_time, unit,
-// failure_kind, state, simulated, phase, detail)`. Timestamps are INTEGER microseconds since
-// the Unix epoch (UTC), as in the D-Bus API: they sort, and a time point with
-// microsecond precision reads back exactly (finer parts are floored). `state`
-// is a BLOB of little-endian float32 values. PRAGMA application_id marks the
-// file as healerd's, PRAGMA user_version holds the schema version; WAL mode.
+// failure_kind, state, simulated, phase, detail, incident_id, relapsed)` and
+// `incidents(id, unit, failure_kind, opened_at, closed_at, outcome,
+// healthy_since, attempts, relapses, detail)`. Timestamps are INTEGER
+// microseconds since the Unix epoch (UTC), as in the D-Bus API: they sort,
+// and a time point with microsecond precision reads back exactly (finer
+// parts are floored). `state` is a BLOB of little-endian float32 values.
+// actions.incident_id references incidents(id) (foreign keys on; deleting an
+// incident sets it NULL). PRAGMA application_id marks the file as healerd's,
+// PRAGMA user_version holds the schema version; WAL mode.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -68,17 +73,57 @@ struct ActionRecord {
     bool simulated = false;    // executed by the simulated backend
     AttemptPhase phase = AttemptPhase::done;
     std::string detail;        // what the executor reported
+    std::optional<std::int64_t> incident_id;  // the incident it was made for; none before schema 4
+    bool relapsed = false;     // recovered, then failed again within StableSec: not a success
 };
+
+// How an incident ended. `open` until then; `resolved` once the target stayed
+// healthy for StableSec; `given_up` when healerd stopped trying;
+// `interrupted` when healerd stopped or died with it open (closed at the
+// next start); `dry_run` when DryRun= only said what it would do.
+enum class IncidentOutcome { open, resolved, given_up, interrupted, dry_run };
+std::string_view to_string(IncidentOutcome outcome);
+std::optional<IncidentOutcome> parse_incident_outcome(std::string_view name);
+
+// One failure of a target, from its detection until it is resolved or given
+// up, with the attempts (actions rows naming it) made meanwhile.
+struct IncidentRecord {
+    std::int64_t id = 0;
+    std::string unit;  // "" for the whole machine
+    std::optional<FailureKind> failure_kind;
+    TimePoint opened;
+    std::optional<TimePoint> closed;  // exactly when the outcome is not `open`
+    IncidentOutcome outcome = IncidentOutcome::open;
+    std::optional<TimePoint> healthy_since;  // start of durable health; required when `resolved`
+    std::int32_t attempts = 0;
+    std::int32_t relapses = 0;  // at most attempts
+    std::string detail;
+};
+
+// Throws std::invalid_argument for an incident the store would refuse:
+// `closed` set for an open incident or missing for a closed one, a resolved
+// one without healthy_since, negative counts, more relapses than attempts.
+void validate_incident(const IncidentRecord& record);
 
 struct Summary {
-    // Finished (`done`) attempts only.
+    // Finished (`done`) attempts only. A relapsed attempt is a failure.
     std::int64_t total_actions = 0;
-    std::int64_t successes = 0;
+    std::int64_t successes = 0;  // recovered and not relapsed
     std::int64_t failures = 0;
-    double success_rate = 0.0;  // percent
-    double avg_mttr = 0.0;      // mean recovery_time of recovered actions, seconds
+    double success_rate = 0.0;          // percent; 0 when there are no attempts
+    std::optional<double> avg_mttr;     // mean recovery_time of the successes, seconds; none without any
+    // Every incident, open ones included; dry-run ones are neither resolved nor given up.
+    std::int64_t incidents = 0;
+    std::int64_t resolved = 0;
+    std::int64_t given_up = 0;
+    std::optional<double> attempts_per_incident;  // mean over resolved and given-up ones; none without any
+    std::int64_t relapses = 0;                    // over every incident
+    std::optional<double> mttr;  // mean healthy_since - opened of resolved incidents, seconds; none without any
 };
 
+// Applies to each table: metrics and actions by timestamp, incidents by
+// closed_at (ordered by opened_at for max_rows). An open incident is never
+// deleted, though it counts among the newest max_rows.
 struct Retention {
     std::optional<std::chrono::seconds> max_age;
     std::optional<std::int64_t> max_rows;  // per table
@@ -100,14 +145,30 @@ public:
     std::int64_t add_metric(const MetricRecord& record);
     std::int64_t add_action(const ActionRecord& record);
     // Write-ahead attempts: begin_attempt stores the record as `running` (its
-    // result provisionally failed) and returns its id; finish_attempt
-    // overwrites the row record.id with the record's outcome and phase
-    // (StoreError when there is no such row).
+    // result provisionally failed, not relapsed) and returns its id;
+    // finish_attempt overwrites the row record.id with the record's outcome,
+    // phase, detail, incident_id and relapsed (StoreError when there is no
+    // such row). An incident_id naming no incident is a StoreError.
     std::int64_t begin_attempt(const ActionRecord& record);
     void finish_attempt(const ActionRecord& record);
     // Marks every `running` attempt `interrupted` (at start, after a crash);
     // returns how many.
     std::int64_t interrupt_running();
+    // Marks a finished, recovered attempt relapsed (it no longer counts as a
+    // success); StoreError naming the id when there is no such attempt.
+    void mark_relapsed(std::int64_t action_id);
+
+    // Incidents. open_incident stores the record (record.id is ignored) and
+    // returns its id; update_incident overwrites the row record.id with every
+    // field (StoreError when there is no such row). Both validate first
+    // (validate_incident).
+    std::int64_t open_incident(const IncidentRecord& record);
+    void update_incident(const IncidentRecord& record);
+    // Closes every open incident as `interrupted` at `now` (at start, after
+    // healerd stopped or died with them open); returns how many.
+    std::int64_t interrupt_open_incidents(TimePoint now);
+    // Newest first (by opened, then id).
+    std::vector<IncidentRecord> recent_incidents(std::uint32_t limit) const;
     // Stores the records in order in one transaction (one sampling tick's
     // rows), all or none: a non-finite number anywhere throws
     // std::invalid_argument before anything is written, and a database
@@ -122,7 +183,8 @@ public:
     std::vector<ActionRecord> all_actions() const;
 
     Summary summary() const;
-    // Deletes rows older than max_age and beyond max_rows; returns rows removed.
+    // Deletes rows older than max_age and beyond max_rows (see Retention);
+    // returns rows removed.
     // Negative limits throw std::invalid_argument.
     std::int64_t apply_retention(const Retention& retention, TimePoint now);
     // Rows inserted by this Store since it was opened (for pacing retention).
@@ -133,8 +195,8 @@ public:
     void checkpoint();
 
     // 1: the original design's tables; 2: unit, failure_kind, state,
-    // simulated; 3: phase, detail.
-    static constexpr int kSchemaVersion = 3;
+    // simulated; 3: phase, detail; 4: incidents, actions' incident_id and relapsed.
+    static constexpr int kSchemaVersion = 4;
     const std::filesystem::path& path() const;
 
 private:

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <random>
@@ -90,6 +91,20 @@ TimePoint at_micros(std::int64_t micros) {
 }
 
 const TimePoint kT0 = at_micros(1'717'243'200'123'456);  // 2024-06-01T12:00:00.123456Z
+
+// The original design's tables, as a version-1 database held them.
+constexpr const char* kSchema1 = R"sql(
+    PRAGMA application_id = 1214603628;
+    PRAGMA user_version = 1;
+    CREATE TABLE metrics (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, cpu REAL NOT NULL,
+        memory REAL NOT NULL, status TEXT NOT NULL CHECK (status IN ('Healthy', 'Failed')));
+    CREATE INDEX metrics_timestamp ON metrics (timestamp);
+    CREATE INDEX metrics_status ON metrics (status);
+    CREATE TABLE actions (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, action TEXT NOT NULL,
+        result TEXT NOT NULL CHECK (result IN ('recovered', 'failed')), reward REAL NOT NULL,
+        recovery_time REAL);
+    CREATE INDEX actions_timestamp ON actions (timestamp);
+)sql";
 
 MetricRecord metric(TimePoint time, double cpu, bool healthy = true, std::string unit = "") {
     MetricRecord record;
@@ -229,7 +244,13 @@ TEST_CASE("store: summary counts, success rate and MTTR") {
     CHECK(empty.successes == 0);
     CHECK(empty.failures == 0);
     CHECK(empty.success_rate == 0.0);
-    CHECK(empty.avg_mttr == 0.0);
+    CHECK_FALSE(empty.avg_mttr.has_value());
+    CHECK(empty.incidents == 0);
+    CHECK(empty.resolved == 0);
+    CHECK(empty.given_up == 0);
+    CHECK_FALSE(empty.attempts_per_incident.has_value());
+    CHECK(empty.relapses == 0);
+    CHECK_FALSE(empty.mttr.has_value());
 
     store.add_action(action(kT0, true, 1.0));
     store.add_action(action(kT0, true, 2.0));
@@ -240,7 +261,19 @@ TEST_CASE("store: summary counts, success rate and MTTR") {
     CHECK(summary.successes == 3);
     CHECK(summary.failures == 1);
     CHECK(summary.success_rate == Approx(75.0));
-    CHECK(summary.avg_mttr == Approx(2.5));
+    REQUIRE(summary.avg_mttr.has_value());
+    CHECK(*summary.avg_mttr == Approx(2.5));
+}
+
+TEST_CASE("store: without a success there is no MTTR, not 0") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.add_action(action(kT0, false, std::nullopt));
+    const Summary summary = store.summary();
+    CHECK(summary.total_actions == 1);
+    CHECK(summary.failures == 1);
+    CHECK(summary.success_rate == 0.0);
+    CHECK_FALSE(summary.avg_mttr.has_value());
 }
 
 TEST_CASE("store: retention by age and by rows per table") {
@@ -342,7 +375,9 @@ TEST_CASE("store: a new database is healerd's, in WAL mode, at the current versi
         CHECK(raw.text("PRAGMA application_id") == std::to_string(0x4865616c));
         CHECK(raw.text("PRAGMA user_version") == std::to_string(Store::kSchemaVersion));
         CHECK(raw.text("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
-                       "ORDER BY name)") == "actions_phase,actions_timestamp,metrics_status,metrics_timestamp");
+                       "ORDER BY name)") ==
+              "actions_incident,actions_phase,actions_timestamp,incidents_outcome_opened,metrics_status,"
+              "metrics_timestamp");
     }
     Store reopened(dir / "heal.db");
     REQUIRE(reopened.recent_metrics(5).size() == 1);
@@ -362,17 +397,8 @@ TEST_CASE("store: a version-1 database (the original design's tables) migrates f
     const fs::path file = dir / "heal.db";
     {
         RawDb raw(file);
+        raw.exec(kSchema1);
         raw.exec(R"sql(
-            PRAGMA application_id = 1214603628;
-            PRAGMA user_version = 1;
-            CREATE TABLE metrics (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, cpu REAL NOT NULL,
-                memory REAL NOT NULL, status TEXT NOT NULL CHECK (status IN ('Healthy', 'Failed')));
-            CREATE INDEX metrics_timestamp ON metrics (timestamp);
-            CREATE INDEX metrics_status ON metrics (status);
-            CREATE TABLE actions (id INTEGER PRIMARY KEY, timestamp INTEGER NOT NULL, action TEXT NOT NULL,
-                result TEXT NOT NULL CHECK (result IN ('recovered', 'failed')), reward REAL NOT NULL,
-                recovery_time REAL);
-            CREATE INDEX actions_timestamp ON actions (timestamp);
             INSERT INTO metrics VALUES (1, 1717243200123456, 45.5, 62.0, 'Failed');
             INSERT INTO actions VALUES (1, 1717243201000000, 'rollback', 'recovered', 8.5, 0.75);
         )sql");
@@ -409,7 +435,7 @@ TEST_CASE("store: a database from a newer healerd (or with a bad version) is ref
     }
     SECTION("newer") {
         RawDb(file).exec("PRAGMA user_version = 99");
-        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (3)");
+        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (4)");
     }
     SECTION("nonsense") {
         RawDb(file).exec("PRAGMA user_version = -3");
@@ -560,19 +586,25 @@ TEST_CASE("store: a version-2 database migrates to write-ahead attempts, its row
     TempDir dir;
     const fs::path file = dir / "heal.db";
     {
-        Store store(file);
-        store.add_action(action(kT0, true, 1.0));
-    }
-    {
-        RawDb raw(file);  // back to what schema 2 looked like
-        raw.exec("DROP INDEX actions_phase; ALTER TABLE actions DROP COLUMN phase; "
-                 "ALTER TABLE actions DROP COLUMN detail; PRAGMA user_version = 2;");
+        RawDb raw(file);  // what schema 2 looked like
+        raw.exec(kSchema1);
+        raw.exec(R"sql(
+            ALTER TABLE metrics ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+            ALTER TABLE actions ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+            ALTER TABLE actions ADD COLUMN failure_kind TEXT;
+            ALTER TABLE actions ADD COLUMN state BLOB NOT NULL DEFAULT x'';
+            ALTER TABLE actions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1));
+            PRAGMA user_version = 2;
+            INSERT INTO actions (timestamp, action, result, reward, recovery_time, unit)
+                VALUES (1717243200123456, 'restart', 'recovered', 8.0, 1.0, 'web.service');
+        )sql");
     }
     Store store(file);
     const auto rows = store.all_actions();
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].phase == AttemptPhase::done);
     CHECK(rows[0].recovered);
+    CHECK(rows[0].unit == "web.service");
 }
 
 TEST_CASE("store: only regular files are databases") {
@@ -604,4 +636,399 @@ TEST_CASE("store: a checkpoint cuts the WAL back") {
     CHECK(store.rows_added() == 100000);
     store.checkpoint();
     CHECK(fs::file_size(dir / "heal.db-wal") == 0);
+}
+
+TEST_CASE("store: a version-3 database written by healerd migrates to incidents, keeping every row") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    // Written through the Store of schema 3 (commit dcb059c): six metrics
+    // (machine and web.service, some Failed), and actions 1 done recovered,
+    // 2 done failed, 3 dry_run, 4 interrupted, 5 left running by a kill.
+    fs::copy_file(fs::path(HEAL_FIXTURES_DIR) / "storage" / "schema-3.db", file);
+    REQUIRE(RawDb(file).text("PRAGMA user_version") == "3");
+
+    Store store(file);
+    RawDb raw(file);
+    CHECK(raw.text("PRAGMA user_version") == "4");
+    CHECK(raw.text("SELECT count(*) FROM incidents") == "0");
+    CHECK(raw.text("SELECT count(*) FROM pragma_foreign_key_check") == "0");
+
+    const auto metrics = store.recent_metrics(100);
+    REQUIRE(metrics.size() == 6);
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+        const int second = static_cast<int>(metrics.size() - 1 - i);  // newest first
+        CHECK(metrics[i].timestamp == kT0 + std::chrono::seconds(second));
+        CHECK(metrics[i].cpu == 10.5 + second);
+        CHECK(metrics[i].memory == 40.25 + second);
+        CHECK(metrics[i].healthy == (second % 3 != 2));
+        CHECK(metrics[i].unit == (second % 2 ? "web.service" : ""));
+    }
+
+    const auto actions = store.recent_actions(100);
+    REQUIRE(actions.size() == 5);
+    const ActionRecord& running = actions[0];
+    CHECK(running.id == 5);
+    CHECK(running.phase == AttemptPhase::running);  // closing it is the daemon's job at start
+    CHECK(running.failure_kind == FailureKind::memory_leak);
+    CHECK(actions[1].phase == AttemptPhase::interrupted);
+    CHECK(actions[1].action == Action::scale_up);
+    CHECK(actions[1].unit == "db.service");
+    CHECK(actions[2].phase == AttemptPhase::dry_run);
+    CHECK(actions[2].detail == "would do nothing");
+    const ActionRecord& failed = actions[3];
+    CHECK(failed.phase == AttemptPhase::done);
+    CHECK_FALSE(failed.recovered);
+    CHECK(failed.action == Action::rollback);
+    CHECK(failed.failure_kind == FailureKind::bad_deploy);
+    CHECK(failed.detail == "no previous deployment");
+    const ActionRecord& healed = actions[4];
+    CHECK(healed.id == 1);
+    CHECK(healed.timestamp == kT0 + 10s);
+    CHECK(healed.action == Action::restart);
+    CHECK(healed.recovered);
+    CHECK(healed.recovery_time == 1.5);
+    CHECK(healed.reward == recovery_reward(true, 1.5));
+    CHECK(healed.unit == "web.service");
+    CHECK(healed.failure_kind == FailureKind::crash);
+    CHECK(healed.state == std::vector<float>{0.25f, 0.5f, 1.0f});
+    CHECK(healed.simulated);
+    CHECK(healed.detail == "restarted web.service");
+    CHECK(raw.text("SELECT count(*) FROM actions WHERE incident_id IS NULL AND relapsed = 0") == "5");
+
+    const Summary summary = store.summary();
+    CHECK(summary.total_actions == 2);
+    CHECK(summary.successes == 1);
+    CHECK(store.interrupt_running() == 1);
+}
+
+namespace {
+
+IncidentRecord incident(TimePoint opened, IncidentOutcome outcome, std::int32_t attempts = 1,
+                        std::optional<double> seconds_to_health = std::nullopt) {
+    IncidentRecord record;
+    record.unit = "web.service";
+    record.opened = opened;
+    record.outcome = outcome;
+    record.attempts = attempts;
+    if (outcome != IncidentOutcome::open) record.closed = opened + 60s;
+    if (seconds_to_health)
+        record.healthy_since = opened + std::chrono::duration_cast<TimePoint::duration>(
+                                            std::chrono::duration<double>(*seconds_to_health));
+    return record;
+}
+
+std::string error_of(const std::function<void()>& body) {
+    try {
+        body();
+    } catch (const std::exception& error) {
+        return error.what();
+    }
+    return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("store: incident outcomes have names") {
+    for (const IncidentOutcome outcome : {IncidentOutcome::open, IncidentOutcome::resolved, IncidentOutcome::given_up,
+                                          IncidentOutcome::interrupted, IncidentOutcome::dry_run})
+        CHECK(parse_incident_outcome(to_string(outcome)) == outcome);
+    CHECK(to_string(IncidentOutcome::given_up) == "given_up");
+    CHECK_FALSE(parse_incident_outcome("Resolved").has_value());
+    CHECK_FALSE(parse_incident_outcome("").has_value());
+}
+
+TEST_CASE("store: every incident field round-trips, and an update overwrites them") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    IncidentRecord full = incident(kT0, IncidentOutcome::resolved, 3, 12.5);
+    full.failure_kind = FailureKind::memory_leak;
+    full.relapses = 2;
+    full.detail = "restart relapsed twice, scale_up held";
+    IncidentRecord machine;
+    machine.opened = kT0 + 1s;
+    const std::int64_t full_id = store.open_incident(full);
+    const std::int64_t machine_id = store.open_incident(machine);
+    CHECK(machine_id > full_id);
+    CHECK(store.rows_added() == 2);
+
+    auto read = store.recent_incidents(10);
+    REQUIRE(read.size() == 2);
+    const IncidentRecord& open = read[0];  // opened last
+    CHECK(open.id == machine_id);
+    CHECK(open.unit.empty());
+    CHECK_FALSE(open.failure_kind.has_value());
+    CHECK(open.opened == kT0 + 1s);
+    CHECK_FALSE(open.closed.has_value());
+    CHECK(open.outcome == IncidentOutcome::open);
+    CHECK_FALSE(open.healthy_since.has_value());
+    CHECK(open.attempts == 0);
+    CHECK(open.relapses == 0);
+    CHECK(open.detail.empty());
+    const IncidentRecord& a = read[1];
+    CHECK(a.id == full_id);
+    CHECK(a.unit == "web.service");
+    CHECK(a.failure_kind == FailureKind::memory_leak);
+    CHECK(a.opened == kT0);
+    CHECK(a.closed == kT0 + 60s);
+    CHECK(a.outcome == IncidentOutcome::resolved);
+    CHECK(a.healthy_since == kT0 + 12500ms);
+    CHECK(a.attempts == 3);
+    CHECK(a.relapses == 2);
+    CHECK(a.detail == full.detail);
+    RawDb raw(dir / "heal.db");
+    CHECK(raw.text("SELECT opened_at || ' ' || closed_at || ' ' || healthy_since FROM incidents WHERE id = 1") ==
+          "1717243200123456 1717243260123456 1717243212623456");
+
+    IncidentRecord changed = read[0];
+    changed.unit = "db.service";
+    changed.failure_kind = FailureKind::crash;
+    changed.outcome = IncidentOutcome::given_up;
+    changed.closed = kT0 + 90s;
+    changed.attempts = 4;
+    changed.relapses = 1;
+    changed.detail = "every allowed action tried";
+    store.update_incident(changed);
+    read = store.recent_incidents(1);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].id == machine_id);
+    CHECK(read[0].unit == "db.service");
+    CHECK(read[0].failure_kind == FailureKind::crash);
+    CHECK(read[0].outcome == IncidentOutcome::given_up);
+    CHECK(read[0].closed == kT0 + 90s);
+    CHECK(read[0].attempts == 4);
+    CHECK(read[0].relapses == 1);
+    CHECK(read[0].detail == "every allowed action tried");
+    CHECK(store.recent_incidents(10)[1].detail == full.detail);  // the other row is untouched
+    CHECK(store.recent_incidents(0).empty());
+
+    changed.id = 999;
+    CHECK_THAT(error_of([&] { store.update_incident(changed); }),
+               Catch::EndsWith("updating an incident: no incidents row 999"));
+}
+
+TEST_CASE("store: incidents come newest first by opening time") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    for (int offset : {2, 7, 1, 7}) store.open_incident(incident(kT0 + std::chrono::seconds(offset), IncidentOutcome::open));
+    const auto read = store.recent_incidents(3);
+    REQUIRE(read.size() == 3);
+    CHECK(read[0].opened == kT0 + 7s);
+    CHECK(read[0].id == 4);  // the later of the two at +7 s
+    CHECK(read[1].id == 2);
+    CHECK(read[2].opened == kT0 + 2s);
+}
+
+TEST_CASE("store: an inconsistent incident is refused, naming the problem") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    IncidentRecord record = incident(kT0, IncidentOutcome::open);
+    SECTION("open with a closed time") {
+        record.closed = kT0 + 1s;
+        CHECK(error_of([&] { store.open_incident(record); }) == "an open incident must not have a closed time");
+    }
+    SECTION("closed without a closed time") {
+        record.outcome = IncidentOutcome::given_up;
+        CHECK(error_of([&] { store.open_incident(record); }) == "a given_up incident needs a closed time");
+    }
+    SECTION("resolved without healthy_since") {
+        record = incident(kT0, IncidentOutcome::resolved);
+        CHECK(error_of([&] { store.open_incident(record); }) == "a resolved incident needs healthy_since");
+    }
+    SECTION("negative counts") {
+        record.attempts = -1;
+        CHECK(error_of([&] { store.open_incident(record); }) == "incident attempts must not be negative (got -1)");
+        record.attempts = 0;
+        record.relapses = -2;
+        CHECK(error_of([&] { store.open_incident(record); }) == "incident relapses must not be negative (got -2)");
+    }
+    SECTION("more relapses than attempts") {
+        record.attempts = 1;
+        record.relapses = 2;
+        CHECK(error_of([&] { store.open_incident(record); }) == "incident relapses (2) exceed its attempts (1)");
+    }
+    CHECK_THROWS_AS(validate_incident(record), std::invalid_argument);
+    CHECK(store.recent_incidents(10).empty());
+    // An update is checked the same way, and changes nothing.
+    IncidentRecord good = incident(kT0, IncidentOutcome::open);
+    good.id = store.open_incident(good);
+    record.id = good.id;
+    CHECK_THROWS_AS(store.update_incident(record), std::invalid_argument);
+    const IncidentRecord stored = store.recent_incidents(1)[0];
+    CHECK(stored.outcome == IncidentOutcome::open);
+    CHECK_FALSE(stored.closed.has_value());
+    CHECK(stored.relapses == 0);
+}
+
+TEST_CASE("store: open incidents are closed as interrupted at start, and only they") {
+    TempDir dir;
+    const TimePoint now = kT0 + 1h;
+    {
+        Store store(dir / "heal.db");
+        store.open_incident(incident(kT0, IncidentOutcome::open));
+        store.open_incident(incident(kT0 + 1s, IncidentOutcome::resolved, 1, 5.0));
+        store.open_incident(incident(kT0 + 2s, IncidentOutcome::open));
+        store.open_incident(incident(kT0 + 3s, IncidentOutcome::dry_run));
+    }
+    Store store(dir / "heal.db");  // as after a crash
+    CHECK(store.interrupt_open_incidents(now) == 2);
+    CHECK(store.interrupt_open_incidents(now + 1s) == 0);
+    const auto read = store.recent_incidents(10);
+    REQUIRE(read.size() == 4);
+    CHECK(read[0].outcome == IncidentOutcome::dry_run);
+    CHECK(read[1].outcome == IncidentOutcome::interrupted);
+    CHECK(read[1].closed == now);
+    CHECK(read[2].outcome == IncidentOutcome::resolved);
+    CHECK(read[2].closed == kT0 + 61s);
+    CHECK(read[3].outcome == IncidentOutcome::interrupted);
+    CHECK(read[3].closed == now);
+}
+
+TEST_CASE("store: attempts carry their incident and relapse by every path") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const std::int64_t incident_id = store.open_incident(incident(kT0, IncidentOutcome::open));
+
+    ActionRecord added = action(kT0, true, 1.0);
+    added.incident_id = incident_id;
+    added.relapsed = true;
+    store.add_action(added);
+    ActionRecord attempt = action(kT0 + 1s, true, 2.0);
+    attempt.incident_id = incident_id;
+    attempt.relapsed = true;  // not yet: a running attempt has not relapsed
+    attempt.id = store.begin_attempt(attempt);
+    CHECK(store.recent_actions(1)[0].incident_id == incident_id);
+    CHECK_FALSE(store.recent_actions(1)[0].relapsed);
+    attempt.relapsed = false;
+    store.finish_attempt(attempt);
+    store.add_action(action(kT0 + 2s, true, 3.0));  // from before incidents
+
+    const auto all = store.all_actions();
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].incident_id == incident_id);
+    CHECK(all[0].relapsed);
+    CHECK(all[1].incident_id == incident_id);
+    CHECK_FALSE(all[1].relapsed);
+    CHECK_FALSE(all[2].incident_id.has_value());
+    CHECK_FALSE(all[2].relapsed);
+
+    // finish_attempt writes what the record says, so a later relapse is kept
+    // only if the record carries it.
+    store.mark_relapsed(attempt.id);
+    CHECK(store.recent_actions(2)[1].relapsed);
+    attempt.relapsed = true;
+    attempt.incident_id.reset();
+    store.finish_attempt(attempt);
+    CHECK(store.recent_actions(2)[1].relapsed);
+    CHECK_FALSE(store.recent_actions(2)[1].incident_id.has_value());
+
+    ActionRecord stray = action(kT0 + 3s, true, 1.0);
+    stray.incident_id = 999;
+    CHECK_THAT(error_of([&] { store.add_action(stray); }), Catch::Contains("FOREIGN KEY constraint failed"));
+    CHECK_THAT(error_of([&] { store.begin_attempt(stray); }), Catch::Contains("FOREIGN KEY constraint failed"));
+    CHECK(store.recent_actions(10).size() == 3);
+}
+
+TEST_CASE("store: a relapsed attempt is not a success") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.add_action(action(kT0, true, 1.0));
+    const std::int64_t relapsing = store.add_action(action(kT0 + 1s, true, 9.0));
+    const std::int64_t failed = store.add_action(action(kT0 + 2s, false, std::nullopt));
+    const std::int64_t running = store.begin_attempt(action(kT0 + 3s, true, 1.0));
+
+    store.mark_relapsed(relapsing);
+    store.mark_relapsed(relapsing);  // twice is still once
+    const Summary summary = store.summary();
+    CHECK(summary.total_actions == 3);
+    CHECK(summary.successes == 1);
+    CHECK(summary.failures == 2);
+    CHECK(summary.success_rate == Approx(100.0 / 3));
+    CHECK(summary.avg_mttr == 1.0);  // the relapsed heal's 9 s is no recovery
+
+    for (const std::int64_t id : {failed, running, std::int64_t{999}})
+        CHECK_THAT(error_of([&] { store.mark_relapsed(id); }),
+                   Catch::EndsWith("marking an attempt relapsed: no finished, recovered actions row " + std::to_string(id)));
+    CHECK(RawDb(dir / "heal.db").text("SELECT group_concat(relapsed) FROM actions") == "0,1,0,0");
+}
+
+TEST_CASE("store: summary of incidents") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.open_incident(incident(kT0, IncidentOutcome::open, 2));
+    IncidentRecord relapsing = incident(kT0 + 1s, IncidentOutcome::resolved, 3, 10.0);
+    relapsing.relapses = 2;
+    store.open_incident(relapsing);
+    store.open_incident(incident(kT0 + 2s, IncidentOutcome::resolved, 1, 4.0));
+    IncidentRecord given_up = incident(kT0 + 3s, IncidentOutcome::given_up, 5);
+    given_up.relapses = 1;
+    store.open_incident(given_up);
+    store.open_incident(incident(kT0 + 4s, IncidentOutcome::interrupted, 7));
+    // A dry run that saw the target heal is still no resolution.
+    store.open_incident(incident(kT0 + 5s, IncidentOutcome::dry_run, 1, 1.0));
+
+    const Summary summary = store.summary();
+    CHECK(summary.incidents == 6);
+    CHECK(summary.resolved == 2);
+    CHECK(summary.given_up == 1);
+    REQUIRE(summary.attempts_per_incident.has_value());
+    CHECK(*summary.attempts_per_incident == Approx(3.0));  // (3 + 1 + 5) / 3
+    CHECK(summary.relapses == 3);
+    REQUIRE(summary.mttr.has_value());
+    CHECK(*summary.mttr == Approx(7.0));  // (10 + 4) / 2
+
+    SECTION("without a resolved incident there is no MTTR") {
+        TempDir other;
+        Store only_given_up(other / "heal.db");
+        only_given_up.open_incident(given_up);
+        const Summary s = only_given_up.summary();
+        CHECK(s.given_up == 1);
+        CHECK(s.attempts_per_incident == 5.0);
+        CHECK_FALSE(s.mttr.has_value());
+    }
+}
+
+TEST_CASE("store: retention ages incidents by closing time, never deletes an open one, and unlinks its attempts") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const TimePoint now = kT0 + 48h;
+    // Opened 40 h ago: still open; closed 39 h ago; closed 1 h ago. Opened 30 min ago: closed now.
+    const std::int64_t old_open = store.open_incident(incident(now - 40h, IncidentOutcome::open));
+    IncidentRecord old_closed = incident(now - 40h, IncidentOutcome::given_up);
+    old_closed.closed = now - 39h;
+    const std::int64_t old_closed_id = store.open_incident(old_closed);
+    IncidentRecord long_one = incident(now - 40h, IncidentOutcome::resolved, 1, 60.0);
+    long_one.closed = now - 1h;
+    const std::int64_t long_id = store.open_incident(long_one);
+    const std::int64_t recent_id = store.open_incident(incident(now - 30min, IncidentOutcome::given_up));
+    ActionRecord attempt = action(now - 1h, true, 1.0);  // newer than max_age, its incident older
+    attempt.incident_id = old_closed_id;
+    store.add_action(attempt);
+
+    CHECK(store.apply_retention({.max_age = 24h, .max_rows = std::nullopt}, now) == 1);
+    auto ids = [&] {
+        std::vector<std::int64_t> kept;
+        for (const IncidentRecord& record : store.recent_incidents(10)) kept.push_back(record.id);
+        return kept;
+    };
+    CHECK(ids() == std::vector<std::int64_t>{recent_id, long_id, old_open});  // by opened_at, then id
+    const auto actions = store.recent_actions(10);
+    REQUIRE(actions.size() == 1);
+    CHECK_FALSE(actions[0].incident_id.has_value());
+    CHECK(RawDb(dir / "heal.db").text("SELECT count(*) FROM pragma_foreign_key_check") == "0");
+
+    // The open one counts among the newest rows kept, but is never deleted.
+    CHECK(store.apply_retention({.max_age = std::nullopt, .max_rows = 1}, now) == 1);
+    CHECK(ids() == std::vector<std::int64_t>{recent_id, old_open});
+    CHECK(store.apply_retention({.max_age = std::nullopt, .max_rows = 0}, now) == 2);  // recent_id and the action
+    CHECK(ids() == std::vector<std::int64_t>{old_open});
+    CHECK(store.apply_retention({.max_age = 0s, .max_rows = 0}, now + 1000h) == 0);
+    CHECK(ids() == std::vector<std::int64_t>{old_open});
+}
+
+TEST_CASE("store: an incident row it cannot understand is reported with its id") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    Store store(file);
+    RawDb(file).exec("INSERT INTO incidents (unit, failure_kind, opened_at, outcome) VALUES ('', 'gremlins', 1, 'open')");
+    CHECK(error_of([&] { store.recent_incidents(1); }) == file.string() + ": incidents row 1: unknown failure_kind \"gremlins\"");
 }
