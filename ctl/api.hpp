@@ -71,18 +71,25 @@ struct DetectOverrides {
     std::optional<double> memory;
 };
 
-struct PolicyView {
-    std::string name;
-    std::vector<std::pair<std::string, double>> probabilities;  // action -> probability
+// What Recover would do on a target now (GetDecision).
+struct DecisionView {
+    struct Choice {
+        std::string action;
+        double probability = 0.0;
+        bool candidate = false;
+        std::string excluded;  // why not, when not a candidate
+    };
+    std::string policy;
+    std::string target;    // "" = the machine
+    std::string action;    // "" = nothing left to try: the incident would be given up
+    std::string why_none;
+    std::string incident;  // none, waiting, attempting, stabilizing, given_up
+    std::uint32_t attempts = 0;
+    std::uint32_t relapses = 0;
+    std::optional<double> next_attempt_in;  // seconds
+    std::vector<Choice> actions;
+    std::string shadow;  // Mode=shadow: the learned policy's choice
 };
-
-// The action healerd would run now: the most probable one ("" if none).
-inline std::string most_probable_action(const PolicyView& view) {
-    const std::pair<std::string, double>* best = nullptr;
-    for (const auto& entry : view.probabilities)
-        if (!best || entry.second > best->second) best = &entry;
-    return best ? best->first : std::string();
-}
 
 struct RecoverResult {
     std::string action;

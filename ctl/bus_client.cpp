@@ -342,23 +342,38 @@ DetectResult BusClient::detect(const DetectOverrides& overrides) {
     return result;
 }
 
-PolicyView BusClient::policy() {
-    Message reply = call(bus_, scope_, "GetPolicy", nullptr);
+DecisionView BusClient::decision(const std::string& unit) {
+    Message reply = call(bus_, scope_, "GetDecision", "s", unit.c_str());
     sd_bus_message* r = reply.get();
-    PolicyView view;
-    const char* name = nullptr;
-    check_read(sd_bus_message_read(r, "s", &name), "GetPolicy");
-    view.name = copy(name);
-    check_read(sd_bus_message_enter_container(r, 'a', "(sd)"), "GetPolicy");
+    DecisionView view;
+    const char *policy = nullptr, *target = nullptr, *action = nullptr, *why_none = nullptr, *incident = nullptr;
+    double next_attempt_in = -1;
+    check_read(sd_bus_message_read(r, "sssssuud", &policy, &target, &action, &why_none, &incident, &view.attempts,
+                                   &view.relapses, &next_attempt_in),
+               "GetDecision");
+    view.policy = copy(policy);
+    view.target = copy(target);
+    view.action = copy(action);
+    view.why_none = copy(why_none);
+    view.incident = copy(incident);
+    if (next_attempt_in >= 0) view.next_attempt_in = next_attempt_in;
+    check_read(sd_bus_message_enter_container(r, 'a', "(sdbs)"), "GetDecision");
     while (true) {
-        const char* action = nullptr;
-        double probability = 0;
-        const int read = sd_bus_message_read(r, "(sd)", &action, &probability);
-        check_read(read, "GetPolicy");
+        DecisionView::Choice choice;
+        const char *name = nullptr, *excluded = nullptr;
+        int candidate = 0;
+        const int read = sd_bus_message_read(r, "(sdbs)", &name, &choice.probability, &candidate, &excluded);
+        check_read(read, "GetDecision");
         if (read == 0) break;
-        view.probabilities.emplace_back(copy(action), probability);
+        choice.action = copy(name);
+        choice.candidate = candidate != 0;
+        choice.excluded = copy(excluded);
+        view.actions.push_back(std::move(choice));
     }
-    check_read(sd_bus_message_exit_container(r), "GetPolicy");
+    check_read(sd_bus_message_exit_container(r), "GetDecision");
+    const char* shadow = nullptr;
+    check_read(sd_bus_message_read(r, "s", &shadow), "GetDecision");
+    view.shadow = copy(shadow);
     return view;
 }
 

@@ -52,7 +52,7 @@ public:
     std::vector<ActionEntry> actions(std::uint32_t limit);
     SummaryStats summary();
     DetectResult detect(const DetectOverrides& overrides);
-    PolicyView policy();
+    DecisionView decision(const std::string& unit);
     RecoverResult recover(const std::string& unit, const std::string& action);
     void train(std::uint32_t episodes);
     std::string simulate_failure(const std::string& kind, const std::string& unit);

@@ -1,3 +1,5 @@
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -17,21 +19,38 @@ std::string bar(double probability) {
     return out;
 }
 
+std::string incident_line(const DecisionView& view) {
+    if (view.incident == "none") return "no open incident";
+    std::string line = fmt::format("{}, {} attempt(s), {} relapse(s)", view.incident, view.attempts, view.relapses);
+    if (view.next_attempt_in) line += fmt::format(", next attempt in {}", seconds(*view.next_attempt_in));
+    return line;
+}
+
 }  // namespace
 
 Command add_policy_command(CLI::App& app, const GlobalOptions& global) {
-    CLI::App* sub = app.add_subcommand("policy", "Show the probability of each action for the current state");
-    return {sub, [&global] {
+    CLI::App* sub = app.add_subcommand(
+        "policy", "Show the action recover would run now, and why every other action would not run");
+    auto unit = std::make_shared<std::string>();
+    sub->add_option("--unit,-u", *unit, "Watched unit (default: the target recover would choose)");
+    return {sub, [&global, unit] {
                 BusClient client(global.scope());
-                const PolicyView view = client.policy();
+                const DecisionView view = client.decision(*unit);
                 if (global.json) {
                     print_json(view);
                     return;
                 }
-                fmt::print("Policy: {} (would choose {})\n", view.name, most_probable_action(view));
-                Table table({"ACTION", "PROBABILITY", ""});
-                for (const auto& [action, probability] : view.probabilities)
-                    table.add_row({action, fmt::format("{:.3f}", probability), bar(probability)});
+                fmt::print("Policy    {}\nTarget    {}\nIncident  {}\n", view.policy,
+                           view.target.empty() ? "the machine" : view.target, incident_line(view));
+                if (view.action.empty())
+                    fmt::print("Would run nothing: {}\n", view.why_none);
+                else
+                    fmt::print("Would run {}\n", view.action);
+                if (!view.shadow.empty()) fmt::print("Shadow    the learned policy would run {}\n", view.shadow);
+                Table table({"ACTION", "PROBABILITY", "", "OFFERED"});
+                for (const DecisionView::Choice& choice : view.actions)
+                    table.add_row({choice.action, fmt::format("{:.3f}", choice.probability), bar(choice.probability),
+                                   choice.candidate ? "yes" : "no: " + choice.excluded});
                 fmt::print("{}", table.render());
             }};
 }

@@ -59,12 +59,22 @@ void to_json(Json& j, const DetectResult& result) {
     j = {{"detected", result.detected}, {"status", result.status}, {"verdicts", result.verdicts}};
 }
 
-void to_json(Json& j, const PolicyView& view) {
-    Json probabilities = Json::object();
-    for (const auto& [action, probability] : view.probabilities) probabilities[action] = probability;
-    j = {{"policy", view.name},
-         {"probabilities", probabilities},
-         {"chosen", optional_string(most_probable_action(view))}};
+void to_json(Json& j, const DecisionView& view) {
+    Json actions = Json::object();
+    for (const DecisionView::Choice& choice : view.actions)
+        actions[choice.action] = {{"probability", choice.probability},
+                                  {"candidate", choice.candidate},
+                                  {"excluded", optional_string(choice.excluded)}};
+    j = {{"policy", view.policy},
+         {"target", view.target},
+         {"chosen", optional_string(view.action)},
+         {"reason", optional_string(view.why_none)},
+         {"incident", {{"state", view.incident},
+                       {"attempts", view.attempts},
+                       {"relapses", view.relapses},
+                       {"next_attempt_in", optional_number(view.next_attempt_in)}}},
+         {"actions", actions},
+         {"shadow", optional_string(view.shadow)}};
 }
 
 void to_json(Json& j, const RecoverResult& result) {

@@ -14,7 +14,7 @@ void to_json(Json& j, const ActionEntry& entry);
 void to_json(Json& j, const SummaryStats& stats);
 void to_json(Json& j, const DetectVerdict& verdict);
 void to_json(Json& j, const DetectResult& result);
-void to_json(Json& j, const PolicyView& view);
+void to_json(Json& j, const DecisionView& view);
 void to_json(Json& j, const RecoverResult& result);
 void to_json(Json& j, const TrainingFinished& finished);
 

@@ -291,6 +291,49 @@ int method_get_policy(sd_bus_message* call, void* userdata, sd_bus_error* error)
     });
 }
 
+int method_get_decision(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const char* unit = nullptr;
+        check(sd_bus_message_read(call, "s", &unit), "read unit");
+        self_of(userdata).service().decision(unit, [call = keep(call)](std::variant<DecisionReply, RequestError> result) {
+            if (const auto* failure = std::get_if<RequestError>(&result)) return reply_error(call, *failure);
+            const DecisionReply& reply = std::get<DecisionReply>(result);
+            const heal::Decision& decision = reply.decision;
+            const auto name_of = [](const std::optional<heal::Action>& action) {
+                return action ? std::string(heal::to_string(*action)) : std::string();
+            };
+            const auto send = [&] {
+                sd_bus_message* message = nullptr;
+                check(sd_bus_message_new_method_return(call.get(), &message), "new reply");
+                std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(message, sd_bus_message_unref);
+                check(sd_bus_message_append(message, "sssssuud", reply.policy.c_str(), reply.target.c_str(),
+                                            name_of(decision.action).c_str(), decision.why_none.c_str(),
+                                            reply.incident_state.c_str(), reply.attempts, reply.relapses,
+                                            reply.next_attempt_in.value_or(-1.0)),
+                      "append decision");
+                check(sd_bus_message_open_container(message, 'a', "(sdbs)"), "open array");
+                for (const heal::Action action : heal::kAllActions) {
+                    const auto i = static_cast<std::size_t>(action);
+                    check(sd_bus_message_append(message, "(sdbs)", std::string(heal::to_string(action)).c_str(),
+                                                static_cast<double>(decision.probabilities[i]),
+                                                static_cast<int>(decision.excluded[i].empty()),
+                                                decision.excluded[i].c_str()),
+                          "append action");
+                }
+                check(sd_bus_message_close_container(message), "close array");
+                check(sd_bus_message_append(message, "s", name_of(decision.shadow_action).c_str()), "append shadow");
+                return sd_bus_send(nullptr, message, nullptr);
+            };
+            try {
+                if (send() < 0) log_warning("cannot reply to GetDecision: the caller is gone");
+            } catch (const std::exception& e) {
+                log_warning(fmt::format("cannot reply to GetDecision: {}", e.what()));
+            }
+        });
+        return 1;
+    });
+}
+
 // ---- mutating methods -------------------------------------------------------------
 
 int method_recover(sd_bus_message* call, void* userdata, sd_bus_error* error) {
@@ -365,6 +408,11 @@ const sd_bus_vtable kVtable[] = {
                              SD_BUS_PARAM(detected) SD_BUS_PARAM(status) SD_BUS_PARAM(metrics), method_detect, kOpen),
     SD_BUS_METHOD_WITH_NAMES("GetPolicy", "", , "sa(sd)", SD_BUS_PARAM(policy) SD_BUS_PARAM(probabilities),
                              method_get_policy, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetDecision", "s", SD_BUS_PARAM(unit), "sssssuuda(sdbs)s",
+                             SD_BUS_PARAM(policy) SD_BUS_PARAM(target) SD_BUS_PARAM(action) SD_BUS_PARAM(reason)
+                                 SD_BUS_PARAM(incident) SD_BUS_PARAM(attempts) SD_BUS_PARAM(relapses)
+                                     SD_BUS_PARAM(next_attempt_in) SD_BUS_PARAM(actions) SD_BUS_PARAM(shadow),
+                             method_get_decision, kOpen),
     SD_BUS_METHOD_WITH_NAMES("Recover", "ss", SD_BUS_PARAM(unit) SD_BUS_PARAM(action), "ssddss",
                              SD_BUS_PARAM(action) SD_BUS_PARAM(result) SD_BUS_PARAM(reward)
                                  SD_BUS_PARAM(recovery_time) SD_BUS_PARAM(unit) SD_BUS_PARAM(detail),

@@ -93,7 +93,8 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       monitor_(config_.units, config_.detector),
       engine_(health_, clock_),
       breaker_(config_.circuit_breaker_burst, config_.circuit_breaker_interval),
-      policy_(std::make_shared<heal::HeuristicPolicy>()) {
+      policy_(std::make_shared<heal::LadderPolicy>()),
+      ladder_(policy_) {
     config_.backend.user_manager = options_.user_bus;
     refresh_access_rule();
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
@@ -108,6 +109,12 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
         watch_units(config_.units);
     }
     close_interrupted_attempts();
+    try {
+        if (const std::int64_t open = store_->interrupt_open_incidents(std::chrono::system_clock::now()))
+            log_warning(fmt::format("{} incident(s) were open when healerd last stopped; stored as interrupted", open));
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot close interrupted incidents: {}", e.what()));
+    }
     if (const std::size_t orphans = heal::remove_orphan_temporaries(model_path_))
         log_info(fmt::format("removed {} temporary model file(s) left by an interrupted save", orphans));
     load_model(true);
@@ -169,8 +176,9 @@ void Service::tick() {
 
     store_tick(readings);
     report_failures(failures);
+    track_incidents(observed);
     publish_state();
-    if (config_.auto_recover) auto_recover();
+    if (config_.auto_recover) auto_recover(observed);
     apply_retention();
 }
 
@@ -214,27 +222,192 @@ void Service::report_failures(const std::vector<heal::FailureEvent>& events) {
     }
 }
 
-void Service::auto_recover() {
-    const auto now = std::chrono::steady_clock::now();
-    for (const heal::TargetStatus& status : monitor_.targets()) {
-        if (!status.failed || recoveries_.contains(status.unit)) continue;
-        if (const auto until = breaker_.open_until(status.unit, now)) {
-            if (breaker_reported_.insert(status.unit).second) {
-                const auto wait = std::chrono::ceil<std::chrono::seconds>(*until - now).count();
-                log(LOG_WARNING, {},
-                    fmt::format("not recovering {}: {} recoveries failed within {}s (circuit breaker open for {}s more)",
-                                target_name(status.unit), config_.circuit_breaker_burst,
-                                config_.circuit_breaker_interval.count(), wait),
-                    unit_field(status.unit));
+// ---- incidents ----------------------------------------------------------------
+
+namespace {
+
+// Wall-clock time of a steady-clock instant (for storage).
+heal::TimePoint wall_time_of(heal::SteadyTime at) {
+    return std::chrono::system_clock::now() -
+           std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::steady_clock::now() - at);
+}
+
+std::vector<LogField> incident_fields(const heal::Incident& incident, std::int64_t id) {
+    std::vector<LogField> fields = unit_field(incident.unit());
+    fields.push_back({"FAILURE_KIND", std::string(heal::to_string(incident.kind()))});
+    fields.push_back({"ATTEMPTS", std::to_string(incident.attempts().size())});
+    fields.push_back({"RELAPSES", std::to_string(incident.relapses())});
+    if (id != 0) fields.push_back({"INCIDENT_ID", std::to_string(id)});
+    return fields;
+}
+
+std::string_view state_name(heal::Incident::State state) {
+    switch (state) {
+    case heal::Incident::State::waiting: return "waiting";
+    case heal::Incident::State::attempting: return "attempting";
+    case heal::Incident::State::stabilizing: return "stabilizing";
+    case heal::Incident::State::resolved: return "resolved";
+    case heal::Incident::State::given_up: return "given_up";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+void Service::track_incidents(heal::SteadyTime now) {
+    for (auto it = incidents_.begin(); it != incidents_.end();) {
+        TrackedIncident& tracked = it->second;
+        const heal::TargetStatus* status = target_status(it->first);
+        if (!status) {  // no longer watched
+            if (recoveries_.contains(it->first)) {
+                ++it;
+                continue;
             }
+            tracked.record.detail = "the target is no longer watched";
+            store_incident(tracked, heal::IncidentOutcome::interrupted);
+            it = incidents_.erase(it);
             continue;
         }
-        breaker_reported_.erase(status.unit);
-        if (allowed_for(status.unit).none()) continue;
+        if (!status->observed) {
+            ++it;
+            continue;
+        }
+        const auto change = tracked.incident.observe(status->failed, now);
+        if (change == heal::Incident::Change::relapsed) relapsed(tracked, now);
+        // Resolved, or given up and out of failure: a new failure is a new incident.
+        if (change == heal::Incident::Change::resolved) {
+            resolved(tracked);
+            it = incidents_.erase(it);
+        } else if (tracked.incident.state() == heal::Incident::State::given_up && !status->failed) {
+            it = incidents_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const heal::TargetStatus& status : monitor_.targets())
+        if (status.observed && status.failed && !incidents_.contains(status.unit)) open_incident(status.unit, now);
+}
+
+Service::TrackedIncident& Service::open_incident(const std::string& target, heal::SteadyTime now) {
+    const heal::TargetStatus& status = *target_status(target);
+    const heal::FailureKind kind = heal::classify_failure(status.observation());
+    TrackedIncident tracked{heal::Incident(target, kind, now, config_.incident_options(target)), {}};
+    tracked.record.unit = target;
+    tracked.record.failure_kind = kind;
+    tracked.record.opened = wall_time_of(now);
+    try {
+        tracked.record.id = store_->open_incident(tracked.record);
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot store the incident on {}: {}", target_name(target), e.what()));
+    }
+    tracked.incident.record_id = tracked.record.id;
+    log(LOG_INFO, {}, fmt::format("incident opened on {}", target_name(target)),
+        incident_fields(tracked.incident, tracked.record.id));
+    auto [it, inserted] = incidents_.insert_or_assign(target, std::move(tracked));
+    return it->second;
+}
+
+void Service::relapsed(TrackedIncident& tracked, heal::SteadyTime now) {
+    const heal::Incident& incident = tracked.incident;
+    const auto& attempts = incident.attempts();
+    std::string what = "left failure, then failed again";
+    if (!attempts.empty() && attempts.back().result == heal::AttemptResult::relapsed) {
+        const heal::IncidentAttempt& attempt = attempts.back();
+        what = fmt::format("failed again within {}s of {} seeming to heal it", incident.options().stable.count(),
+                           heal::to_string(attempt.action));
+        breaker_.record(incident.unit(), false, now);
+        if (attempt.record_id != 0) {
+            try {
+                store_->mark_relapsed(attempt.record_id);
+            } catch (const heal::StoreError& e) {
+                log_error(fmt::format("cannot mark the attempt on {} relapsed: {}", target_name(incident.unit()),
+                                      e.what()));
+            }
+        }
+    }
+    const auto wait = std::chrono::ceil<std::chrono::seconds>(*incident.next_attempt_at() - now).count();
+    log(LOG_WARNING, {},
+        fmt::format("{} {}: relapse {} of this incident; next attempt in {}s", target_name(incident.unit()), what,
+                    incident.relapses(), wait),
+        incident_fields(incident, tracked.record.id));
+    store_incident(tracked);
+}
+
+void Service::resolved(TrackedIncident& tracked) {
+    const heal::Incident& incident = tracked.incident;
+    breaker_.record(incident.unit(), true, std::chrono::steady_clock::now());
+    const double mttr = incident.time_to_recover().value_or(0.0);
+    std::vector<LogField> fields = incident_fields(incident, tracked.record.id);
+    fields.push_back({"RECOVERY_TIME", format_seconds(mttr)});
+    log(LOG_INFO, message_id::incident_resolved,
+        fmt::format("{} stayed healthy for {}s: incident resolved after {} attempt(s) and {} relapse(s), {}s from "
+                    "failure to durable health",
+                    target_name(incident.unit()), incident.options().stable.count(), incident.attempts().size(),
+                    incident.relapses(), format_seconds(mttr)),
+        fields);
+    tracked.record.healthy_since = wall_time_of(*incident.healthy_since());
+    store_incident(tracked, heal::IncidentOutcome::resolved);
+}
+
+void Service::give_up(TrackedIncident& tracked, const std::string& reason) {
+    heal::Incident& incident = tracked.incident;
+    incident.give_up(reason);
+    // A dry run never acted: its incident says what would have been done, it did not fail.
+    const bool dry_run = config_.backend.dry_run && !backend_->simulated();
+    if (!dry_run) breaker_.record(incident.unit(), false, std::chrono::steady_clock::now());
+    log(LOG_WARNING, message_id::incident_given_up,
+        fmt::format("giving up on {} after {} attempt(s){}: {}; it is left to the operator",
+                    target_name(incident.unit()), incident.attempts().size(), dry_run ? " (dry run)" : "", reason),
+        incident_fields(incident, tracked.record.id));
+    tracked.record.detail = reason;
+    store_incident(tracked, dry_run ? heal::IncidentOutcome::dry_run : heal::IncidentOutcome::given_up);
+}
+
+void Service::store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome) {
+    heal::IncidentRecord& record = tracked.record;
+    record.failure_kind = tracked.incident.kind();
+    record.attempts = static_cast<std::int32_t>(tracked.incident.attempts().size());
+    record.relapses = static_cast<std::int32_t>(tracked.incident.relapses());
+    if (outcome) {
+        record.outcome = *outcome;
+        record.closed = std::chrono::system_clock::now();
+    }
+    if (record.id == 0) return;  // storing it at opening failed
+    try {
+        store_->update_incident(record);
+    } catch (const std::exception& e) {  // StoreError, or a record the store refuses
+        log_error(fmt::format("cannot store the incident on {}: {}", target_name(record.unit), e.what()));
+    }
+}
+
+void Service::interrupt_incidents(const std::string& why) {
+    for (auto& [target, tracked] : incidents_) {
+        if (tracked.incident.closed()) continue;
+        tracked.record.detail = why;
+        store_incident(tracked, heal::IncidentOutcome::interrupted);
+    }
+    incidents_.clear();
+}
+
+void Service::auto_recover(heal::SteadyTime now) {
+    for (auto& [target, tracked] : incidents_) {
+        heal::Incident& incident = tracked.incident;
+        if (!incident.due(now) || recoveries_.contains(target)) continue;
+        // Every acting executor needs a unit: on a real host the machine is observed, not acted on.
+        if (target.empty() && !backend_->simulated()) continue;
+        if (const auto exhausted = incident.exhausted()) {
+            give_up(tracked, *exhausted);
+            continue;
+        }
+        if (breaker_.open_until(target, now)) {
+            give_up(tracked, fmt::format("{} unsuccessful attempts within {}s (circuit breaker open)",
+                                         config_.circuit_breaker_burst, config_.circuit_breaker_interval.count()));
+            continue;
+        }
         try {
-            start_recovery(status.unit, std::nullopt, nullptr);
+            start_recovery(target, std::nullopt, nullptr);
         } catch (const RequestError& e) {
-            log_error(fmt::format("cannot recover {}: {}", target_name(status.unit), e.what()));
+            log_error(fmt::format("cannot recover {}: {}", target_name(target), e.what()));
         }
     }
 }
@@ -368,6 +541,44 @@ PolicyReply Service::policy() const {
     return PolicyReply{std::string(policy_->name()), policy_->probabilities(status.observation())};
 }
 
+void Service::decision(const std::string& unit, DecisionDone done) {
+    if (stopping_) throw RequestError(RequestCode::Failed, "healerd is shutting down");
+    std::string target = unit;
+    if (!unit.empty() && !target_status(unit))
+        throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
+    if (unit.empty()) {
+        try {
+            target = recovery_target("");
+        } catch (const RequestError&) {
+            target = "";  // nothing failed (or all busy): the machine as it is now
+        }
+    }
+    DecisionReply reply;
+    reply.target = target;
+    reply.incident_state = "none";
+    if (const auto open = incidents_.find(target); open != incidents_.end()) {
+        const heal::Incident& incident = open->second.incident;
+        reply.incident_state = state_name(incident.state());
+        reply.attempts = static_cast<std::uint32_t>(incident.attempts().size());
+        reply.relapses = incident.relapses();
+        if (const auto next = incident.next_attempt_at())
+            reply.next_attempt_in =
+                std::max(0.0, std::chrono::duration<double>(*next - std::chrono::steady_clock::now()).count());
+    }
+    heal::RecoveryPlan plan = plan_for(target, std::nullopt);
+    reply.policy = std::string(plan.policy->name());
+    std::shared_ptr<heal::Backend> backend = backend_;
+    run_worker([this, plan = std::move(plan), backend = std::move(backend), reply = std::move(reply),
+                done = std::move(done)]() mutable -> std::function<void()> {
+        try {
+            reply.decision = engine_.decide(plan, *backend);
+        } catch (const std::exception& e) {
+            return [done, error = std::string(e.what())] { done(RequestError(RequestCode::Failed, error)); };
+        }
+        return [done, reply = std::move(reply)] { done(reply); };
+    });
+}
+
 // ---- recovery ---------------------------------------------------------------
 
 std::string Service::recovery_target(const std::string& unit) const {
@@ -407,10 +618,6 @@ void Service::check_breaker(const std::string& target) {
     }
 }
 
-heal::ActionSet Service::allowed_for(const std::string& target) const {
-    return config_.allowed_actions & heal::applicable_actions(*backend_, target);
-}
-
 void Service::recover(const heal::Caller& caller, const std::string& unit, const std::string& action_name,
                       RecoveryDone done) {
     authorize(caller, "Recover");
@@ -425,31 +632,44 @@ void Service::recover(const heal::Caller& caller, const std::string& unit, const
                                fmt::format("unknown action '{}' (restart, scale_up, rollback, do_nothing)", action_name));
     }
     const std::string target = recovery_target(unit);
-    const heal::ActionSet allowed = allowed_for(target);
-    if (action && !heal::contains(allowed, *action))
-        throw RequestError(RequestCode::NotAllowed,
-                           heal::contains(config_.allowed_actions, *action)
-                               ? fmt::format("{} cannot act on the whole machine, only on a unit", action_name)
-                               : fmt::format("{} is not in AllowedActions=", action_name));
-    if (allowed.none())
+    if (action && !heal::contains(config_.allowed_actions, *action))
+        throw RequestError(RequestCode::NotAllowed, fmt::format("{} is not in AllowedActions=", action_name));
+    if (config_.allowed_actions.none())
         throw RequestError(RequestCode::NotAllowed,
                            fmt::format("AllowedActions= allows no action on {}", target_name(target)));
     check_breaker(target);
+    // The operator's request is an attempt of the open incident; after a
+    // give-up, the operator starts a new one.
+    const auto now = std::chrono::steady_clock::now();
+    const auto open = incidents_.find(target);
+    if (open == incidents_.end() || open->second.incident.closed()) open_incident(target, now);
     start_recovery(target, action, std::move(done));
+    recoveries_.at(target).requested = action.has_value();
 }
 
-void Service::start_recovery(const std::string& target, std::optional<Action> action, RecoveryDone done) {
+heal::RecoveryPlan Service::plan_for(const std::string& target, std::optional<Action> action) const {
     const heal::TargetStatus& status = *target_status(target);
     heal::RecoveryPlan plan;
     plan.unit = target;
     plan.action = action;
-    plan.allowed = allowed_for(target);
+    plan.allowed = config_.allowed_actions;
     plan.observation = status.observation();
+    if (const auto open = incidents_.find(target); open != incidents_.end() && !open->second.incident.closed()) {
+        plan.tried = open->second.incident.tried();
+        open->second.incident.describe(plan.observation, std::chrono::steady_clock::now());
+    }
     for (const heal::Verdict& verdict : status.verdicts)
         if (verdict.anomalous) plan.reason += (plan.reason.empty() ? "" : "; ") + verdict.reason;
-    plan.policy = policy_;
+    // Shadow mode: the ladder acts; a trained model is only asked.
+    const bool shadow = config_.mode == heal::RecoveryMode::shadow;
+    plan.policy = shadow ? ladder_ : policy_;
+    if (shadow && model_loaded_) plan.shadow = policy_;
     plan.timeout = config_.recovery_timeout;
+    return plan;
+}
 
+void Service::start_recovery(const std::string& target, std::optional<Action> action, RecoveryDone done) {
+    heal::RecoveryPlan plan = plan_for(target, action);
     Recovery& recovery = recoveries_[target];
     recovery.done = std::move(done);
     std::shared_ptr<heal::Backend> backend = backend_;
@@ -462,10 +682,11 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
                 fields.push_back({"ACTION", std::string(heal::to_string(record.action))});
                 fields.push_back({"FAILURE_KIND", kind});
                 if (record.id != 0) fields.push_back({"ATTEMPT_ID", std::to_string(record.id)});
+                if (record.incident_id) fields.push_back({"INCIDENT_ID", std::to_string(*record.incident_id)});
                 log(LOG_INFO, message_id::recovery_started,
-                    fmt::format("recovering {} with {} ({}{}){}", target_name(plan.unit),
-                                heal::to_string(record.action), kind, plan.action ? ", requested" : "",
-                                plan.reason.empty() ? "" : ": " + plan.reason),
+                    fmt::format("recovering {} with {} ({}, attempt {}{}){}", target_name(plan.unit),
+                                heal::to_string(record.action), kind, plan.observation.attempts + 1,
+                                plan.action ? ", requested" : "", plan.reason.empty() ? "" : ": " + plan.reason),
                     fields);
                 return true;
             };
@@ -489,6 +710,26 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
     }
 }
 
+std::int64_t Service::begin_attempt(heal::ActionRecord& record) {
+    const auto open = incidents_.find(record.unit);
+    TrackedIncident* tracked =
+        open != incidents_.end() && !open->second.incident.closed() ? &open->second : nullptr;
+    if (tracked && tracked->record.id != 0) record.incident_id = tracked->record.id;
+    std::int64_t id = 0;
+    try {
+        id = store_->begin_attempt(record);
+    } catch (const std::exception& e) {  // StoreError; the recovery still runs
+        log_error(fmt::format("cannot store the attempt on {} before it runs: {}", target_name(record.unit), e.what()));
+    }
+    if (tracked) {
+        // The probe sees what the monitor cannot (a dead unit, a package change).
+        if (tracked->incident.attempts().empty() && record.failure_kind) tracked->incident.reclassify(*record.failure_kind);
+        tracked->incident.begin_attempt(record.action, std::chrono::steady_clock::now(), id);
+        store_incident(*tracked);
+    }
+    return id;
+}
+
 bool Service::store_ahead(heal::ActionRecord& record) {
     // On a worker thread: the store belongs to the loop. The attempt is
     // stored before it runs, so that no executed action is missing from the
@@ -499,18 +740,14 @@ bool Service::store_ahead(heal::ActionRecord& record) {
         std::condition_variable stored;
         bool done = false;
         bool abandoned = false;
-        std::int64_t id = 0;
+        heal::ActionRecord record;
     };
     auto handoff = std::make_shared<Handoff>();
-    queue_.post([this, handoff, record] {
+    handoff->record = record;
+    queue_.post([this, handoff] {
         std::lock_guard lock(handoff->mutex);
         if (handoff->abandoned) return;
-        try {
-            handoff->id = store_->begin_attempt(record);
-        } catch (const std::exception& e) {  // StoreError; the recovery still runs
-            log_error(fmt::format("cannot store the attempt on {} before it runs: {}", target_name(record.unit),
-                                  e.what()));
-        }
+        handoff->record.id = begin_attempt(handoff->record);
         handoff->done = true;
         handoff->stored.notify_all();
     });
@@ -522,7 +759,7 @@ bool Service::store_ahead(heal::ActionRecord& record) {
         }
         handoff->stored.wait_for(lock, std::chrono::milliseconds(100));
     }
-    record.id = handoff->id;
+    record = handoff->record;
     return true;
 }
 
@@ -530,10 +767,23 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     auto node = recoveries_.extract(target);
     Recovery& recovery = node.mapped();
     if (recovery.thread.joinable()) recovery.thread.join();
+    const auto now = std::chrono::steady_clock::now();
+    const auto open = incidents_.find(target);
+    TrackedIncident* tracked = open != incidents_.end() && !open->second.incident.closed() ? &open->second : nullptr;
     heal::ActionRecord& record = outcome.record;
+    learn_control_group(target, outcome.control_group);
+
+    if (outcome.not_run) {
+        log_warning(fmt::format("cannot recover {}: {}", target_name(target), outcome.detail));
+        // Nothing left that the policy may try: the escalation is exhausted.
+        if (tracked && !recovery.requested) give_up(*tracked, outcome.detail);
+        if (recovery.done) recovery.done(RequestError(RequestCode::NotAllowed, outcome.detail));
+        return;
+    }
     if (outcome.cancelled) {
         const std::string why = stopping_ ? "healerd is shutting down" : outcome.detail;
         log_warning(fmt::format("recovery of {} abandoned: {}", target_name(target), why));
+        if (tracked) tracked->incident.finish_attempt(heal::AttemptResult::interrupted, now);
         if (record.id != 0) {
             // It ran, but was not judged: neither a success nor a failure.
             record.phase = heal::AttemptPhase::interrupted;
@@ -543,27 +793,48 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
         if (recovery.done) recovery.done(RequestError(RequestCode::Failed, "recovery abandoned: " + why));
         return;
     }
-    learn_control_group(target, outcome.control_group);
     record.detail = outcome.detail;
     // A dry run only said what it would do: it never counts as a failure.
     if (config_.backend.dry_run && !backend_->simulated()) record.phase = heal::AttemptPhase::dry_run;
     complete_attempt(record);
-    if (record.phase == heal::AttemptPhase::done)
-        breaker_.record(target, record.recovered, std::chrono::steady_clock::now());
+    const heal::AttemptResult result = record.phase == heal::AttemptPhase::dry_run ? heal::AttemptResult::dry_run
+                                       : record.recovered                        ? heal::AttemptResult::healed
+                                                                                 : heal::AttemptResult::failed;
+    if (result == heal::AttemptResult::failed) breaker_.record(target, false, now);
+    if (tracked) {
+        tracked->incident.finish_attempt(result, now, outcome.healed_at);
+        store_incident(*tracked);
+    }
 
-    const std::string result = record.recovered ? "recovered" : "failed";
+    const std::string result_name = record.recovered ? "recovered" : "failed";
     std::vector<LogField> fields = unit_field(target);
     fields.push_back({"ACTION", std::string(heal::to_string(record.action))});
-    fields.push_back({"RESULT", result});
+    fields.push_back({"RESULT", result_name});
     fields.push_back({"REWARD", fmt::format("{:.2f}", record.reward)});
     if (record.recovery_time) fields.push_back({"RECOVERY_TIME", format_seconds(*record.recovery_time)});
-    const std::string timing =
+    if (record.incident_id) fields.push_back({"INCIDENT_ID", std::to_string(*record.incident_id)});
+    std::string timing =
         record.recovery_time ? fmt::format(" in {}s", format_seconds(*record.recovery_time))
                              : fmt::format(" (not healthy within {}s)", format_seconds(config_.recovery_timeout.count() / 1000.0));
+    if (tracked && record.recovered)
+        timing += fmt::format(", resolved if it stays healthy for {}s", tracked->incident.options().stable.count());
+    else if (tracked && tracked->incident.next_attempt_at())
+        timing += fmt::format(", next attempt in {}s",
+                              std::chrono::ceil<std::chrono::seconds>(*tracked->incident.next_attempt_at() - now).count());
     log(record.recovered ? LOG_INFO : LOG_WARNING, message_id::recovery_finished,
-        fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action), target_name(target), result,
-                    timing, record.reward, backend_->simulated() ? " (simulated)" : "", outcome.detail),
+        fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action), target_name(target),
+                    result_name, timing, record.reward, backend_->simulated() ? " (simulated)" : "", outcome.detail),
         fields);
+    if (outcome.shadow_action) {
+        std::vector<LogField> shadow = unit_field(target);
+        shadow.push_back({"ACTION", std::string(heal::to_string(record.action))});
+        shadow.push_back({"SHADOW_ACTION", std::string(heal::to_string(*outcome.shadow_action))});
+        log(LOG_INFO, {},
+            fmt::format("shadow mode: the {} policy would have chosen {} where the ladder chose {} on {}",
+                        policy_->name(), heal::to_string(*outcome.shadow_action), heal::to_string(record.action),
+                        target_name(target)),
+            shadow);
+    }
     if (events_) events_->recovery_finished(record);
     if (recovery.done) recovery.done(RecoveryReply{record, outcome.detail});
 }
@@ -672,7 +943,7 @@ void Service::finish_training(heal::TrainingResult result, std::string error) {
 void Service::load_model(bool at_startup) {
     std::error_code ec;
     if (!std::filesystem::exists(model_path_, ec)) {
-        if (at_startup) log_info(fmt::format("no trained model at {}; using the heuristic policy", model_path_.string()));
+        if (at_startup) log_info(fmt::format("no trained model at {}; using the default ladder", model_path_.string()));
         return;
     }
     try {
@@ -680,7 +951,7 @@ void Service::load_model(bool at_startup) {
         model_loaded_ = true;
         log_info(fmt::format("loaded the {} policy from {}", policy_->name(), model_path_.string()));
     } catch (const heal::ModelError& e) {
-        log_error(fmt::format("{}; using the heuristic policy (the file is left as it is)", e.what()));
+        log_error(fmt::format("{}; using the default ladder (the file is left as it is)", e.what()));
     }
 }
 
@@ -711,29 +982,36 @@ void Service::simulate_failure(const heal::Caller& caller, const std::string& ki
     if (const auto refusal = heal::real_fault_refusal(config_, options_.config_path, unit))
         throw RequestError(RequestCode::FaultInjectionNotAllowed, *refusal);
 
-    const std::uint64_t id = next_injection_++;
     std::shared_ptr<heal::Backend> backend = backend_;
-    injections_[id] = std::thread([this, id, mode = *mode, unit, backend = std::move(backend), done = std::move(done)] {
+    run_worker([this, mode = *mode, unit, backend = std::move(backend), done = std::move(done)] {
         heal::InjectionResult result;
         try {
             result = backend->injector->inject(mode, unit);
         } catch (const std::exception& e) {
             result = heal::InjectionResult{false, e.what()};
         }
-        queue_.post([this, id, result, done] { finish_injection(id, result, done); });
+        return std::function<void()>([result, done] {
+            if (result.ok) {
+                log_info(result.detail);
+                done(result.detail);
+            } else {
+                log_warning(fmt::format("fault injection failed: {}", result.detail));
+                done(RequestError(RequestCode::Failed, result.detail));
+            }
+        });
     });
 }
 
-void Service::finish_injection(std::uint64_t id, const heal::InjectionResult& result, const InjectionDone& done) {
-    auto node = injections_.extract(id);
-    if (!node.empty() && node.mapped().joinable()) node.mapped().join();
-    if (result.ok) {
-        log_info(result.detail);
-        done(result.detail);
-    } else {
-        log_warning(fmt::format("fault injection failed: {}", result.detail));
-        done(RequestError(RequestCode::Failed, result.detail));
-    }
+void Service::run_worker(std::function<std::function<void()>()> work) {
+    const std::uint64_t id = next_worker_++;
+    workers_[id] = std::thread([this, id, work = std::move(work)] {
+        std::function<void()> then = work();
+        queue_.post([this, id, then = std::move(then)] {
+            auto node = workers_.extract(id);
+            if (!node.empty() && node.mapped().joinable()) node.mapped().join();
+            then();
+        });
+    });
 }
 
 // ---- callers ------------------------------------------------------------------
@@ -890,9 +1168,10 @@ void Service::shutdown() {
     if (trainer_.joinable()) trainer_.join();
     for (auto& [target, recovery] : recoveries_)
         if (recovery.thread.joinable()) recovery.thread.join();
-    for (auto& [id, thread] : injections_)
+    for (auto& [id, thread] : workers_)
         if (thread.joinable()) thread.join();
     queue_.drain();
+    interrupt_incidents("healerd stopped");
     flush_metrics();
 }
 

@@ -27,7 +27,7 @@
 #include "recovery/circuit_breaker.hpp"
 #include "recovery/engine.hpp"
 #include "recovery/fault_overlay.hpp"
-#include "recovery/monitor.hpp"
+#include "detection/monitor.hpp"
 #include "recovery/simulated_sampler.hpp"
 #include "rl/policy.hpp"
 #include "rl/trainer.hpp"
@@ -114,6 +114,18 @@ struct PolicyReply {
     heal::ActionProbabilities probabilities{};
 };
 
+// What Recover would do on a target now, and why (GetDecision).
+struct DecisionReply {
+    std::string policy;
+    std::string target;
+    heal::Decision decision;
+    std::string incident_state;  // "none", or the open incident's state
+    std::uint32_t attempts = 0;
+    std::uint32_t relapses = 0;
+    std::optional<double> next_attempt_in;  // seconds, while waiting
+};
+using DecisionDone = std::function<void(std::variant<DecisionReply, RequestError>)>;
+
 class Service {
 public:
     // Opens the database and loads the model from the state directory; throws
@@ -137,6 +149,9 @@ public:
     heal::Summary summary() const;
     DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
     PolicyReply policy() const;
+    // What Recover would do on `unit` ("" = the target Recover would pick, or
+    // the machine), from a worker thread: the probes block.
+    void decision(const std::string& unit, DecisionDone done);
 
     // Mutating requests, for callers allowed to change state (root,
     // healerd's own uid, group healerd). They throw RequestError when
@@ -158,6 +173,12 @@ private:
     struct Recovery {
         std::thread thread;
         RecoveryDone done;
+        bool requested = false;  // the operator named the action
+    };
+    // An incident and its row in the incidents table.
+    struct TrackedIncident {
+        heal::Incident incident;
+        heal::IncidentRecord record;
     };
 
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
@@ -169,22 +190,36 @@ private:
     // and never leaves the tick.
     void write_metrics(const std::function<void()>& write);
     void report_failures(const std::vector<heal::FailureEvent>& events);
-    void auto_recover();
+    // Opens an incident for each target entering failure, feeds each open
+    // one the target's state, closes the resolved ones.
+    void track_incidents(heal::SteadyTime now);
+    TrackedIncident& open_incident(const std::string& target, heal::SteadyTime now);
+    void relapsed(TrackedIncident& tracked, heal::SteadyTime now);
+    void resolved(TrackedIncident& tracked);
+    void give_up(TrackedIncident& tracked, const std::string& reason);
+    // Writes the incident's row as it stands; `outcome` closes it.
+    void store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome = {});
+    void interrupt_incidents(const std::string& why);
+    // Starts the next attempt of each incident whose backoff has passed.
+    void auto_recover(heal::SteadyTime now);
     void apply_retention();
 
     // Checks a Recover request; returns the target to recover.
     std::string recovery_target(const std::string& unit) const;
-    // What the configuration and the backend allow on `target`.
-    heal::ActionSet allowed_for(const std::string& target) const;
     void check_breaker(const std::string& target);
+    // The attempt as the engine will see it: allow-list, the incident so far, policies.
+    heal::RecoveryPlan plan_for(const std::string& target, std::optional<heal::Action> action) const;
     void start_recovery(const std::string& target, std::optional<heal::Action> action, RecoveryDone done);
+    // On the loop: links the attempt to its incident, stores it as running, starts it in the incident.
+    std::int64_t begin_attempt(heal::ActionRecord& record);
     void finish_recovery(const std::string& target, heal::RecoveryOutcome outcome);
     // Stores the attempt as running from a worker thread, through the loop;
     // false when healerd stops first (the attempt must then not run).
     bool store_ahead(heal::ActionRecord& record);
     void complete_attempt(heal::ActionRecord& record);
     void close_interrupted_attempts();
-    void finish_injection(std::uint64_t id, const heal::InjectionResult& result, const InjectionDone& done);
+    // Runs `work` on a worker thread; what it returns then runs on the loop thread.
+    void run_worker(std::function<std::function<void()>()> work);
     void finish_training(heal::TrainingResult result, std::string error);
     void load_model(bool at_startup);
 
@@ -234,8 +269,10 @@ private:
     heal::RealClock clock_;
     heal::RecoveryEngine engine_;
     heal::CircuitBreaker breaker_;
-    std::shared_ptr<const heal::Policy> policy_;
+    std::shared_ptr<const heal::Policy> policy_;  // the trained model, else the ladder
+    std::shared_ptr<const heal::Policy> ladder_;
     bool model_loaded_ = false;
+    std::map<std::string, TrackedIncident> incidents_;  // per target: open, or given up and still failed
 
     sd_event_source* timer_ = nullptr;
     std::uint64_t next_tick_usec_ = 0;
@@ -244,9 +281,8 @@ private:
     bool bad_sample_logged_ = false;
 
     std::map<std::string, Recovery> recoveries_;     // in progress, per target
-    std::set<std::string> breaker_reported_;         // targets whose open breaker was logged
-    std::map<std::uint64_t, std::thread> injections_;  // fault injections in flight
-    std::uint64_t next_injection_ = 0;
+    std::map<std::uint64_t, std::thread> workers_;   // fault injections and decisions in flight
+    std::uint64_t next_worker_ = 0;
     std::thread trainer_;
     std::atomic<bool> cancel_training_{false};
     std::atomic<bool> stopping_{false};

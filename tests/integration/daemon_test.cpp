@@ -68,7 +68,7 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
         const Json s = status_of();
         CHECK(s["health"] == "healthy");
         CHECK(s["backend"] == "simulated");
-        CHECK(s["policy"] == "heuristic");
+        CHECK(s["policy"] == "ladder");
         CHECK(s["model_loaded"] == false);
         CHECK(s["training_state"] == "idle");
         CHECK(s["auto_recover"] == false);
@@ -146,19 +146,28 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
         CHECK(text.exit_code == 0);
         CHECK(text.out.find("METRIC") != std::string::npos);
     }
-    SECTION("policy gives a probability per action") {
+    SECTION("policy shows what recover would run and why each other action would not") {
         const RunResult result = healctl({"policy", "--json"});
         const Json p = json_of(result);
         CHECK(result.exit_code == 0);
-        CHECK(p["policy"] == "heuristic");
+        CHECK(p["policy"] == "ladder");
+        CHECK(p["target"] == "");  // nothing failed: the machine
+        CHECK(p["incident"]["state"] == "none");
         double sum = 0.0;
         for (const std::string& action : kActions) {
-            REQUIRE(p["probabilities"].contains(action));
-            sum += p["probabilities"][action].get<double>();
+            REQUIRE(p["actions"].contains(action));
+            sum += p["actions"][action]["probability"].get<double>();
         }
         CHECK(std::abs(sum - 1.0) < 1e-3);
-        CHECK(p["probabilities"].contains(p["chosen"].get<std::string>()));
-        CHECK(healctl({"policy"}).exit_code == 0);
+        CHECK(p["chosen"] == "restart");  // the ladder's first rung; the simulated backend can act on the machine
+        CHECK(p["actions"]["do_nothing"]["candidate"] == false);
+        CHECK(p["actions"]["do_nothing"]["excluded"] == "the ladder policy never chooses it");
+        const RunResult text = healctl({"policy"});
+        CHECK(text.exit_code == 0);
+        CHECK_THAT(text.out, Catch::Contains("Would run restart") && Catch::Contains("no: the ladder policy never"));
+        const RunResult unknown = healctl({"policy", "--unit", "nope.service"});
+        CHECK(unknown.exit_code != 0);
+        CHECK_THAT(unknown.err, Catch::Contains("nope.service is not a watched unit"));
     }
 }
 
@@ -285,15 +294,15 @@ TEST_CASE("a model with a weight beyond the bound is refused and the policy in u
                                dir.path() / "state/policy.model");
     Healerd healerd(dir.path());
     CHECK_THAT(healerd.log(), Catch::Contains("policy.model: actor weight 3.4e+38 at layer 1 (parameter 0) is beyond "
-                                              "the bound 1e+04; using the heuristic policy"));
+                                              "the bound 1e+04; using the default ladder"));
     const Json s = status_of();
-    CHECK(s["policy"] == "heuristic");
+    CHECK(s["policy"] == "ladder");
     CHECK(s["model_loaded"] == false);
     const Json p = json_of(healctl({"policy", "--json"}));
-    CHECK(p["policy"] == "heuristic");
+    CHECK(p["policy"] == "ladder");
     double sum = 0.0;
     for (const std::string& action : kActions) {
-        const Json& probability = p["probabilities"][action];
+        const Json& probability = p["actions"][action]["probability"];
         REQUIRE(probability.is_number());  // a NaN would be null
         CHECK(probability.get<double>() >= 0.0);
         sum += probability.get<double>();
