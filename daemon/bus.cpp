@@ -17,10 +17,12 @@
 namespace healerd {
 namespace {
 
-// The result callers see: the outcome of a finished attempt, else where it
-// stands (running, interrupted, dry_run). Null-terminated: the names are literals.
+// The result callers see: the outcome of a finished attempt (a heal undone
+// within StableSec is "relapsed"), else where it stands (running,
+// interrupted, dry_run). Null-terminated: the names are literals.
 std::string_view result_name(const heal::ActionRecord& record) {
     if (record.phase != heal::AttemptPhase::done) return heal::to_string(record.phase);
+    if (record.relapsed) return "relapsed";
     return record.recovered ? "recovered" : "failed";
 }
 

@@ -146,6 +146,10 @@ TEST_CASE("summary gives the incident figures, and MTTR only once something was 
         INFO(raw.describe());
         CHECK(contains(raw.out, "\"mttr\" d 20"));
         CHECK(contains(raw.out, "\"attempts_per_incident\" d 1.5"));
+
+        std::vector<std::string> results;
+        for (const Json& a : json_of(healctl({"actions", "--json"}))) results.push_back(a["result"]);
+        CHECK(results == std::vector<std::string>{"dry_run", "failed", "recovered", "relapsed"});
     }
 }
 
