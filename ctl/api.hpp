@@ -44,12 +44,47 @@ struct ActionEntry {
 };
 
 struct SummaryStats {
+    // Finished attempts; a relapsed heal is a failure.
     std::uint64_t total_actions = 0;
     std::uint64_t successes = 0;
     std::uint64_t failures = 0;
-    double success_rate = 0.0;  // percent
-    double avg_mttr = 0.0;      // seconds
+    double success_rate = 0.0;        // percent
+    std::optional<double> avg_mttr;   // seconds; absent without a success
+    // Incidents, open ones included.
+    std::uint64_t incidents = 0;
+    std::uint64_t resolved = 0;
+    std::uint64_t given_up = 0;
+    std::uint64_t relapses = 0;
+    std::optional<double> attempts_per_incident;  // over resolved and given-up ones
+    std::optional<double> mttr;                   // seconds to durable health; absent without a resolved one
 };
+
+// Percent of the decided incidents (resolved or given up) that were
+// resolved; absent before any was decided.
+inline std::optional<double> resolved_rate(const SummaryStats& stats) {
+    const std::uint64_t decided = stats.resolved + stats.given_up;
+    if (decided == 0) return std::nullopt;
+    return 100.0 * static_cast<double>(stats.resolved) / static_cast<double>(decided);
+}
+
+struct IncidentEntry {
+    std::uint64_t id = 0;
+    std::string unit;          // "" for the whole machine
+    std::string failure_kind;  // "" when unknown
+    std::string outcome;       // "open", "resolved", "given_up", "interrupted", "dry_run"
+    Microseconds opened = 0;
+    std::optional<Microseconds> closed;         // absent while open
+    std::optional<Microseconds> healthy_since;  // start of durable health
+    std::uint32_t attempts = 0;
+    std::uint32_t relapses = 0;
+    std::string detail;
+};
+
+// Seconds from opening to durable health; absent when not reached.
+inline std::optional<double> time_to_recover(const IncidentEntry& entry) {
+    if (!entry.healthy_since) return std::nullopt;
+    return (static_cast<double>(*entry.healthy_since) - static_cast<double>(entry.opened)) / 1e6;
+}
 
 struct DetectVerdict {
     std::string metric;

@@ -117,12 +117,12 @@ std::optional<double> recovery_time(double seconds) {
     return seconds < 0 ? std::nullopt : std::optional<double>(seconds);
 }
 
-// Reads one `a{sv}` entry value of a known type.
+// Reads one `a{sv}` entry value of a known type; `what` names the call in errors.
 template <typename T>
-void read_variant(sd_bus_message* m, const char* signature, T* out) {
-    check_read(sd_bus_message_enter_container(m, 'v', signature), "GetAll");
-    check_read(sd_bus_message_read_basic(m, signature[0], out), "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
+void read_variant(sd_bus_message* m, const char* signature, T* out, std::string_view what = "GetAll") {
+    check_read(sd_bus_message_enter_container(m, 'v', signature), what);
+    check_read(sd_bus_message_read_basic(m, signature[0], out), what);
+    check_read(sd_bus_message_exit_container(m), what);
 }
 
 void read_variant_string(sd_bus_message* m, std::string& out) {
@@ -302,11 +302,64 @@ std::vector<ActionEntry> BusClient::actions(std::uint32_t limit) {
 
 SummaryStats BusClient::summary() {
     Message reply = call(bus_, scope_, "GetSummary", nullptr);
+    sd_bus_message* r = reply.get();
     SummaryStats s;
-    check_read(sd_bus_message_read(reply.get(), "(tttdd)", &s.total_actions, &s.successes, &s.failures,
-                                   &s.success_rate, &s.avg_mttr),
+    double avg_mttr = -1;
+    check_read(sd_bus_message_read(r, "(tttdd)", &s.total_actions, &s.successes, &s.failures, &s.success_rate,
+                                   &avg_mttr),
                "GetSummary");
+    s.avg_mttr = recovery_time(avg_mttr);
+    const int entered = sd_bus_message_enter_container(r, 'a', "{sv}");
+    check_read(entered == 0 ? -EBADMSG : entered, "GetSummary");  // 0: a healerd without incidents
+    while (true) {
+        const int entry = sd_bus_message_enter_container(r, 'e', "sv");
+        check_read(entry, "GetSummary");
+        if (entry == 0) break;
+        const char* key = nullptr;
+        check_read(sd_bus_message_read_basic(r, 's', &key), "GetSummary");
+        const std::string_view name = key;
+        const auto read_mean = [r](std::optional<double>& out) {
+            double value = 0;
+            read_variant(r, "d", &value, "GetSummary");
+            out = value;
+        };
+        if (name == "incidents") read_variant(r, "t", &s.incidents, "GetSummary");
+        else if (name == "resolved") read_variant(r, "t", &s.resolved, "GetSummary");
+        else if (name == "given_up") read_variant(r, "t", &s.given_up, "GetSummary");
+        else if (name == "relapses") read_variant(r, "t", &s.relapses, "GetSummary");
+        else if (name == "attempts_per_incident") read_mean(s.attempts_per_incident);
+        else if (name == "mttr") read_mean(s.mttr);
+        else check_read(sd_bus_message_skip(r, "v"), "GetSummary");  // a newer daemon's figure
+        check_read(sd_bus_message_exit_container(r), "GetSummary");
+    }
+    check_read(sd_bus_message_exit_container(r), "GetSummary");
     return s;
+}
+
+std::vector<IncidentEntry> BusClient::incidents(std::uint32_t limit) {
+    Message reply = call(bus_, scope_, "GetIncidents", "u", limit);
+    sd_bus_message* r = reply.get();
+    std::vector<IncidentEntry> entries;
+    check_read(sd_bus_message_enter_container(r, 'a', "(tssstttuus)"), "GetIncidents");
+    const auto reached = [](Microseconds usec) { return usec == 0 ? std::nullopt : std::optional(usec); };
+    while (true) {
+        IncidentEntry e;
+        const char *unit = nullptr, *kind = nullptr, *outcome = nullptr, *detail = nullptr;
+        Microseconds closed = 0, healthy_since = 0;
+        const int read = sd_bus_message_read(r, "(tssstttuus)", &e.id, &unit, &kind, &outcome, &e.opened, &closed,
+                                             &healthy_since, &e.attempts, &e.relapses, &detail);
+        check_read(read, "GetIncidents");
+        if (read == 0) break;
+        e.unit = copy(unit);
+        e.failure_kind = copy(kind);
+        e.outcome = copy(outcome);
+        e.closed = reached(closed);
+        e.healthy_since = reached(healthy_since);
+        e.detail = copy(detail);
+        entries.push_back(std::move(e));
+    }
+    check_read(sd_bus_message_exit_container(r), "GetIncidents");
+    return entries;
 }
 
 DetectResult BusClient::detect(const DetectOverrides& overrides) {

@@ -51,6 +51,7 @@ public:
     std::vector<MetricPoint> metrics(std::uint32_t limit);
     std::vector<ActionEntry> actions(std::uint32_t limit);
     SummaryStats summary();
+    std::vector<IncidentEntry> incidents(std::uint32_t limit);
     DetectResult detect(const DetectOverrides& overrides);
     DecisionView decision(const std::string& unit);
     RecoverResult recover(const std::string& unit, const std::string& action);

@@ -1,4 +1,4 @@
-// metrics, actions, summary: what healerd has stored.
+// metrics, actions, incidents, summary: what healerd has stored.
 #include <memory>
 
 #include <fmt/format.h>
@@ -64,14 +64,39 @@ Command add_actions_command(CLI::App& app, const GlobalOptions& global) {
                 Table table({"TIME", "ACTION", "RESULT", "REWARD", "RECOVERY", "UNIT", "KIND"});
                 for (const auto& e : entries)
                     table.add_row({local_time(e.timestamp), e.action, e.result, fmt::format("{:.2f}", e.reward),
-                                   e.recovery_time ? seconds(*e.recovery_time) : "-",
+                                   optional_seconds(e.recovery_time),
                                    e.unit.empty() ? "-" : e.unit, e.failure_kind.empty() ? "-" : e.failure_kind});
                 fmt::print("{}", table.render());
             }};
 }
 
+Command add_incidents_command(CLI::App& app, const GlobalOptions& global) {
+    CLI::App* sub = app.add_subcommand("incidents", "List the newest incidents: failures and how they ended");
+    auto limit = std::make_shared<std::uint32_t>(50);
+    add_limit_option(sub, *limit, "incidents");
+    return {sub, [&global, limit] {
+                BusClient client(global.scope());
+                const auto entries = client.incidents(*limit);
+                if (global.json) {
+                    print_json(entries);
+                    return;
+                }
+                if (entries.empty()) {
+                    fmt::print("No incidents yet.\n");
+                    return;
+                }
+                Table table({"OPENED", "UNIT", "KIND", "OUTCOME", "ATTEMPTS", "RELAPSES", "RECOVERY", "DETAIL"});
+                for (const auto& e : entries)
+                    table.add_row({local_time(e.opened), e.unit.empty() ? "-" : e.unit,
+                                   e.failure_kind.empty() ? "-" : e.failure_kind, e.outcome,
+                                   std::to_string(e.attempts), std::to_string(e.relapses),
+                                   optional_seconds(time_to_recover(e)), e.detail});
+                fmt::print("{}", table.render());
+            }};
+}
+
 Command add_summary_command(CLI::App& app, const GlobalOptions& global) {
-    CLI::App* sub = app.add_subcommand("summary", "Show recovery totals, success rate and MTTR");
+    CLI::App* sub = app.add_subcommand("summary", "Show recovery and incident totals, success rate and MTTR");
     return {sub, [&global] {
                 BusClient client(global.scope());
                 const SummaryStats s = client.summary();
@@ -79,9 +104,23 @@ Command add_summary_command(CLI::App& app, const GlobalOptions& global) {
                     print_json(s);
                     return;
                 }
-                fmt::print("Recoveries    {}\nSucceeded     {}\nFailed        {}\nSuccess rate  {}\nMTTR          {}\n",
-                           s.total_actions, s.successes, s.failures, percent(s.success_rate),
-                           seconds(s.avg_mttr));
+                const auto line = [](std::string_view label, const std::string& value) {
+                    fmt::print("{:<23}{}\n", label, value);
+                };
+                line("Recoveries", std::to_string(s.total_actions));
+                line("Succeeded", std::to_string(s.successes));
+                line("Failed", std::to_string(s.failures));
+                line("Success rate", percent(s.success_rate));
+                line("MTTR", optional_seconds(s.avg_mttr));
+                fmt::print("\n");
+                line("Incidents", std::to_string(s.incidents));
+                const auto rate = resolved_rate(s);
+                line("Resolved", rate ? fmt::format("{} ({})", s.resolved, percent(*rate)) : std::to_string(s.resolved));
+                line("Given up", std::to_string(s.given_up));
+                line("Attempts per incident",
+                     s.attempts_per_incident ? fmt::format("{:.2f}", *s.attempts_per_incident) : "-");
+                line("Relapses", std::to_string(s.relapses));
+                line("MTTR", optional_seconds(s.mttr));
             }};
 }
 

@@ -26,6 +26,7 @@ Command add_status_command(CLI::App& app, const GlobalOptions& global);
 Command add_watch_command(CLI::App& app, const GlobalOptions& global);
 Command add_metrics_command(CLI::App& app, const GlobalOptions& global);
 Command add_actions_command(CLI::App& app, const GlobalOptions& global);
+Command add_incidents_command(CLI::App& app, const GlobalOptions& global);
 Command add_summary_command(CLI::App& app, const GlobalOptions& global);
 Command add_detect_command(CLI::App& app, const GlobalOptions& global);
 Command add_recover_command(CLI::App& app, const GlobalOptions& global);

@@ -44,7 +44,31 @@ void to_json(Json& j, const SummaryStats& stats) {
          {"successes", stats.successes},
          {"failures", stats.failures},
          {"success_rate", stats.success_rate},
-         {"avg_mttr", stats.avg_mttr}};
+         {"avg_mttr", optional_number(stats.avg_mttr)},
+         {"incidents", stats.incidents},
+         {"resolved", stats.resolved},
+         {"given_up", stats.given_up},
+         {"resolved_rate", optional_number(resolved_rate(stats))},
+         {"attempts_per_incident", optional_number(stats.attempts_per_incident)},
+         {"relapses", stats.relapses},
+         {"mttr", optional_number(stats.mttr)}};
+}
+
+void to_json(Json& j, const IncidentEntry& entry) {
+    const auto optional_time = [](const std::optional<Microseconds>& time) {
+        return time ? Json(iso8601_utc(*time)) : Json(nullptr);
+    };
+    j = {{"id", entry.id},
+         {"unit", entry.unit},
+         {"failure_kind", optional_string(entry.failure_kind)},
+         {"outcome", entry.outcome},
+         {"opened", iso8601_utc(entry.opened)},
+         {"closed", optional_time(entry.closed)},
+         {"healthy_since", optional_time(entry.healthy_since)},
+         {"time_to_recover", optional_number(time_to_recover(entry))},
+         {"attempts", entry.attempts},
+         {"relapses", entry.relapses},
+         {"detail", entry.detail}};
 }
 
 void to_json(Json& j, const DetectVerdict& verdict) {

@@ -12,6 +12,7 @@ using Json = nlohmann::ordered_json;
 void to_json(Json& j, const MetricPoint& point);
 void to_json(Json& j, const ActionEntry& entry);
 void to_json(Json& j, const SummaryStats& stats);
+void to_json(Json& j, const IncidentEntry& entry);
 void to_json(Json& j, const DetectVerdict& verdict);
 void to_json(Json& j, const DetectResult& result);
 void to_json(Json& j, const DecisionView& view);

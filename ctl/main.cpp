@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
     const std::vector<Command> commands{
         add_status_command(app, global),   add_watch_command(app, global),
         add_metrics_command(app, global),  add_actions_command(app, global),
-        add_summary_command(app, global),  add_detect_command(app, global),
+        add_incidents_command(app, global), add_summary_command(app, global),
+        add_detect_command(app, global),
         add_recover_command(app, global),  add_train_command(app, global),
         add_simulate_failure_command(app, global), add_policy_command(app, global),
         add_replay_command(app, global),   add_probe_command(app, global),

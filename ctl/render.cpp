@@ -38,6 +38,8 @@ std::string percent(double value) { return fmt::format("{:.1f}%", value); }
 
 std::string seconds(double value) { return fmt::format("{:.2f} s", value); }
 
+std::string optional_seconds(const std::optional<double>& value) { return value ? seconds(*value) : "-"; }
+
 Table::Table(std::vector<std::string> headers) { rows_.push_back(std::move(headers)); }
 
 void Table::add_row(std::vector<std::string> cells) {

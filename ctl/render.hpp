@@ -1,6 +1,7 @@
 #pragma once
 // Terminal output: tables, sparklines and a progress bar.
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ std::string sparkline(std::span<const double> values, double lo = 0.0, double hi
 // "12.3%", "0.75 s", "-": the human forms of the API's numbers.
 std::string percent(double value);
 std::string seconds(double value);
+std::string optional_seconds(const std::optional<double>& value);  // "-" when absent
 
 // Columns sized to their widest cell (counted in code points, so ▁ and σ line up).
 class Table {

@@ -17,10 +17,12 @@
 namespace healerd {
 namespace {
 
-// The result callers see: the outcome of a finished attempt, else where it
-// stands (running, interrupted, dry_run). Null-terminated: the names are literals.
+// The result callers see: the outcome of a finished attempt (a heal undone
+// within StableSec is "relapsed"), else where it stands (running,
+// interrupted, dry_run). Null-terminated: the names are literals.
 std::string_view result_name(const heal::ActionRecord& record) {
     if (record.phase != heal::AttemptPhase::done) return heal::to_string(record.phase);
+    if (record.relapsed) return "relapsed";
     return record.recovered ? "recovered" : "failed";
 }
 
@@ -217,12 +219,58 @@ int method_get_actions(sd_bus_message* call, void* userdata, sd_bus_error* error
     });
 }
 
+std::uint64_t count(std::int64_t n) { return static_cast<std::uint64_t>(n < 0 ? 0 : n); }
+
+// The attempt figures keep the original fixed struct (avg_mttr -1 when there
+// is no success); the incident figures follow as a dict, so a figure that
+// does not exist yet is absent rather than a made-up number, and later
+// figures can be added without changing the signature again.
 int method_get_summary(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
         const heal::Summary s = self_of(userdata).service().summary();
-        const auto count = [](std::int64_t n) { return static_cast<std::uint64_t>(n < 0 ? 0 : n); };
-        return sd_bus_reply_method_return(call, "(tttdd)", count(s.total_actions), count(s.successes),
-                                          count(s.failures), s.success_rate, s.avg_mttr);
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_append(reply, "(tttdd)", count(s.total_actions), count(s.successes), count(s.failures),
+                                    s.success_rate, s.avg_mttr.value_or(-1.0)),
+              "append summary");
+        check(sd_bus_message_open_container(reply, 'a', "{sv}"), "open incidents");
+        for (const auto& [name, value] : {std::pair{"incidents", s.incidents}, std::pair{"resolved", s.resolved},
+                                          std::pair{"given_up", s.given_up}, std::pair{"relapses", s.relapses}})
+            check(sd_bus_message_append(reply, "{sv}", name, "t", count(value)), "append incident count");
+        for (const auto& [name, value] : {std::pair{"attempts_per_incident", s.attempts_per_incident},
+                                          std::pair{"mttr", s.mttr}})
+            if (value) check(sd_bus_message_append(reply, "{sv}", name, "d", *value), "append incident mean");
+        check(sd_bus_message_close_container(reply), "close incidents");
+        return sd_bus_send(nullptr, reply, nullptr);
+    });
+}
+
+int method_get_incidents(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        std::uint32_t limit = 0;
+        check(sd_bus_message_read(call, "u", &limit), "read limit");
+        const auto records = self_of(userdata).service().incidents(caller_of(call), limit);
+        sd_bus_message* reply = nullptr;
+        check(sd_bus_message_new_method_return(call, &reply), "new reply");
+        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+        check(sd_bus_message_open_container(reply, 'a', "(tssstttuus)"), "open array");
+        // 0 stands for a time not reached (still open, never durably healthy);
+        // outcome names are literals, so .data() is null-terminated.
+        const auto usec_or_zero = [](const std::optional<heal::TimePoint>& time) {
+            return time ? usec_since_epoch(*time) : std::uint64_t{0};
+        };
+        for (const heal::IncidentRecord& i : records) {
+            const std::string kind = i.failure_kind ? std::string(heal::to_string(*i.failure_kind)) : "";
+            check(sd_bus_message_append(reply, "(tssstttuus)", count(i.id), i.unit.c_str(), kind.c_str(),
+                                        heal::to_string(i.outcome).data(), usec_since_epoch(i.opened),
+                                        usec_or_zero(i.closed), usec_or_zero(i.healthy_since),
+                                        static_cast<std::uint32_t>(i.attempts), static_cast<std::uint32_t>(i.relapses),
+                                        i.detail.c_str()),
+                  "append incident");
+        }
+        check(sd_bus_message_close_container(reply), "close array");
+        return sd_bus_send(nullptr, reply, nullptr);
     });
 }
 
@@ -403,7 +451,10 @@ const sd_bus_vtable kVtable[] = {
                              method_get_metrics, kOpen),
     SD_BUS_METHOD_WITH_NAMES("GetActions", "u", SD_BUS_PARAM(limit), "a(tssddss)", SD_BUS_PARAM(actions),
                              method_get_actions, kOpen),
-    SD_BUS_METHOD_WITH_NAMES("GetSummary", "", , "(tttdd)", SD_BUS_PARAM(summary), method_get_summary, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetSummary", "", , "(tttdd)a{sv}", SD_BUS_PARAM(summary) SD_BUS_PARAM(incidents),
+                             method_get_summary, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("GetIncidents", "u", SD_BUS_PARAM(limit), "a(tssstttuus)", SD_BUS_PARAM(incidents),
+                             method_get_incidents, kOpen),
     SD_BUS_METHOD_WITH_NAMES("Detect", "a{sv}", SD_BUS_PARAM(values), "bsa(sddbs)",
                              SD_BUS_PARAM(detected) SD_BUS_PARAM(status) SD_BUS_PARAM(metrics), method_detect, kOpen),
     SD_BUS_METHOD_WITH_NAMES("GetPolicy", "", , "sa(sd)", SD_BUS_PARAM(policy) SD_BUS_PARAM(probabilities),

@@ -512,6 +512,16 @@ std::vector<heal::ActionRecord> Service::actions(const heal::Caller& caller, std
     }
 }
 
+std::vector<heal::IncidentRecord> Service::incidents(const heal::Caller& caller, std::uint32_t limit) {
+    check_limit(limit);
+    charge_read(caller, "GetIncidents", limit);
+    try {
+        return store_->recent_incidents(limit);
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, e.what());
+    }
+}
+
 heal::Summary Service::summary() const {
     try {
         return store_->summary();

@@ -146,6 +146,7 @@ public:
     // reads charge the caller's read budget (unless it may change state).
     std::vector<heal::MetricRecord> metrics(const heal::Caller& caller, std::uint32_t limit);  // queued samples too
     std::vector<heal::ActionRecord> actions(const heal::Caller& caller, std::uint32_t limit);
+    std::vector<heal::IncidentRecord> incidents(const heal::Caller& caller, std::uint32_t limit);
     heal::Summary summary() const;
     DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
     PolicyReply policy() const;

@@ -336,6 +336,7 @@ namespace {
 
 void validate_action(const ActionRecord& record) {
     require_finite(record.reward, "action reward");
+    if (record.relapsed && !record.recovered) throw std::invalid_argument("only a recovered action can relapse");
     if (record.recovery_time) {
         require_finite(*record.recovery_time, "action recovery_time");
         if (*record.recovery_time < 0.0) throw std::invalid_argument("action recovery_time must not be negative");

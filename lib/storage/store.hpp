@@ -140,8 +140,9 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    // Return the new row's id (record.id is ignored). Non-finite numbers
-    // throw std::invalid_argument; database failures throw StoreError.
+    // Return the new row's id (record.id is ignored). Non-finite numbers, or
+    // relapsed without recovered, throw std::invalid_argument; database
+    // failures throw StoreError.
     std::int64_t add_metric(const MetricRecord& record);
     std::int64_t add_action(const ActionRecord& record);
     // Write-ahead attempts: begin_attempt stores the record as `running` (its

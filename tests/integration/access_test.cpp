@@ -64,7 +64,7 @@ TEST_CASE("healerd itself refuses the mutating methods to other users, and logs 
     CHECK(status["health"] == "healthy");
 
     // Reading stays open to everyone.
-    for (const char* command : {"status", "metrics", "actions", "summary", "policy"}) {
+    for (const char* command : {"status", "metrics", "actions", "incidents", "summary", "policy"}) {
         const RunResult result = healctl_as_nobody({command});
         INFO(result.describe());
         CHECK(result.exit_code == 0);
@@ -141,9 +141,12 @@ TEST_CASE("GetMetrics has a maximum limit and a per-user rate limit", "[daemon][
         CHECK(limited->exit_code == 1);
         CHECK(contains(limited->err, "rate limited"));
         CHECK(contains(limited->err, "retry in"));
-        // GetActions draws on the same budget.
-        const RunResult actions = healctl_as_nobody({"actions", "--limit", "10000"});
-        CHECK(contains(actions.err, "rate limited"));
+        // GetActions and GetIncidents draw on the same budget.
+        for (const char* command : {"actions", "incidents"}) {
+            const RunResult same_budget = healctl_as_nobody({command, "--limit", "10000"});
+            INFO(same_budget.describe());
+            CHECK(contains(same_budget.err, "rate limited"));
+        }
         // Logged once for the spell, not once per refused call.
         const std::string log = env.healerd.log();
         const std::string line = fmt::format("rate limiting GetMetrics from uid {}", kNobody);

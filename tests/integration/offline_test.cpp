@@ -42,7 +42,7 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
 TEST_CASE("--help and --version exit 0", "[usage]") {
     const RunResult help = healctl({"--help"});
     CHECK(help.exit_code == 0);
-    for (const char* command : {"status", "watch", "metrics", "actions", "summary", "detect", "recover", "train",
+    for (const char* command : {"status", "watch", "metrics", "actions", "incidents", "summary", "detect", "recover", "train",
                                 "simulate-failure", "policy", "replay", "probe"})
         CHECK(help.out.find(command) != std::string::npos);
     const RunResult version = healctl({"--version"});
@@ -54,7 +54,7 @@ TEST_CASE("every daemon command exits 3 and says how to start healerd when it is
     TempDir dir;
     PrivateBus bus(dir.path());
     const std::vector<std::vector<std::string>> commands = {
-        {"status"},         {"status", "--json"}, {"metrics"},  {"actions", "--json"}, {"summary"},
+        {"status"},         {"status", "--json"}, {"metrics"},  {"actions", "--json"}, {"incidents"}, {"summary"},
         {"detect"},         {"recover"},          {"train"},    {"train", "--no-wait"}, {"simulate-failure"},
         {"policy"},         {"watch"},
     };

@@ -949,6 +949,12 @@ TEST_CASE("store: a relapsed attempt is not a success") {
         CHECK_THAT(error_of([&] { store.mark_relapsed(id); }),
                    Catch::EndsWith("marking an attempt relapsed: no finished, recovered actions row " + std::to_string(id)));
     CHECK(RawDb(dir / "heal.db").text("SELECT group_concat(relapsed) FROM actions") == "0,1,0,0");
+
+    ActionRecord unhealed = action(kT0 + 4s, false, std::nullopt);
+    unhealed.relapsed = true;
+    CHECK(error_of([&] { store.add_action(unhealed); }) == "only a recovered action can relapse");
+    unhealed.id = failed;
+    CHECK(error_of([&] { store.finish_attempt(unhealed); }) == "only a recovered action can relapse");
 }
 
 TEST_CASE("store: summary of incidents") {
