@@ -51,8 +51,13 @@ LossTerms PpoLoss<Scalar>::evaluate(const ActorCritic<Scalar>& network, const Mi
     const Eigen::Index size = batch.observations.cols();
     const auto n = static_cast<Scalar>(size);
     network.forward(batch.observations, workspace_);
-    const Matrix& logits = workspace_.actor.back();
     const Matrix& values = workspace_.critic.back();
+    masked_logits_ = workspace_.actor.back();
+    for (std::size_t i = 0; i < batch.legal.size(); ++i)
+        mask_logits(std::span<Scalar>(masked_logits_.col(static_cast<Eigen::Index>(i)).data(),
+                                      static_cast<std::size_t>(masked_logits_.rows())),
+                    batch.legal[i]);
+    const Matrix& logits = masked_logits_;
 
     advantages_ = batch.advantages;
     if (config_.normalize_advantages && size > 1) {
@@ -126,6 +131,22 @@ LossTerms PpoLoss<Scalar>::evaluate(const ActorCritic<Scalar>& network, const Mi
 template class PpoLoss<float>;
 template class PpoLoss<double>;
 
+template <typename Scalar>
+void mask_logits(std::span<Scalar> logits, const ActionSet& legal) {
+    bool any = false;
+    for (std::size_t a = 0; a < logits.size(); ++a) {
+        if (a >= legal.size() || legal.test(a)) {
+            any = true;
+        } else {
+            logits[a] = static_cast<Scalar>(kMaskedLogit);
+        }
+    }
+    if (!any) throw std::logic_error("PPO: the environment's state allows no action");
+}
+
+template void mask_logits<float>(std::span<float>, const ActionSet&);
+template void mask_logits<double>(std::span<double>, const ActionSet&);
+
 Adam::Adam(Eigen::Index size, double epsilon, double beta1, double beta2)
     : epsilon_(epsilon), beta1_(beta1), beta2_(beta2), first_moment_(Eigen::VectorXf::Zero(size)),
       second_moment_(Eigen::VectorXf::Zero(size)) {}
@@ -187,6 +208,7 @@ PpoTrainer::PpoTrainer(Environment& env, const PpoConfig& config, std::uint64_t 
     for (Eigen::VectorXf* v : {&log_probs_, &values_, &rewards_, &next_values_, &advantages_, &returns_}) v->resize(n);
     terminated_.resize(static_cast<std::size_t>(n));
     episode_ended_.resize(static_cast<std::size_t>(n));
+    legal_.resize(static_cast<std::size_t>(n));
     order_.resize(static_cast<std::size_t>(n));
     observation_.resize(static_cast<std::size_t>(env.observation_size()));
     logits_.resize(static_cast<std::size_t>(env.action_count()));
@@ -206,6 +228,8 @@ PpoTrainer::RolloutSummary PpoTrainer::collect_rollout() {
         const auto col = static_cast<Eigen::Index>(t);
         observations_.col(col) = Eigen::Map<const Eigen::VectorXf>(observation_.data(), observations_.rows());
         network_.logits(observation_, logits_);
+        legal_[t] = env_.legal_actions();
+        mask_logits<float>(logits_, legal_[t]);
         actions_[t] = sample_action(logits_, rng_, log_probs_(col));
         values_(col) = value;
 
@@ -248,12 +272,14 @@ LossTerms PpoTrainer::update(double learning_rate) {
             const auto size = static_cast<Eigen::Index>(std::min(batch_size, n - start));
             batch_.observations.resize(observations_.rows(), size);
             batch_.actions.resize(static_cast<std::size_t>(size));
+            batch_.legal.resize(static_cast<std::size_t>(size));
             for (Eigen::VectorXf* v : {&batch_.old_log_probs, &batch_.advantages, &batch_.returns, &batch_.old_values})
                 v->resize(size);
             for (Eigen::Index j = 0; j < size; ++j) {
                 const int k = order_[start + static_cast<std::size_t>(j)];
                 batch_.observations.col(j) = observations_.col(k);
                 batch_.actions[static_cast<std::size_t>(j)] = actions_[static_cast<std::size_t>(k)];
+                batch_.legal[static_cast<std::size_t>(j)] = legal_[static_cast<std::size_t>(k)];
                 batch_.old_log_probs(j) = log_probs_(k);
                 batch_.advantages(j) = advantages_(k);
                 batch_.returns(j) = returns_(k);

@@ -122,6 +122,17 @@ TEST_CASE("PPO loss gradient matches finite differences for every parameter") {
         Net net = random_network(rng, {7, 6});
         check_gradient(config, net, random_batch(net, rng, 16));
     }
+    SECTION("masked actions: their logits are constants, so only legal ones get a gradient") {
+        Net net = random_network(rng, {7, 6});
+        Minibatch<double> batch = random_batch(net, rng, 16);
+        for (std::size_t i = 0; i < batch.actions.size(); ++i) {
+            ActionSet legal;
+            legal.set(static_cast<std::size_t>(batch.actions[i]));  // the taken action was legal
+            legal.set(i % kActionCount);
+            batch.legal.push_back(legal);
+        }
+        check_gradient(config, net, batch);
+    }
     SECTION("three hidden layers, two actions, no advantage normalisation") {
         config.normalize_advantages = false;
         Net net = random_network(rng, {4, 5, 3}, 4, 2);

@@ -56,6 +56,22 @@ private:
     bool truncate_;
 };
 
+// Three arms: arm 0 would pay 10 but is never legal, arm 1 pays 1, arm 2
+// nothing. Counts the illegal pulls.
+class MaskedBandit final : public Environment {
+public:
+    int observation_size() const override { return 1; }
+    int action_count() const override { return 3; }
+    void reset(std::span<float> observation) override { observation[0] = 1.0f; }
+    StepResult step(int action, std::span<float> observation) override {
+        observation[0] = 1.0f;
+        if (action == 0) ++illegal_pulls;
+        return {action == 0 ? 10.0 : action == 1 ? 1.0 : 0.0, true, false};
+    }
+    ActionSet legal_actions() const override { return ActionSet(0b110); }
+    int illegal_pulls = 0;
+};
+
 PpoConfig small_config() {
     PpoConfig config;
     config.hidden = {16, 16};
@@ -84,6 +100,27 @@ TEST_CASE("PPO learns to prefer the paying arm") {
     trainer.network().logits(obs, logits);
     CHECK(logits[1] - logits[0] > std::log(9.0f));  // P(arm 1) > 0.9
     CHECK(trainer.recent_mean_return() > 0.8);
+}
+
+TEST_CASE("PPO never samples an illegal action and learns the best legal one", "[rl][mask]") {
+    MaskedBandit env;
+    PpoConfig config = small_config();
+    config.learning_rate = 3e-3;
+    PpoTrainer trainer(env, config, 1, 256 * 8);
+    trainer.train();
+    CHECK(env.illegal_pulls == 0);
+    std::array<float, 3> logits{};
+    const std::array<float, 1> obs{1.0f};
+    trainer.network().logits(obs, logits);
+    CHECK(logits[1] - logits[2] > std::log(9.0f));  // P(arm 1 | legal) > 0.9
+    CHECK(trainer.recent_mean_return() > 0.8);
+}
+
+TEST_CASE("mask_logits leaves legal logits alone and refuses a state with no legal action", "[rl][mask]") {
+    std::array<float, 4> logits{1.0f, 2.0f, 3.0f, 4.0f};
+    mask_logits<float>(logits, ActionSet(0b0101));
+    CHECK(logits == std::array<float, 4>{1.0f, kMaskedLogit, 3.0f, kMaskedLogit});
+    CHECK_THROWS_AS(mask_logits<float>(logits, ActionSet()), std::logic_error);
 }
 
 TEST_CASE("the critic bootstraps through truncation but not through termination") {
