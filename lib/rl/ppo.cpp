@@ -21,6 +21,7 @@ const PpoConfig& validated(const PpoConfig& c) {
         throw std::invalid_argument("PPO: learning_rate, clip_range, max_grad_norm and adam_epsilon must be positive");
     if (c.gamma < 0 || c.gamma > 1 || c.gae_lambda < 0 || c.gae_lambda > 1)
         throw std::invalid_argument("PPO: gamma and gae_lambda must lie in [0, 1]");
+    if (!(c.reward_scale > 0)) throw std::invalid_argument("PPO: reward_scale must be positive");
     if (c.value_clip_range && !(*c.value_clip_range > 0))
         throw std::invalid_argument("PPO: value_clip_range must be positive");
     return c;
@@ -235,7 +236,7 @@ PpoTrainer::RolloutSummary PpoTrainer::collect_rollout() {
 
         const StepResult result = env_.step(actions_[t], observation_);
         ++steps_;
-        rewards_(col) = static_cast<float>(result.reward);
+        rewards_(col) = static_cast<float>(result.reward * config_.reward_scale);
         episode_return_ += result.reward;
         terminated_[t] = result.terminated;
         episode_ended_[t] = result.terminated || result.truncated;

@@ -37,6 +37,10 @@ struct PpoConfig {
     double max_grad_norm = 0.5;       // global L2 norm
     double adam_epsilon = 1e-5;
     bool normalize_advantages = true;  // per minibatch
+    // Rewards are multiplied by this before GAE (reported returns are not):
+    // keeps the value loss O(1), so gradient clipping, which the two heads
+    // share, does not shrink the policy's gradient to make room for it.
+    double reward_scale = 1.0;
 };
 
 // Generalised advantage estimation over one rollout. next_values[t] is the
