@@ -293,6 +293,7 @@ IncidentScore evaluate_incidents(const IncidentModel& model, const IncidentChoos
 PpoConfig recovery_ppo_config() {
     PpoConfig config = failure_ppo_config();
     config.hidden = {32, 32};
+    config.n_steps = 512;
     config.epochs = 4;
     config.gamma = 1.0;
     config.reward_scale = 0.01;

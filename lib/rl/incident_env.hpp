@@ -150,13 +150,14 @@ IncidentScore evaluate_incidents(const IncidentModel& model, const IncidentChoos
                                  std::uint64_t seed);
 
 // PPO hyperparameters for this environment, which healctl train uses:
-// failure_ppo_config() with 32x32 hidden layers and 4 epochs (3x faster,
-// no worse here: heal-bench ppo --env incident), no discount (the objective
-// is the incident's whole downtime) and rewards scaled by 0.01 (they are
-// hundreds of seconds).
+// failure_ppo_config() with 32x32 hidden layers, rollouts of 512 steps and 4
+// epochs (healctl train's 100 episodes then take well under a second, about
+// as good as 4x longer: heal-bench ppo --env incident, docs/rl.md), no
+// discount (the objective is the incident's whole downtime) and rewards
+// scaled by 0.01 (they are hundreds of seconds).
 PpoConfig recovery_ppo_config();
 // healctl train's default, 100 rollouts of n_steps: what heal-bench ppo
 // --env incident trains for unless told otherwise.
-inline constexpr std::uint64_t kIncidentTrainingSteps = 100 * 1024;
+inline constexpr std::uint64_t kIncidentTrainingSteps = 100 * 512;
 
 }  // namespace heal

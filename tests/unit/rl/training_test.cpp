@@ -159,7 +159,7 @@ TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats it
     const TrainingResult result =
         train_recovery_policy(request, [&](const TrainingProgress& p) { progress.push_back(p); }, cancel);
     CHECK(result.episodes == 2);
-    CHECK(result.steps == 2 * 1024);
+    CHECK(result.steps == 2 * static_cast<std::uint64_t>(recovery_ppo_config().n_steps));
     CHECK_FALSE(result.cancelled);
     REQUIRE(progress.size() == 2);
     CHECK(progress[1].episode == 2);
