@@ -158,11 +158,22 @@ TEST_CASE("the oracle escalates on what each result says about the kind", "[rl][
     dead.unit_active = false;
     IncidentState state = open_incident(dead, all_actions());
     CHECK(oracle.choose(state) == Action::restart);
-    // The restart relapsed: a crash rarely does, a bad deploy or a leak
-    // mostly does; rollback heals both far more often than scale_up.
-    state.tried.set(idx(Action::restart));
-    state.attempts.push_back({Action::restart, AttemptResult::relapse});
-    CHECK(oracle.choose(state) == Action::rollback);
+    // A unit down at moderate CPU: a crash or a transient, maybe a bad
+    // deploy. Restart first; what comes next depends on how it went.
+    Observation ambiguous;
+    ambiguous.cpu_percent = 59;
+    ambiguous.memory_percent = 38;
+    ambiguous.failure_count = 1;
+    ambiguous.unit_active = false;
+    IncidentState after = open_incident(ambiguous, all_actions());
+    REQUIRE(oracle.choose(after) == Action::restart);
+    after.tried.set(idx(Action::restart));
+    after.attempts.push_back({Action::restart, AttemptResult::relapse});
+    // Relapsed: what restarts do not cure (a deploy, a leak): roll back.
+    CHECK(oracle.choose(after) == Action::rollback);
+    // Failed outright: a transient more likely than before: wait.
+    after.attempts.back().result = AttemptResult::failure;
+    CHECK(oracle.choose(after) == Action::do_nothing);
 }
 
 TEST_CASE("calibration moves the result probabilities toward stored attempts (Dirichlet)", "[rl][incident]") {
