@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -16,16 +17,26 @@ constexpr auto idx = [](auto e) { return static_cast<std::size_t>(e); };
 
 using Effects = std::array<std::array<ActionEffect, kActionCount>, kFailureKindCount>;
 
-// The priors (docs/rl.md has them as a table): {durable, relapse, failure},
+ActionEffect effect(double durable, double relapse, double failure, double execution_s, double relapse_delay_s) {
+    return {{durable, relapse, failure}, execution_s, relapse_delay_s};
+}
+
+// The priors (docs/rl.md has them as a table): P(durable, relapse, failure),
 // mean execution time, mean time up before a relapse.
 Effects prior_effects() {
     Effects e{};
-    //                                     restart                       scale_up                      rollback                      do_nothing
-    e[idx(FailureKind::cpu_runaway)] = {{{{0.70, 0.20, 0.10}, 8, 20}, {{0.35, 0.35, 0.30}, 3, 30}, {{0.30, 0.10, 0.60}, 30, 20}, {{0.10, 0.10, 0.80}, 5, 10}}};
-    e[idx(FailureKind::memory_leak)] = {{{{0.10, 0.85, 0.05}, 8, 45}, {{0.15, 0.80, 0.05}, 3, 55}, {{0.50, 0.20, 0.30}, 30, 30}, {{0.02, 0.08, 0.90}, 5, 10}}};
-    e[idx(FailureKind::crash)] =       {{{{0.85, 0.10, 0.05}, 8, 15}, {{0.20, 0.10, 0.70}, 3, 15}, {{0.50, 0.10, 0.40}, 30, 15}, {{0.05, 0.05, 0.90}, 5, 10}}};
-    e[idx(FailureKind::bad_deploy)] =  {{{{0.05, 0.80, 0.15}, 8, 5},  {{0.05, 0.30, 0.65}, 3, 5},  {{0.85, 0.05, 0.10}, 30, 20}, {{0.02, 0.08, 0.90}, 5, 5}}};
-    e[idx(FailureKind::transient)] =   {{{{0.75, 0.10, 0.15}, 8, 20}, {{0.70, 0.10, 0.20}, 3, 20}, {{0.60, 0.10, 0.30}, 30, 20}, {{0.90, 0.05, 0.05}, 5, 20}}};
+    //                                  restart                    scale_up
+    //                                  rollback                   do_nothing
+    e[idx(FailureKind::cpu_runaway)] = {effect(.70, .20, .10, 8, 20), effect(.35, .35, .30, 3, 30),
+                                        effect(.30, .10, .60, 30, 20), effect(.10, .10, .80, 5, 10)};
+    e[idx(FailureKind::memory_leak)] = {effect(.10, .85, .05, 8, 45), effect(.15, .80, .05, 3, 55),
+                                        effect(.50, .20, .30, 30, 30), effect(.02, .08, .90, 5, 10)};
+    e[idx(FailureKind::crash)] = {effect(.85, .10, .05, 8, 15), effect(.20, .10, .70, 3, 15),
+                                  effect(.50, .10, .40, 30, 15), effect(.05, .05, .90, 5, 10)};
+    e[idx(FailureKind::bad_deploy)] = {effect(.05, .80, .15, 8, 5), effect(.05, .30, .65, 3, 5),
+                                       effect(.85, .05, .10, 30, 20), effect(.02, .08, .90, 5, 5)};
+    e[idx(FailureKind::transient)] = {effect(.75, .10, .15, 8, 20), effect(.70, .10, .20, 3, 20),
+                                      effect(.60, .10, .30, 30, 20), effect(.90, .05, .05, 5, 20)};
     return e;
 }
 
@@ -181,7 +192,8 @@ public:
     // Expected return of the best action and that action.
     std::pair<double, Action> best(const Belief& belief, ActionSet tried, int attempts, std::uint32_t counts) {
         const ActionSet legal = escalation_candidates(available_, tried);
-        std::pair<double, Action> best{-INFINITY, Action::restart};
+        if (legal.none()) throw std::logic_error("incident oracle: no legal action left");
+        std::pair<double, Action> best{-std::numeric_limits<double>::infinity(), Action::restart};
         for (const Action a : kAllActions) {
             if (!contains(legal, a)) continue;
             const double q = action_value(belief, tried, attempts, counts, a);
