@@ -172,6 +172,24 @@ TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats it
     CHECK(read_bytes(request.model_path) == read_bytes(again.model_path));
 }
 
+TEST_CASE("train_recovery_policy learns incidents: through choose_among it beats the ladder", "[rl][incident]") {
+    TempDir dir;
+    TrainingRequest request;
+    request.episodes = 30;
+    request.model_path = dir.root() / "policy.model";
+    const std::atomic<bool> cancel{false};
+    train_recovery_policy(request, {}, cancel);
+    const auto policy = load_policy(request.model_path);
+    const LadderPolicy ladder;
+    const auto through = [](const Policy& p) {
+        return [&p](const IncidentState& s, ActionSet legal) { return *choose_among(p, s.current, legal); };
+    };
+    const IncidentModel model;
+    const double trained = evaluate_incidents(model, through(*policy), 3000, 11).mean_reward;
+    const double walked = evaluate_incidents(model, through(ladder), 3000, 11).mean_reward;
+    CHECK(trained > walked + 10.0);
+}
+
 TEST_CASE("a cancelled training saves nothing") {
     TempDir dir;
     TrainingRequest request;
