@@ -1,7 +1,10 @@
 #pragma once
 // What PPO trains against: an episodic environment with discrete actions and
-// a float observation vector (Gymnasium's reset/step contract).
+// a float observation vector (Gymnasium's reset/step contract), and
+// optionally a mask of the actions legal in the current state.
 #include <span>
+
+#include "core/action_set.hpp"
 
 namespace heal {
 
@@ -21,6 +24,10 @@ public:
     // Applies an action and writes the observation it leads to (when the
     // episode ends, the final one: truncation bootstraps from its value).
     virtual StepResult step(int action, std::span<float> observation) = 0;
+    // The actions the current state allows, bit a for action a (actions
+    // beyond the set's kActionCount bits cannot be masked). PPO never samples
+    // an illegal one and trains as if its probability were 0. Default: all.
+    virtual ActionSet legal_actions() const { return all_actions(); }
 };
 
 }  // namespace heal

@@ -172,7 +172,7 @@ ActionProbabilities OraclePolicy::probabilities(const Observation& obs) const {
     return p;
 }
 
-PpoConfig recovery_ppo_config() {
+PpoConfig failure_ppo_config() {
     PpoConfig config;
     config.learning_rate = 3e-3;
     config.entropy_coef = 0.01;

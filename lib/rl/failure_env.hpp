@@ -114,7 +114,7 @@ private:
 // for transients, is the worst one almost everywhere else: with the defaults
 // the policy stops trying it before it learns where it pays (heal-bench: about
 // 90 % of the oracle instead of 98 % after 200 000 steps).
-PpoConfig recovery_ppo_config();
+PpoConfig failure_ppo_config();
 
 // Mean reward of a decision rule over `episodes` incidents drawn from `seed`.
 double evaluate_mean_reward(const FailureModel& model, const std::function<Action(const Observation&)>& choose,

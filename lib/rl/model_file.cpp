@@ -234,7 +234,14 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
 
     Reader r(path, bytes);
     if (r.raw(kMagic.size()) != kMagic) fail(path, "not a healerd policy model (bad magic)");
-    if (const std::uint32_t version = r.u32(); version != kModelFormatVersion)
+    const std::uint32_t version = r.u32();
+    // Format 1 has the same layout, but its networks read the 7 features
+    // before the incident ones: say so rather than just "unsupported".
+    if (version == 1)
+        fail(path, fmt::format("model was trained for {} inputs (format 1); this healerd needs {} (format {}); "
+                               "retrain with healctl train",
+                               r.u32(), kObservationSize, kModelFormatVersion));
+    if (version != kModelFormatVersion)
         fail(path, fmt::format("format version {} unsupported (this healerd reads version {})", version,
                                kModelFormatVersion));
     NetworkShape shape;

@@ -1,5 +1,5 @@
 #pragma once
-// The policy model file. Format version 1, little-endian:
+// The policy model file. Format version 2, little-endian:
 //   8 bytes  magic "HEALPPO\0"
 //   u32      format version
 //   u32      inputs, u32 actions, u32 hidden layer count, then u32 per hidden width
@@ -10,11 +10,14 @@
 #include <string>
 
 #include "rl/network.hpp"
+#include "rl/observation.hpp"
 #include "rl/trainer.hpp"
 
 namespace heal {
 
-inline constexpr std::uint32_t kModelFormatVersion = 1;
+// 2: the observation gained the incident features (15 inputs). Version 1
+// files (7 inputs) are refused with a request to retrain.
+inline constexpr std::uint32_t kModelFormatVersion = 2;
 
 // The largest |parameter| a model may hold. Trained weights here are O(1):
 // initialisation gives at most sqrt(2), and each Adam step moves a weight by

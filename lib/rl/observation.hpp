@@ -26,10 +26,12 @@ struct Observation {
     int relapses = 0;                   // times the incident reopened after seeming healed
 };
 
-inline constexpr int kObservationSize = 7;
+inline constexpr int kObservationSize = 15;
 using ObservationVector = std::array<float, kObservationSize>;
 
-// [cpu/100, memory/100, min(failures,10)/10, cpu_anom, mem_anom, unit_down, pkg_change]
+// [cpu/100, memory/100, min(failures,10)/10, cpu_anom, mem_anom, unit_down, pkg_change,
+//  min(attempts,5)/5, last_action one-hot (4, all 0 when none), last_relapsed,
+//  min(seconds_open,600)/600, min(relapses,5)/5]; every feature in [0, 1].
 ObservationVector encode(const Observation& obs);
 
 }  // namespace heal

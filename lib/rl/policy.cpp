@@ -6,6 +6,7 @@ namespace heal {
 
 ObservationVector encode(const Observation& obs) {
     const auto flag = [](bool b) { return b ? 1.0f : 0.0f; };
+    const auto last = [&](Action a) { return flag(obs.last_action == a); };
     return {
         static_cast<float>(std::clamp(obs.cpu_percent, 0.0, 100.0) / 100.0),
         static_cast<float>(std::clamp(obs.memory_percent, 0.0, 100.0) / 100.0),
@@ -14,6 +15,14 @@ ObservationVector encode(const Observation& obs) {
         flag(obs.memory_anomalous),
         flag(!obs.unit_active),
         flag(obs.recent_package_change),
+        static_cast<float>(std::clamp(obs.attempts, 0, 5)) / 5.0f,
+        last(Action::restart),
+        last(Action::scale_up),
+        last(Action::rollback),
+        last(Action::do_nothing),
+        flag(obs.last_relapsed),
+        static_cast<float>(std::clamp(obs.seconds_open, 0.0, 600.0) / 600.0),
+        static_cast<float>(std::clamp(obs.relapses, 0, 5)) / 5.0f,
     };
 }
 

@@ -21,6 +21,7 @@ const PpoConfig& validated(const PpoConfig& c) {
         throw std::invalid_argument("PPO: learning_rate, clip_range, max_grad_norm and adam_epsilon must be positive");
     if (c.gamma < 0 || c.gamma > 1 || c.gae_lambda < 0 || c.gae_lambda > 1)
         throw std::invalid_argument("PPO: gamma and gae_lambda must lie in [0, 1]");
+    if (!(c.reward_scale > 0)) throw std::invalid_argument("PPO: reward_scale must be positive");
     if (c.value_clip_range && !(*c.value_clip_range > 0))
         throw std::invalid_argument("PPO: value_clip_range must be positive");
     return c;
@@ -51,8 +52,13 @@ LossTerms PpoLoss<Scalar>::evaluate(const ActorCritic<Scalar>& network, const Mi
     const Eigen::Index size = batch.observations.cols();
     const auto n = static_cast<Scalar>(size);
     network.forward(batch.observations, workspace_);
-    const Matrix& logits = workspace_.actor.back();
     const Matrix& values = workspace_.critic.back();
+    masked_logits_ = workspace_.actor.back();
+    for (std::size_t i = 0; i < batch.legal.size(); ++i)
+        mask_logits(std::span<Scalar>(masked_logits_.col(static_cast<Eigen::Index>(i)).data(),
+                                      static_cast<std::size_t>(masked_logits_.rows())),
+                    batch.legal[i]);
+    const Matrix& logits = masked_logits_;
 
     advantages_ = batch.advantages;
     if (config_.normalize_advantages && size > 1) {
@@ -126,6 +132,22 @@ LossTerms PpoLoss<Scalar>::evaluate(const ActorCritic<Scalar>& network, const Mi
 template class PpoLoss<float>;
 template class PpoLoss<double>;
 
+template <typename Scalar>
+void mask_logits(std::span<Scalar> logits, const ActionSet& legal) {
+    bool any = false;
+    for (std::size_t a = 0; a < logits.size(); ++a) {
+        if (a >= legal.size() || legal.test(a)) {
+            any = true;
+        } else {
+            logits[a] = static_cast<Scalar>(kMaskedLogit);
+        }
+    }
+    if (!any) throw std::logic_error("PPO: the environment's state allows no action");
+}
+
+template void mask_logits<float>(std::span<float>, const ActionSet&);
+template void mask_logits<double>(std::span<double>, const ActionSet&);
+
 Adam::Adam(Eigen::Index size, double epsilon, double beta1, double beta2)
     : epsilon_(epsilon), beta1_(beta1), beta2_(beta2), first_moment_(Eigen::VectorXf::Zero(size)),
       second_moment_(Eigen::VectorXf::Zero(size)) {}
@@ -187,6 +209,7 @@ PpoTrainer::PpoTrainer(Environment& env, const PpoConfig& config, std::uint64_t 
     for (Eigen::VectorXf* v : {&log_probs_, &values_, &rewards_, &next_values_, &advantages_, &returns_}) v->resize(n);
     terminated_.resize(static_cast<std::size_t>(n));
     episode_ended_.resize(static_cast<std::size_t>(n));
+    legal_.resize(static_cast<std::size_t>(n));
     order_.resize(static_cast<std::size_t>(n));
     observation_.resize(static_cast<std::size_t>(env.observation_size()));
     logits_.resize(static_cast<std::size_t>(env.action_count()));
@@ -206,12 +229,14 @@ PpoTrainer::RolloutSummary PpoTrainer::collect_rollout() {
         const auto col = static_cast<Eigen::Index>(t);
         observations_.col(col) = Eigen::Map<const Eigen::VectorXf>(observation_.data(), observations_.rows());
         network_.logits(observation_, logits_);
+        legal_[t] = env_.legal_actions();
+        mask_logits<float>(logits_, legal_[t]);
         actions_[t] = sample_action(logits_, rng_, log_probs_(col));
         values_(col) = value;
 
         const StepResult result = env_.step(actions_[t], observation_);
         ++steps_;
-        rewards_(col) = static_cast<float>(result.reward);
+        rewards_(col) = static_cast<float>(result.reward * config_.reward_scale);
         episode_return_ += result.reward;
         terminated_[t] = result.terminated;
         episode_ended_[t] = result.terminated || result.truncated;
@@ -248,12 +273,14 @@ LossTerms PpoTrainer::update(double learning_rate) {
             const auto size = static_cast<Eigen::Index>(std::min(batch_size, n - start));
             batch_.observations.resize(observations_.rows(), size);
             batch_.actions.resize(static_cast<std::size_t>(size));
+            batch_.legal.resize(static_cast<std::size_t>(size));
             for (Eigen::VectorXf* v : {&batch_.old_log_probs, &batch_.advantages, &batch_.returns, &batch_.old_values})
                 v->resize(size);
             for (Eigen::Index j = 0; j < size; ++j) {
                 const int k = order_[start + static_cast<std::size_t>(j)];
                 batch_.observations.col(j) = observations_.col(k);
                 batch_.actions[static_cast<std::size_t>(j)] = actions_[static_cast<std::size_t>(k)];
+                batch_.legal[static_cast<std::size_t>(j)] = legal_[static_cast<std::size_t>(k)];
                 batch_.old_log_probs(j) = log_probs_(k);
                 batch_.advantages(j) = advantages_(k);
                 batch_.returns(j) = returns_(k);

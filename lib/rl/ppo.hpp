@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "core/action_set.hpp"
 #include "rl/environment.hpp"
 #include "rl/network.hpp"
 #include "rl/random.hpp"
@@ -36,6 +37,10 @@ struct PpoConfig {
     double max_grad_norm = 0.5;       // global L2 norm
     double adam_epsilon = 1e-5;
     bool normalize_advantages = true;  // per minibatch
+    // Rewards are multiplied by this before GAE (reported returns are not):
+    // keeps the value loss O(1), so gradient clipping, which the two heads
+    // share, does not shrink the policy's gradient to make room for it.
+    double reward_scale = 1.0;
 };
 
 // Generalised advantage estimation over one rollout. next_values[t] is the
@@ -56,6 +61,8 @@ struct Minibatch {
     typename ActorCritic<Scalar>::Vector advantages;     // raw; normalised inside the loss if configured
     typename ActorCritic<Scalar>::Vector returns;
     typename ActorCritic<Scalar>::Vector old_values;
+    // The legal actions of each sample's state; empty: every action legal.
+    std::vector<ActionSet> legal;
 };
 
 struct LossTerms {
@@ -83,6 +90,7 @@ private:
     PpoConfig config_;
     typename ActorCritic<Scalar>::Workspace workspace_;
     Vector advantages_;
+    Matrix masked_logits_;  // the logits, illegal actions at kMaskedLogit
     Matrix log_p_;  // actions x B
     Matrix p_;      // actions x B
     RowVector max_logit_;   // of each column
@@ -114,6 +122,16 @@ private:
 // Scales gradient so that its global L2 norm is at most max_norm; returns the
 // norm before scaling.
 double clip_gradient_norm(Eigen::VectorXf& gradient, double max_norm);
+
+// What an illegal action's logit becomes, as in CleanRL's masked PPO: its
+// probability underflows to exactly 0, and so do its entropy term and its
+// gradient, while the arithmetic stays finite.
+inline constexpr float kMaskedLogit = -1e8f;
+
+// Sets the logits of the actions not in `legal` to kMaskedLogit. Throws
+// std::logic_error when no action is legal.
+template <typename Scalar>
+void mask_logits(std::span<Scalar> logits, const ActionSet& legal);
 
 // Softmax of logits, sampled; returns the action and writes its log-probability.
 int sample_action(std::span<const float> logits, Rng& rng, float& log_prob);
@@ -169,6 +187,7 @@ private:
     std::vector<int> actions_;
     Eigen::VectorXf log_probs_, values_, rewards_, next_values_, advantages_, returns_;
     std::vector<std::uint8_t> terminated_, episode_ended_;
+    std::vector<ActionSet> legal_;  // of each step's state
 
     std::vector<float> observation_;  // the environment's current state
     std::vector<float> logits_;

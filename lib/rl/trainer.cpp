@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "rl/failure_env.hpp"
+#include "rl/incident_env.hpp"
 #include "rl/model_file.hpp"
 #include "rl/ppo.hpp"
 #include "rl/ppo_policy.hpp"
@@ -16,7 +16,7 @@ TrainingResult train_recovery_policy(const TrainingRequest& request,
                                      const std::atomic<bool>& cancel) {
     if (request.episodes == 0) throw std::invalid_argument("training needs at least one episode");
     const PpoConfig config = recovery_ppo_config();
-    FailureEnvironment env(FailureModel::calibrated(request.history), derive_seed(request.seed, 100));
+    IncidentEnvironment env(IncidentModel::calibrated(request.history), derive_seed(request.seed, 100));
     PpoTrainer trainer(env, config, request.seed,
                        static_cast<std::uint64_t>(request.episodes) * static_cast<std::uint64_t>(config.n_steps));
     TrainingResult result;

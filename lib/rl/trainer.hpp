@@ -1,6 +1,6 @@
 #pragma once
 // The daemon's entry points into learning: train a recovery policy on the
-// failure environment (calibrated from stored outcomes), save/load it.
+// incident environment (calibrated from stored attempts), save/load it.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -28,6 +28,7 @@ struct Outcome {
     FailureKind kind = FailureKind::transient;
     bool recovered = false;
     double recovery_time_s = 0.0;
+    bool relapsed = false;  // it healed, then failed again within StableSec (same incident)
 };
 
 struct TrainingRequest {

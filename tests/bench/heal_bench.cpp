@@ -2,13 +2,16 @@
 // and times the store.
 //   heal-bench ppo --env cartpole --seed S --steps N [--check]
 //   heal-bench ppo --env failure  --seed S [--steps N] [--episodes E] [--check]
+//   heal-bench ppo --env incident --seed S [--steps N] [--episodes E] [--check]
 //   heal-bench storage [--metrics N] [--actions N] [--dir DIR]
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -16,6 +19,7 @@
 #include "bench_storage.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/failure_env.hpp"
+#include "rl/incident_env.hpp"
 #include "rl/policy.hpp"
 #include "rl/ppo.hpp"
 #include "rl/ppo_policy.hpp"
@@ -31,7 +35,8 @@ struct Options {
     std::uint64_t evaluation_seed = 20'240'601;
     // Hyperparameter overrides; unset ones keep the environment's configuration.
     std::optional<int> n_steps, minibatch_size, epochs;
-    std::optional<double> learning_rate, entropy_coef, max_grad_norm;
+    std::optional<double> learning_rate, entropy_coef, max_grad_norm, reward_scale, gamma;
+    std::optional<std::vector<int>> hidden;
     bool check = false;
     bool verbose = false;
 };
@@ -50,6 +55,9 @@ heal::PpoConfig configure(heal::PpoConfig config, const Options& options) {
     if (options.learning_rate) config.learning_rate = *options.learning_rate;
     if (options.entropy_coef) config.entropy_coef = *options.entropy_coef;
     if (options.max_grad_norm) config.max_grad_norm = *options.max_grad_norm;
+    if (options.reward_scale) config.reward_scale = *options.reward_scale;
+    if (options.gamma) config.gamma = *options.gamma;
+    if (options.hidden) config.hidden = *options.hidden;
     return config;
 }
 
@@ -80,7 +88,7 @@ int bench_failure(const Options& options) {
     const std::uint64_t steps = options.steps ? options.steps : 204'800;
     const heal::FailureModel model;
     heal::FailureEnvironment env(model, heal::derive_seed(options.seed, 100));
-    heal::PpoTrainer trainer(env, configure(heal::recovery_ppo_config(), options), options.seed, steps);
+    heal::PpoTrainer trainer(env, configure(heal::failure_ppo_config(), options), options.seed, steps);
     const auto start = std::chrono::steady_clock::now();
     trainer.train([&](const heal::IterationStats& stats) { print_progress(options, trainer, stats); });
     const double seconds = seconds_since(start);
@@ -112,6 +120,69 @@ int bench_failure(const Options& options) {
     return 0;
 }
 
+// Trains on the prior incident model, then runs every policy through the same
+// evaluation incidents (same kinds, applicability and luck).
+int bench_incident(const Options& options) {
+    const heal::IncidentModel model;
+    const heal::PpoConfig config = configure(heal::recovery_ppo_config(), options);
+    const std::uint64_t steps = options.steps ? options.steps : heal::kIncidentTrainingSteps;
+    heal::IncidentEnvironment env(model, heal::derive_seed(options.seed, 100));
+    heal::PpoTrainer trainer(env, config, options.seed, steps);
+    const auto start = std::chrono::steady_clock::now();
+    trainer.train([&](const heal::IterationStats& stats) { print_progress(options, trainer, stats); });
+    const double seconds = seconds_since(start);
+    fmt::print("env=incident seed={} steps={} training_wall_s={:.3f} steps_per_s={:.0f} "
+               "evaluation_episodes={}\n",
+               options.seed, trainer.steps(), seconds, static_cast<double>(trainer.steps()) / seconds,
+               options.evaluation_episodes);
+
+    const heal::PpoPolicy ppo(trainer.network());
+    const heal::LadderPolicy ladder;
+    const heal::IncidentOracle oracle(model);
+    // The ladder's pick, for fixed actions that are not legal and for a
+    // network that gives every legal action probability 0 (underflow).
+    const auto ladder_choice = [&](const heal::IncidentState& s, heal::ActionSet legal) {
+        if (const auto a = heal::choose_among(ladder, s.current, legal)) return *a;
+        return heal::Action::do_nothing;  // the ladder never picks it: the only legal action left
+    };
+    const auto evaluate = [&](std::string_view name, const heal::IncidentChooser& choose) {
+        const auto eval_start = std::chrono::steady_clock::now();
+        const heal::IncidentScore score =
+            heal::evaluate_incidents(model, choose, options.evaluation_episodes, options.evaluation_seed);
+        fmt::print("policy={} mean_reward={:.2f} mean_downtime_s={:.2f} mean_attempts={:.3f}\n", name,
+                   score.mean_reward, score.mean_downtime_s, score.mean_attempts);
+        if (options.verbose) fmt::print(stderr, "{}: {:.2f} s\n", name, seconds_since(eval_start));
+        return score.mean_reward;
+    };
+    const double ppo_reward = evaluate("ppo", [&](const heal::IncidentState& s, heal::ActionSet legal) {
+        if (const auto a = heal::choose_among(ppo, s.current, legal)) return *a;
+        return ladder_choice(s, legal);
+    });
+    const double ladder_reward = evaluate("ladder", ladder_choice);
+    for (const heal::Action action : heal::kAllActions)
+        evaluate(heal::to_string(action), [&, action](const heal::IncidentState& s, heal::ActionSet legal) {
+            return heal::contains(legal, action) ? action : ladder_choice(s, legal);
+        });
+    heal::Rng random_rng(heal::derive_seed(options.evaluation_seed, 1));
+    evaluate("random", [&](const heal::IncidentState&, heal::ActionSet legal) {
+        std::uint64_t pick = random_rng.below(legal.count());
+        for (const heal::Action action : heal::kAllActions)
+            if (heal::contains(legal, action) && pick-- == 0) return action;
+        return heal::Action::do_nothing;
+    });
+    const double oracle_reward =
+        evaluate("oracle", [&](const heal::IncidentState& s, heal::ActionSet) { return oracle.choose(s); });
+
+    const bool near_oracle = oracle_reward - ppo_reward <= 0.05 * std::abs(oracle_reward);
+    if (options.check && (!near_oracle || ppo_reward <= ladder_reward)) {
+        fmt::print(stderr,
+                   "heal-bench: ppo {:.2f} is not both within 5 % of the oracle {:.2f} and above the ladder {:.2f}\n",
+                   ppo_reward, oracle_reward, ladder_reward);
+        return 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -119,9 +190,10 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     Options options;
     CLI::App* ppo = app.add_subcommand("ppo", "train PPO on an environment and report");
-    ppo->add_option("--env", options.env, "cartpole or failure")->check(CLI::IsMember({"cartpole", "failure"}));
+    ppo->add_option("--env", options.env, "cartpole, failure or incident")
+        ->check(CLI::IsMember({"cartpole", "failure", "incident"}));
     ppo->add_option("--seed", options.seed, "training seed");
-    ppo->add_option("--steps", options.steps, "training steps (default: cartpole 200000, failure 204800)");
+    ppo->add_option("--steps", options.steps, "training steps (default: cartpole 200000, failure 204800, incident: as healctl train)");
     ppo->add_option("--episodes", options.evaluation_episodes, "failure: evaluation episodes")->check(CLI::PositiveNumber);
     ppo->add_option("--eval-seed", options.evaluation_seed, "failure: evaluation seed");
     ppo->add_option("--n-steps", options.n_steps, "PPO: steps per rollout");
@@ -130,6 +202,9 @@ int main(int argc, char** argv) {
     ppo->add_option("--learning-rate", options.learning_rate, "PPO: initial Adam learning rate");
     ppo->add_option("--entropy-coef", options.entropy_coef, "PPO: entropy bonus coefficient");
     ppo->add_option("--max-grad-norm", options.max_grad_norm, "PPO: global gradient-norm bound");
+    ppo->add_option("--reward-scale", options.reward_scale, "PPO: reward multiplier before GAE");
+    ppo->add_option("--gamma", options.gamma, "PPO: discount");
+    ppo->add_option("--hidden", options.hidden, "PPO: hidden layer widths");
     ppo->add_flag("--check", options.check, "exit 1 when the issue's bar is not met");
     ppo->add_flag("-v,--verbose", options.verbose, "print progress to stderr");
     heal::bench::StorageOptions storage_options;
@@ -137,6 +212,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     try {
         if (storage->parsed()) return heal::bench::bench_storage(storage_options);
+        if (options.env == "incident") return bench_incident(options);
         return options.env == "cartpole" ? bench_cartpole(options) : bench_failure(options);
     } catch (const std::exception& e) {
         fmt::print(stderr, "heal-bench: {}\n", e.what());

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "rl/failure_env.hpp"
+#include "rl/incident_env.hpp"
 #include "rl/ppo.hpp"
 #include "rl/ppo_policy.hpp"
 
@@ -26,7 +27,7 @@ void BM_PolicyInference(benchmark::State& state) {
 BENCHMARK(BM_PolicyInference);
 
 void BM_PpoUpdate(benchmark::State& state) {
-    heal::FailureEnvironment env(heal::FailureModel{}, 1);
+    heal::IncidentEnvironment env(heal::IncidentModel{}, 1);
     const heal::PpoConfig config = heal::recovery_ppo_config();
     heal::PpoTrainer trainer(env, config, 1, static_cast<std::uint64_t>(config.n_steps));
     trainer.collect_rollout();

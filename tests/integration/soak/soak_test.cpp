@@ -4,7 +4,7 @@
 // started is in it, and the model file is absent, the old or the new one;
 // after each restart no attempt is left running and no temporary model file
 // survives. Label "soak". HEAL_SOAK_SEED=N repeats a run. Training runs
-// 10 PPO iterations (about 0.4 s), so kills land before, during and after
+// 60 PPO iterations (about 0.4 s), so kills land before, during and after
 // the model is saved.
 #include <signal.h>
 #include <sqlite3.h>
@@ -113,7 +113,7 @@ TEST_CASE("healerd killed with SIGKILL 50 times loses no attempt and no integrit
         std::optional<BackgroundProcess> trainer;
         if (train(rng)) {
             ++trainings;
-            trainer.emplace(std::vector<std::string>{HEALCTL_PATH, "--user", "train", "--episodes", "10"},
+            trainer.emplace(std::vector<std::string>{HEALCTL_PATH, "--user", "train", "--episodes", "60"},
                             dir.path() / "train.log");
         }
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms(rng));

@@ -122,11 +122,42 @@ TEST_CASE("PPO loss gradient matches finite differences for every parameter") {
         Net net = random_network(rng, {7, 6});
         check_gradient(config, net, random_batch(net, rng, 16));
     }
+    SECTION("masked actions: their logits are constants, so only legal ones get a gradient") {
+        Net net = random_network(rng, {7, 6});
+        Minibatch<double> batch = random_batch(net, rng, 16);
+        for (std::size_t i = 0; i < batch.actions.size(); ++i) {
+            ActionSet legal;
+            legal.set(static_cast<std::size_t>(batch.actions[i]));  // the taken action was legal
+            legal.set(i % kActionCount);
+            batch.legal.push_back(legal);
+        }
+        check_gradient(config, net, batch);
+    }
     SECTION("three hidden layers, two actions, no advantage normalisation") {
         config.normalize_advantages = false;
         Net net = random_network(rng, {4, 5, 3}, 4, 2);
         check_gradient(config, net, random_batch(net, rng, 12));
     }
+}
+
+TEST_CASE("the loss treats masked actions as impossible", "[rl][mask]") {
+    Rng rng(4);
+    Net net = random_network(rng, {7, 6});
+    Minibatch<double> batch = random_batch(net, rng, 8);
+    // Only the taken action legal: a certain choice, no entropy, ratio 1
+    // against an old log-probability of 0.
+    for (std::size_t i = 0; i < batch.actions.size(); ++i) {
+        batch.legal.push_back(ActionSet().set(static_cast<std::size_t>(batch.actions[i])));
+        batch.old_log_probs(static_cast<Eigen::Index>(i)) = 0.0;
+    }
+    PpoConfig config;
+    config.entropy_coef = 0.05;
+    PpoLoss<double> loss(config);
+    Net::Vector gradient;
+    const LossTerms terms = loss.evaluate(net, batch, gradient);
+    CHECK(terms.entropy == Approx(0.0).margin(1e-12));
+    CHECK(terms.approx_kl == Approx(0.0).margin(1e-12));
+    CHECK(terms.clip_fraction == 0.0);
 }
 
 TEST_CASE("single-state inference agrees with the batch forward pass") {

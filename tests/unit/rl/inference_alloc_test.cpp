@@ -13,6 +13,7 @@
 #include <string>
 
 #include "rl/failure_env.hpp"
+#include "rl/incident_env.hpp"
 #include "rl/model_file.hpp"
 #include "rl/network.hpp"
 #include "rl/ppo.hpp"
@@ -142,7 +143,7 @@ TEST_CASE("single-state network passes allocate nothing, even at the widest shap
 }
 
 TEST_CASE("a PPO update allocates nothing once its buffers exist") {
-    FailureEnvironment env(FailureModel{}, 1);
+    IncidentEnvironment env(IncidentModel{}, 1);
     const PpoConfig config = recovery_ppo_config();
     PpoTrainer trainer(env, config, 1, 2 * static_cast<std::uint64_t>(config.n_steps));
     trainer.collect_rollout();

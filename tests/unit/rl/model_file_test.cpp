@@ -52,6 +52,13 @@ void patch_parameter(std::vector<char>& bytes, const NetworkShape& shape, std::s
     for (std::size_t i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>(hash >> (8 * i));
 }
 
+// A probe observation as probe_problem prints it: every feature at `level`.
+std::string probe(const std::string& level) {
+    std::string text = "[" + level;
+    for (int i = 1; i < kObservationSize; ++i) text += ", " + level;
+    return text + "]";
+}
+
 std::string load_error(const fs::path& p) {
     try {
         load_policy(p);
@@ -125,6 +132,15 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
         write_bytes(bad, other);
         CHECK_THAT(load_error(bad), Catch::Contains("version 7 unsupported"));
     }
+    SECTION("a format-1 model, trained before the incident features") {
+        std::vector<char> old = bytes;
+        old[8] = 1;
+        old[12] = 7;  // its inputs
+        write_bytes(bad, old);
+        CHECK_THAT(load_error(bad), Catch::Contains(bad.string()) &&
+                                        Catch::Contains("model was trained for 7 inputs (format 1); this healerd "
+                                                        "needs 15 (format 2); retrain with healctl train"));
+    }
     SECTION("trailing bytes") {
         std::vector<char> longer = bytes;
         longer.push_back(0);
@@ -133,7 +149,7 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
     }
     SECTION("a well-formed model of another shape") {
         save_model(bad, network(4, 2, 1));
-        CHECK_THAT(load_error(bad), Catch::Contains("shape mismatch: expected 7 inputs and 4 actions, got 4 inputs "
+        CHECK_THAT(load_error(bad), Catch::Contains("shape mismatch: expected 15 inputs and 4 actions, got 4 inputs "
                                                     "and 2 actions"));
     }
     SECTION("a weight beyond the bound, with a valid checksum") {
@@ -186,18 +202,19 @@ TEST_CASE("the probe forward pass refuses a network whose outputs are not finite
     CHECK(probe_problem(net).empty());
 
     SECTION("huge policy weights: the logits overflow and the probabilities are NaN") {
-        // Every hidden unit times 3.4e38 in the first logit: infinite as soon
-        // as the hidden units are not all 0 (at the all-zero probe they are).
+        // Every hidden unit times 3.4e38 in the first logit: it overflows on a
+        // probe whose last hidden units do not cancel out (at the all-zero
+        // probe they are all 0).
         const DenseLayer& output = net.actor_layers().back();
         for (int c = 0; c < output.cols; ++c)
             net.parameters()(static_cast<Eigen::Index>(output.weights) + c * output.rows) = 3.4e38f;
-        CHECK(probe_problem(net) == "the forward pass on probe observation [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5] "
-                                    "gives probability nan for action 0");
+        CHECK_THAT(probe_problem(net), Catch::StartsWith("the forward pass on probe observation [") &&
+                                           Catch::EndsWith("] gives probability nan for action 0"));
     }
     SECTION("a NaN in the value head alone") {
         net.parameters()(static_cast<Eigen::Index>(net.critic_layers().back().bias)) =
             std::numeric_limits<float>::quiet_NaN();
-        CHECK(probe_problem(net) == "the forward pass on probe observation [0, 0, 0, 0, 0, 0, 0] gives value nan");
+        CHECK(probe_problem(net) == "the forward pass on probe observation " + probe("0") + " gives value nan");
     }
     SECTION("a fault that only a non-zero feature reaches") {
         const auto weight = [&](const DenseLayer& layer, int row, int col) -> float& {
@@ -214,8 +231,8 @@ TEST_CASE("the probe forward pass refuses a network whose outputs are not finite
         only(actor[1], 1, 0, 10.0f);
         weight(actor[2], 0, 0) = weight(actor[2], 0, 1) = 3.4e38f;
         CHECK(parameter_problem(net) != "");
-        CHECK_THAT(probe_problem(net), Catch::StartsWith("the forward pass on probe observation [0.5, 0.5, 0.5, 0.5, "
-                                                         "0.5, 0.5, 0.5] gives probability nan"));
+        CHECK_THAT(probe_problem(net), Catch::StartsWith("the forward pass on probe observation " + probe("0.5") +
+                                                         " gives probability nan"));
     }
 }
 
