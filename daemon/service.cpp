@@ -892,7 +892,8 @@ void Service::train(const heal::Caller& caller, std::uint32_t episodes) {
             if (record.simulated && !backend_->simulated()) continue;
             request.history.push_back(heal::Outcome{record.action,
                                                     record.failure_kind.value_or(heal::FailureKind::transient),
-                                                    record.recovered, record.recovery_time.value_or(0.0)});
+                                                    record.recovered, record.recovery_time.value_or(0.0),
+                                                    record.relapsed});
         }
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, fmt::format("cannot read the recovery history: {}", e.what()));
