@@ -42,7 +42,6 @@ std::optional<Action> choose_among(const Policy& policy, const Observation& obs,
     return best;
 }
 
-ActionProbabilities LadderPolicy::probabilities(const Observation&) const { return {0.5f, 0.3f, 0.2f, 0.0f}; }
 
 namespace {
 Action heuristic_action(const Observation& obs) {
@@ -54,6 +53,20 @@ Action heuristic_action(const Observation& obs) {
     return Action::do_nothing;
 }
 }  // namespace
+
+ActionProbabilities LadderPolicy::probabilities(const Observation& obs) const {
+    // The first rung is what the failure looks like it needs; then the fixed order.
+    std::array<Action, 4> rungs{heuristic_action(obs), Action::restart, Action::scale_up, Action::rollback};
+    constexpr std::array<float, 3> kWeights{0.5f, 0.3f, 0.2f};
+    ActionProbabilities p{};
+    std::size_t next = 0;
+    for (const Action rung : rungs) {
+        float& weight = p[static_cast<std::size_t>(rung)];
+        if (rung == Action::do_nothing || weight > 0.0f) continue;
+        weight = kWeights[next++];
+    }
+    return p;
+}
 
 ActionProbabilities HeuristicPolicy::probabilities(const Observation& obs) const {
     ActionProbabilities p{};

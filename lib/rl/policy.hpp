@@ -26,10 +26,12 @@ public:
 // the incident is given up.
 std::optional<Action> choose_among(const Policy& policy, const Observation& obs, ActionSet candidates);
 
-// The default without a trained model: restart, then scale_up, then
-// rollback, in that order of preference, never do_nothing. With
-// escalation_candidates it walks that ladder, skipping what is not
-// applicable, then repeats it until the attempt budget is spent.
+// The default without a trained model. Its first rung is the action the
+// failure looks like it needs (the heuristic's rules: a dead unit after a
+// package change -> rollback, a dead unit -> restart, memory -> scale_up,
+// CPU -> restart), then restart, scale_up, rollback in that order, never
+// do_nothing. With escalation_candidates it walks that ladder, skipping what
+// is not applicable, then repeats it until the attempt budget is spent.
 class LadderPolicy final : public Policy {
 public:
     std::string_view name() const override { return "ladder"; }

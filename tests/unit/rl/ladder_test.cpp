@@ -48,3 +48,24 @@ TEST_CASE("choose_among takes the most probable candidate", "[rl][ladder]") {
     // The heuristic gives every other action 0: nothing else is chosen.
     CHECK_FALSE(choose_among(heuristic, obs, set_of({Action::rollback})));
 }
+
+TEST_CASE("the ladder's first rung is what the failure looks like it needs", "[rl][ladder]") {
+    const LadderPolicy ladder;
+    Observation leak = observed(20, 90, 1);
+    leak.memory_anomalous = true;
+    CHECK(choose_among(ladder, leak, all_actions()) == Action::scale_up);
+    CHECK(choose_among(ladder, leak, escalation_candidates(all_actions(), set_of({Action::scale_up}))) ==
+          Action::restart);
+
+    Observation deploy = observed(0, 10, 1);
+    deploy.unit_active = false;
+    deploy.recent_package_change = true;
+    CHECK(choose_among(ladder, deploy, all_actions()) == Action::rollback);
+    // No hook for it: the next rung.
+    CHECK(choose_among(ladder, deploy, set_of({Action::restart, Action::scale_up, Action::do_nothing})) ==
+          Action::restart);
+    const ActionProbabilities p = ladder.probabilities(deploy);
+    CHECK(p[2] > p[0]);
+    CHECK(p[0] > p[1]);
+    CHECK(p[3] == 0.0f);
+}
