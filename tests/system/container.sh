@@ -147,11 +147,12 @@ booted() {
 # healerd_settings SAMPLE_INTERVAL UNIT...: writes the caller's settings as a
 # drop-in over the shipped configuration. The package-change window is 0: the
 # demo was installed seconds ago, and a "recent deploy" would rightly make
-# healerd roll back instead of restart.
+# healerd roll back instead of restart. StableSec is short so that each
+# failure mode is an incident of its own, not a relapse of the one before.
 healerd_settings() {
     interval=$1
     shift
-    printf '[Monitor]\nSampleIntervalSec=%s\nUnits=%s\n[Recovery]\nAutoRecover=yes\nRecoveryTimeoutSec=20s\nPackageChangeWindowSec=0\n' \
+    printf '[Monitor]\nSampleIntervalSec=%s\nUnits=%s\n[Recovery]\nAutoRecover=yes\nRecoveryTimeoutSec=20s\nPackageChangeWindowSec=0\nStableSec=5s\n' \
         "$interval" "$*" | in_ct sh -c "cat > /etc/healerd/healerd.conf.d/$ct_tag.conf"
 }
 
@@ -247,10 +248,14 @@ demo_settled() {
         END { exit !(n >= 6 && bad == 0) }'
 }
 
+# healerd has no open incident on the demo.
+demo_no_incident() { healctl policy --unit "$DEMO" --json | grep -q '"state": "none"'; }
+
 reset_demo() {
     in_ct systemctl reset-failed "$DEMO" 2>/dev/null || true
     in_ct systemctl restart "$DEMO"
     wait_for 30 demo_settled || check_failed "the demo did not settle healthy within 30s"
+    wait_for 30 demo_no_incident || check_failed "healerd's incident on the demo did not close within 30s"
 }
 
 # ---- failure modes ---------------------------------------------------------------------

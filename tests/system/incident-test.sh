@@ -1,0 +1,166 @@
+#!/bin/sh
+# healerd's incident scenarios, against the real PID 1 of a throwaway systemd
+# container (container.sh), on services that were not written for healerd:
+#   1. a service that dies 2 s after every start (no Restart=): one incident,
+#      at most 6 actions, given up with the catalogued message;
+#   2. a service that exits 1 with a unit file written a minute before and no
+#      rollback hook (a "recent deploy" that cannot be rolled back): restart,
+#      resolved; no rollback is ever attempted;
+#   3. a leak of 20 MiB/s under MemoryMax=300M: at most one scale_up per
+#      incident, and never two in a row;
+#   4. nginx killed with SIGKILL: restarted, resolved;
+#   5. DryRun=yes: the crash is logged as what would be done, stored as a
+#      dry_run attempt, never as failed, and the breaker stays closed.
+# healerd runs with its defaults except the sample interval (500ms), the
+# validation timeout (20s, as in the system test) and, to fit the test's
+# time, StableSec=20s. Prints one line per scenario:
+#   scenario=S incidents=N actions=A sequence=a,b,c outcome=O
+#
+# Not yet registered in ctest: the nginx and leak scenarios still fail (nginx
+# restarted but judged unhealthy for 20s; the perl leak unit not running).
+#
+# usage: incident-test.sh BUILD_DIR (root; exits 77, skipped, otherwise)
+set -eu
+
+ct_tag=incident-test
+DEMO=healerd-demo.service
+# shellcheck source-path=SCRIPTDIR source=container.sh
+. "$(dirname "$0")/container.sh"
+ct_setup "${1:?usage: incident-test.sh BUILD_DIR}"
+
+LOOP=heal-crashloop.service
+EXIT1=heal-exit1.service
+LEAK=heal-leak.service
+NGINX=heal-nginx.service
+
+ct_stage
+# shellcheck disable=SC2119 # no nspawn options of its own
+ct_boot
+
+# unit NAME BODY: writes a unit file into the container.
+unit() { printf '%s\n' "$2" | in_ct sh -c "cat > /etc/systemd/system/$1"; }
+
+unit "$LOOP" '[Service]
+ExecStart=/bin/sh -c "sleep 2; exit 1"'
+# Runs until /run/heal-exit1.crash appears, then exits 1.
+unit "$EXIT1" '[Service]
+ExecStart=/bin/sh -c "while [ ! -e /run/heal-exit1.crash ]; do sleep 0.2; done; rm -f /run/heal-exit1.crash; exit 1"'
+unit "$LEAK" '[Service]
+MemoryMax=300M
+ExecStart=/usr/bin/perl -e "my @a; while (1) { push @a, q(x) x 1048576; select(undef, undef, undef, 0.05) }"'
+in_ct mkdir -p /etc/heal-nginx /var/log/heal-nginx
+printf '%s\n' 'pid /run/heal-nginx.pid;' 'error_log /var/log/heal-nginx/error.log;' 'events {}' \
+    'http { access_log off; server { listen 127.0.0.1:8089; location / { return 200 "ok\n"; } } }' |
+    in_ct sh -c 'cat > /etc/heal-nginx/nginx.conf'
+unit "$NGINX" "[Service]
+ExecStart=/usr/sbin/nginx -c /etc/heal-nginx/nginx.conf -g 'daemon off;'"
+
+ct_install_healerd 500ms "$DEMO" "$LOOP" "$EXIT1" "$LEAK" "$NGINX"
+# Defaults again where healerd_settings departs from them for the demo: the
+# package-change window makes the freshly written heal-exit1 a recent deploy.
+in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
+in_ct systemctl reload healerd
+for service in "$EXIT1" "$LEAK" "$NGINX"; do in_ct systemctl start "$service"; done
+say "waiting for healerd to judge the services healthy"
+sleep 15
+
+ID_INCIDENT_RESOLVED=f14420d8ee994742ac4c3a5f56927b50
+ID_INCIDENT_GIVEN_UP=6b1c2e0a7d8f4c39a5e2b7d410f3c8e1
+
+# unit_actions UNIT: that unit's attempts as "ACTION RESULT", oldest first.
+unit_actions() { actions | awk -v unit="$1" '$1 == unit { print $2, $3 }' | tac; }
+sequence() { unit_actions "$1" | awk '{ printf "%s%s", sep, $1; sep = "," }'; }
+# unit_incidents UNIT: that unit's incidents as "ID OUTCOME", oldest first.
+unit_incidents() {
+    healctl incidents --json --limit 1000 | awk -v want="\"$1\"," '
+        /^  \{/ { id = ""; unit = ""; outcome = "" }
+        /"id":/ { id = $2 } /"unit":/ { unit = $2 } /"outcome":/ { outcome = $2 }
+        /^  \}/ { if (unit == want) { gsub(/[",]/, "", id); gsub(/[",]/, "", outcome); print id, outcome } }' | tac
+}
+# event_since T0 ID UNIT: the journal has a MESSAGE_ID entry for UNIT since T0.
+event_since() { journal_events "$1" | awk -v id="$2" -v unit="$3" '$2 == id && $3 == unit { found = 1 } END { exit !found }'; }
+report() {
+    echo "scenario=$1 incidents=$(unit_incidents "$2" | wc -l) actions=$(unit_actions "$2" | wc -l) sequence=$(sequence "$2") outcome=$(unit_incidents "$2" | tail -n 1 | cut -d' ' -f2)" |
+        tee -a "$work/results"
+}
+: >"$work/results"
+
+# ---- 1, 2, 3, 4 at once: each its own unit and incident --------------------------------
+
+t0=$(now_us)
+in_ct systemctl start "$LOOP"
+in_ct touch /run/heal-exit1.crash
+in_ct systemctl kill -s KILL "$NGINX"
+say "crash loop started, $EXIT1 crashed, $NGINX killed; the leak grows"
+
+wait_for 120 event_since "$t0" "$ID_INCIDENT_RESOLVED" "$EXIT1" || check_failed "$EXIT1: no incident resolved within 120s"
+report exit1_fresh_no_hook "$EXIT1"
+case "$(sequence "$EXIT1")" in
+    *rollback*) check_failed "$EXIT1: rollback attempted without a hook ($(sequence "$EXIT1"))" ;;
+    restart*) ;;
+    *) check_failed "$EXIT1: expected restart first, got '$(sequence "$EXIT1")'" ;;
+esac
+[ "$(in_ct systemctl is-active "$EXIT1")" = active ] || check_failed "$EXIT1 is not active"
+
+wait_for 60 event_since "$t0" "$ID_INCIDENT_RESOLVED" "$NGINX" || check_failed "$NGINX: no incident resolved within 60s"
+report nginx_sigkill "$NGINX"
+[ "$(sequence "$NGINX")" = restart ] || check_failed "$NGINX: expected one restart, got '$(sequence "$NGINX")'"
+in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does not answer after its recovery"
+
+# The crash loop for 3 minutes at most.
+wait_for 180 event_since "$t0" "$ID_INCIDENT_GIVEN_UP" "$LOOP" || check_failed "$LOOP: not given up within 180s"
+sleep 15  # nothing more may happen once given up
+report crash_loop "$LOOP"
+[ "$(unit_incidents "$LOOP" | wc -l)" -eq 1 ] || check_failed "$LOOP: $(unit_incidents "$LOOP" | wc -l) incidents, expected 1"
+[ "$(unit_actions "$LOOP" | wc -l)" -le 6 ] || check_failed "$LOOP: $(unit_actions "$LOOP" | wc -l) actions, expected at most 6"
+[ "$(unit_incidents "$LOOP" | tail -n 1 | cut -d' ' -f2)" = given_up ] || check_failed "$LOOP: its incident is not given up"
+in_ct systemctl stop "$LOOP" 2>/dev/null || true
+
+report memory_leak "$LEAK"
+leak_sequence=$(sequence "$LEAK")
+[ -n "$leak_sequence" ] || check_failed "$LEAK: healerd did nothing about the leak"
+case ",$leak_sequence," in
+    *,scale_up,scale_up,*) check_failed "$LEAK: two scale_ups in a row ($leak_sequence)" ;;
+esac
+# At most one scale_up per incident: attempts carry their incident's id in the journal.
+in_ct journalctl -u healerd -o export --no-pager --since "@$((t0 / 1000000))" | awk -v unit="$LEAK" '
+    BEGIN { RS = ""; FS = "\n" }
+    { delete f; for (i = 1; i <= NF; i++) { eq = index($i, "="); if (eq) f[substr($i, 1, eq - 1)] = substr($i, eq + 1) } }
+    f["MESSAGE_ID"] == "55f0167693b441518f3b52c34512d162" && f["UNIT"] == unit && f["ACTION"] == "scale_up" { n[f["INCIDENT_ID"]]++ }
+    END { for (id in n) if (n[id] > 1) { print id, n[id]; bad = 1 } exit bad }' >"$work/leak" ||
+    check_failed "$LEAK: more than one scale_up in one incident: $(cat "$work/leak")"
+in_ct systemctl stop "$LEAK"
+
+# ---- 5. dry run ------------------------------------------------------------------------
+
+in_ct sh -c 'printf "[Recovery]\nDryRun=yes\n" > /etc/healerd/healerd.conf.d/zz-dry-run.conf'
+in_ct systemctl reload healerd
+failures_before=$(healctl summary --json | awk -F'[:,]' '/"failures"/ { gsub(/ /, "", $2); print $2; exit }')
+t0=$(now_us)
+in_ct touch /run/heal-exit1.crash
+dry_logged() { in_ct journalctl -u healerd --since "@$((t0 / 1000000))" --no-pager -o cat | grep -q 'dry-run: would'; }
+dry_stored() { [ "$(unit_actions "$EXIT1" | tail -n 1 | cut -d' ' -f2)" = dry_run ]; }
+wait_for 60 dry_logged || true
+wait_for 60 dry_stored || true
+dry_line=$(in_ct journalctl -u healerd --since "@$((t0 / 1000000))" --no-pager -o cat | grep 'dry-run: would' | head -n 1 || true)
+failures_after=$(healctl summary --json | awk -F'[:,]' '/"failures"/ { gsub(/ /, "", $2); print $2; exit }')
+newest=$(unit_actions "$EXIT1" | tail -n 1)
+echo "scenario=dry_run logged='${dry_line:-none}' newest='$newest' failures_before=$failures_before failures_after=$failures_after" |
+    tee -a "$work/results"
+[ -n "$dry_line" ] || check_failed "dry run: nothing logged as what would be done"
+[ "${newest#* }" = dry_run ] || check_failed "dry run: the newest attempt is '$newest', not a dry_run"
+[ "$failures_after" = "$failures_before" ] || check_failed "dry run: failures went from $failures_before to $failures_after"
+[ "$(in_ct systemctl is-active "$EXIT1")" != active ] || check_failed "dry run: $EXIT1 was restarted"
+if healctl recover --unit "$EXIT1" --action restart >"$work/out" 2>&1 || ! grep -q "circuit breaker" "$work/out"; then
+    say "dry run: the breaker stays closed (recover was not refused by it)"
+else
+    check_failed "dry run: the breaker opened: $(cat "$work/out")"
+fi
+
+say "per scenario:"
+sed 's/^/    /' "$work/results"
+if [ "$failures" -ne 0 ]; then
+    say "$failures check(s) failed"
+    exit 1
+fi
+say "all checks passed"
