@@ -115,7 +115,8 @@ Command add_summary_command(CLI::App& app, const GlobalOptions& global) {
                 fmt::print("\n");
                 line("Incidents", std::to_string(s.incidents));
                 const auto rate = resolved_rate(s);
-                line("Resolved", rate ? fmt::format("{} ({})", s.resolved, percent(*rate)) : std::to_string(s.resolved));
+                line("Resolved",
+                     rate ? fmt::format("{} ({})", s.resolved, percent(*rate)) : std::to_string(s.resolved));
                 line("Given up", std::to_string(s.given_up));
                 line("Attempts per incident",
                      s.attempts_per_incident ? fmt::format("{:.2f}", *s.attempts_per_incident) : "-");

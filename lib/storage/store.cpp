@@ -271,7 +271,8 @@ struct Store::Impl {
     }
 
     std::vector<float> decode_state(std::int64_t id, std::span<const unsigned char> bytes) const {
-        if (bytes.size() % 4 != 0) bad_row("actions", id, fmt::format("state is {} bytes, not whole float32s", bytes.size()));
+        if (bytes.size() % 4 != 0)
+            bad_row("actions", id, fmt::format("state is {} bytes, not whole float32s", bytes.size()));
         std::vector<float> state;
         state.reserve(bytes.size() / 4);
         for (std::size_t i = 0; i < bytes.size(); i += 4) {

@@ -3,6 +3,11 @@
 // and the bounded cost of GetMetrics.
 #include <sqlite3.h>
 
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "environment.hpp"
@@ -157,4 +162,28 @@ TEST_CASE("GetMetrics has a maximum limit and a per-user rate limit", "[daemon][
         // The budget refills: a small read works again within a few seconds.
         CHECK(eventually([] { return healctl_as_nobody({"metrics", "--limit", "10"}).exit_code == 0; }, 10s));
     }
+}
+
+TEST_CASE("the shipped D-Bus policy lets everyone call every method but the mutating ones", "[daemon][access]") {
+    DaemonEnvironment env;
+    const RunResult introspected = run({BUSCTL_PATH, "--user", "introspect", "org.healerd.Healer1",
+                                        "/org/healerd/Healer1", "org.healerd.Healer1"});
+    INFO(introspected.describe());
+    REQUIRE(introspected.exit_code == 0);
+    std::set<std::string> read_only;
+    std::istringstream lines(introspected.out);
+    for (std::string name, kind, rest; lines >> name >> kind && std::getline(lines, rest);)
+        if (kind == "method") read_only.insert(name.substr(1));  // ".GetMetrics"
+    for (const char* mutating : {"Recover", "Train", "SimulateFailure"}) CHECK(read_only.erase(mutating) == 1);
+    REQUIRE(read_only.size() >= 6);
+
+    std::ifstream file(std::filesystem::path(HEAL_FIXTURES_DIR) / "../../systemd/org.healerd.Healer1.conf");
+    REQUIRE(file);
+    const std::string policy{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+    const std::string everyone = policy.substr(policy.find("<policy context=\"default\">"));
+    for (const std::string& method : read_only) {
+        INFO(method);
+        CHECK(contains(everyone, fmt::format("send_interface=\"org.healerd.Healer1\" send_member=\"{}\"", method)));
+    }
+    for (const char* mutating : {"Recover", "Train", "SimulateFailure"}) CHECK_FALSE(contains(everyone, mutating));
 }

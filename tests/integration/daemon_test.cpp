@@ -52,9 +52,9 @@ TEST_CASE("busctl introspect shows the org.healerd.Healer1 interface", "[daemon]
     const RunResult result = run({BUSCTL_PATH, "--user", "introspect", "org.healerd.Healer1", "/org/healerd/Healer1"});
     INFO(result.describe());
     REQUIRE(result.exit_code == 0);
-    for (const char* member : {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary", ".Detect",
-                               ".GetPolicy", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu", ".Memory",
-                               ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
+    for (const char* member : {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary",
+                               ".Detect", ".GetPolicy", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu",
+                               ".Memory", ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
                                ".AutoRecover", ".WatchedUnits", ".Version", ".FailureDetected", ".RecoveryFinished",
                                ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
         CHECK(result.out.find(member) != std::string::npos);

@@ -42,8 +42,8 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
 TEST_CASE("--help and --version exit 0", "[usage]") {
     const RunResult help = healctl({"--help"});
     CHECK(help.exit_code == 0);
-    for (const char* command : {"status", "watch", "metrics", "actions", "incidents", "summary", "detect", "recover", "train",
-                                "simulate-failure", "policy", "replay", "probe"})
+    for (const char* command : {"status", "watch", "metrics", "actions", "incidents", "summary", "detect", "recover",
+                                "train", "simulate-failure", "policy", "replay", "probe"})
         CHECK(help.out.find(command) != std::string::npos);
     const RunResult version = healctl({"--version"});
     CHECK(version.exit_code == 0);

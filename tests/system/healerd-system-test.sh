@@ -55,7 +55,7 @@ run_bad_deploy
 
 # ---- 5. unprivileged callers -------------------------------------------------------
 
-for command in status metrics summary; do
+for command in status metrics incidents summary; do
     if as_nobody healctl "$command" >/dev/null 2>"$work/err"; then
         say "as nobody: healctl $command works"
     else

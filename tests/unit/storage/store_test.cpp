@@ -809,7 +809,8 @@ TEST_CASE("store: every incident field round-trips, and an update overwrites the
 TEST_CASE("store: incidents come newest first by opening time") {
     TempDir dir;
     Store store(dir / "heal.db");
-    for (int offset : {2, 7, 1, 7}) store.open_incident(incident(kT0 + std::chrono::seconds(offset), IncidentOutcome::open));
+    for (int offset : {2, 7, 1, 7})
+        store.open_incident(incident(kT0 + std::chrono::seconds(offset), IncidentOutcome::open));
     const auto read = store.recent_incidents(3);
     REQUIRE(read.size() == 3);
     CHECK(read[0].opened == kT0 + 7s);
@@ -947,7 +948,8 @@ TEST_CASE("store: a relapsed attempt is not a success") {
 
     for (const std::int64_t id : {failed, running, std::int64_t{999}})
         CHECK_THAT(error_of([&] { store.mark_relapsed(id); }),
-                   Catch::EndsWith("marking an attempt relapsed: no finished, recovered actions row " + std::to_string(id)));
+                   Catch::EndsWith("marking an attempt relapsed: no finished, recovered actions row " +
+                                   std::to_string(id)));
     CHECK(RawDb(dir / "heal.db").text("SELECT group_concat(relapsed) FROM actions") == "0,1,0,0");
 
     ActionRecord unhealed = action(kT0 + 4s, false, std::nullopt);
@@ -1035,6 +1037,8 @@ TEST_CASE("store: an incident row it cannot understand is reported with its id")
     TempDir dir;
     const fs::path file = dir / "heal.db";
     Store store(file);
-    RawDb(file).exec("INSERT INTO incidents (unit, failure_kind, opened_at, outcome) VALUES ('', 'gremlins', 1, 'open')");
-    CHECK(error_of([&] { store.recent_incidents(1); }) == file.string() + ": incidents row 1: unknown failure_kind \"gremlins\"");
+    RawDb(file).exec(
+        "INSERT INTO incidents (unit, failure_kind, opened_at, outcome) VALUES ('', 'gremlins', 1, 'open')");
+    CHECK(error_of([&] { store.recent_incidents(1); }) ==
+          file.string() + ": incidents row 1: unknown failure_kind \"gremlins\"");
 }
