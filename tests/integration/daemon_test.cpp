@@ -53,7 +53,7 @@ TEST_CASE("busctl introspect shows the org.healerd.Healer1 interface", "[daemon]
     INFO(result.describe());
     REQUIRE(result.exit_code == 0);
     for (const char* member : {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary",
-                               ".Detect", ".GetPolicy", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu",
+                               ".Detect", ".GetPolicy", ".GetDecision", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu",
                                ".Memory", ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
                                ".AutoRecover", ".WatchedUnits", ".Version", ".FailureDetected", ".RecoveryFinished",
                                ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
