@@ -389,6 +389,9 @@ const std::vector<KeyRule<Config>>& key_rules() {
          integer<std::size_t>([](Config& c) -> auto& { return c.detector.consecutive; }, 1, 10000)},
         {"Detector", "Floor",
          real([](Config& c) -> auto& { return c.detector.floor; }, 0.0, 10000.0, "(percent) from 0 to 10000")},
+        {"Detector", "MemoryCeiling",
+         real([](Config& c) -> auto& { return c.detector.memory_ceiling; }, 1.0, 10000.0,
+              "(percent) from 1 to 10000")},
         {"Detector", "RelearnAfter",
          integer<std::size_t>([](Config& c) -> auto& { return c.detector.relearn_after; }, 0, 1000000)},
 

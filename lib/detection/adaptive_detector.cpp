@@ -36,6 +36,8 @@ void AdaptiveDetectorConfig::validate() const {
             fmt::format("warmup_threshold must be a finite number (got {})", warmup_threshold));
     require(consecutive >= 1, fmt::format("consecutive must be at least 1 (got {})", consecutive));
     require(std::isfinite(floor), fmt::format("floor must be a finite number (got {})", floor));
+    require(std::isfinite(memory_ceiling) && memory_ceiling > 0.0,
+            fmt::format("memory_ceiling must be a finite number > 0 (got {})", memory_ceiling));
     require(relearn_after == 0 || relearn_after >= consecutive,
             fmt::format("relearn_after must be 0 (never) or at least consecutive ({}) (got {})", consecutive,
                         relearn_after));

@@ -25,6 +25,9 @@ struct AdaptiveDetectorConfig {
     double floor = 50.0;              // never a failure at or below this value (%)
     std::size_t relearn_after = 120;  // anomalous samples in a row after which they
                                       // enter the window again; 0 = never
+    double memory_ceiling = 95.0;     // memory at or above this (%) is a failure whatever
+                                      // the statistics: the kernel is about to reclaim or
+                                      // OOM-kill (a leak's ramp can look like its baseline)
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;

@@ -10,7 +10,7 @@ namespace {
 bool same_settings(const AdaptiveDetectorConfig& a, const AdaptiveDetectorConfig& b) {
     return a.window == b.window && a.k == b.k && a.min_samples == b.min_samples &&
            a.warmup_threshold == b.warmup_threshold && a.consecutive == b.consecutive && a.floor == b.floor &&
-           a.relearn_after == b.relearn_after;
+           a.relearn_after == b.relearn_after && a.memory_ceiling == b.memory_ceiling;
 }
 
 std::string metric_name(const std::string& unit, const char* metric) {
@@ -30,6 +30,16 @@ Verdict absence_verdict(const std::string& unit, std::size_t streak, std::size_t
                          ? fmt::format("{} is not running", unit)
                          : fmt::format("{} is not running; {} of {} in a row before failure", unit, streak,
                                        consecutive);
+    return verdict;
+}
+
+// Memory at the ceiling: a failure at once, whatever the window has learned.
+Verdict with_ceiling(Verdict verdict, double ceiling) {
+    if (!(verdict.value >= ceiling)) return verdict;
+    verdict.threshold = ceiling;
+    verdict.anomalous = verdict.failure = true;
+    verdict.reason = fmt::format("{} {:.1f}% ≥ ceiling {:.1f}% (at its memory limit)", verdict.metric, verdict.value,
+                                 ceiling);
     return verdict;
 }
 
@@ -121,7 +131,8 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
             status.cpu_anomalous = cpu.anomalous;
             status.verdicts.push_back(cpu);
             if (reading->memory) {
-                const Verdict memory = target.memory.observe(*reading->memory);
+                const Verdict memory =
+                    with_ceiling(target.memory.observe(*reading->memory), detector_.memory_ceiling);
                 if (target.memory_state.update(memory)) entered(status, memory, "memory");
                 status.memory_anomalous = memory.anomalous;
                 status.verdicts.push_back(memory);
@@ -144,7 +155,9 @@ std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<doub
         const bool machine = status.unit.empty();
         if (machine) {
             verdicts.push_back(target.cpu.peek(cpu.value_or(status.cpu)));
-            if (memory || status.memory) verdicts.push_back(target.memory.peek(memory ? *memory : *status.memory));
+            if (memory || status.memory)
+                verdicts.push_back(
+                    with_ceiling(target.memory.peek(memory ? *memory : *status.memory), detector_.memory_ceiling));
             continue;
         }
         if (!status.observed) continue;
@@ -153,7 +166,7 @@ std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<doub
             continue;
         }
         verdicts.push_back(target.cpu.peek(status.cpu));
-        if (status.memory) verdicts.push_back(target.memory.peek(*status.memory));
+        if (status.memory) verdicts.push_back(with_ceiling(target.memory.peek(*status.memory), detector_.memory_ceiling));
     }
     return verdicts;
 }

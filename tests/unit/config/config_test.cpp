@@ -82,6 +82,7 @@ MinSamples=20
 WarmupThreshold=95
 Consecutive=2
 Floor=40
+MemoryCeiling=90
 RelearnAfter=0
 
 [Recovery]
@@ -118,6 +119,7 @@ WriteIntervalSec=30s
     CHECK(config.detector.warmup_threshold == 95.0);
     CHECK(config.detector.consecutive == 2);
     CHECK(config.detector.floor == 40.0);
+    CHECK(config.detector.memory_ceiling == 90.0);
     CHECK(config.detector.relearn_after == 0);
     CHECK_FALSE(config.auto_recover);
     CHECK(contains(config.allowed_actions, Action::restart));
@@ -316,6 +318,7 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Detector", "WarmupThreshold=high", "[Detector] WarmupThreshold=high: must be a number (percent) from 0 to 10000"},
         {"Detector", "Consecutive=0", "[Detector] Consecutive=0: must be a whole number from 1 to 10000"},
         {"Detector", "Floor=-1", "[Detector] Floor=-1: must be a number (percent) from 0 to 10000"},
+        {"Detector", "MemoryCeiling=0", "[Detector] MemoryCeiling=0: must be a number (percent) from 1 to 10000"},
         {"Detector", "RelearnAfter=x", "[Detector] RelearnAfter=x: must be a whole number from 0 to 1000000"},
         {"Recovery", "AutoRecover=maybe", "[Recovery] AutoRecover=maybe: must be a boolean"},
         {"Recovery", "AllowedActions=restart reboot", "[Recovery] AllowedActions=restart reboot: 'reboot' is not an action"},

@@ -191,3 +191,26 @@ TEST_CASE("a tick's metric records: watched targets in order, failed while in fa
     CHECK_FALSE(records[2].healthy);   // not running, with consecutive = 1
     for (const MetricRecord& record : records) CHECK(record.timestamp == time);
 }
+
+TEST_CASE("a leak that grows from the start fails at the memory ceiling, not before", "[engine][monitor]") {
+    Monitor monitor({"leak.service"}, detector(3));
+    // A steady ramp from the unit's start: each value stays within mean + k·σ of the ones before it.
+    std::vector<FailureEvent> events;
+    double memory = 1.0;
+    for (; memory < 95.0 && events.empty(); memory += 1.0)
+        events = monitor.observe({machine(10.0), unit("leak.service", 2.0, memory)});
+    REQUIRE(events.empty());
+    CHECK_FALSE(monitor.target("leak.service")->failed);
+
+    events = monitor.observe({machine(10.0), unit("leak.service", 2.0, 95.5)});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].metric == "memory");
+    CHECK_THAT(events[0].reason, Catch::Contains("ceiling 95.0%"));
+    CHECK(monitor.target("leak.service")->failed);
+    const auto peeked = monitor.peek(std::nullopt, std::nullopt);
+    CHECK(std::any_of(peeked.begin(), peeked.end(), [](const Verdict& v) { return v.failure && v.threshold == 95.0; }));
+
+    // A raised limit brings the percentage down: healthy again.
+    monitor.observe({machine(10.0), unit("leak.service", 2.0, 60.0)});
+    CHECK_FALSE(monitor.target("leak.service")->failed);
+}
