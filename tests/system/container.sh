@@ -79,6 +79,10 @@ ct_cleanup() {
             say "last healerd log lines:"
             in_ct journalctl -u healerd -u "$DEMO" -n 60 --no-pager -o short-monotonic 2>/dev/null | sed 's/^/    /' || true
         fi
+        # HEAL_CT_JOURNAL=FILE keeps the container's whole journal for a post-mortem.
+        if [ -n "${HEAL_CT_JOURNAL:-}" ]; then
+            in_ct journalctl --no-pager -o short-monotonic >"$HEAL_CT_JOURNAL" 2>&1 || true
+        fi
         in_ct systemctl poweroff --no-block >/dev/null 2>&1 || true
     fi
     if [ -n "$nspawn_pid" ]; then
