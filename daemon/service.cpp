@@ -169,6 +169,7 @@ void Service::tick() {
     }
     apply_memory_limits(sample);
     std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total_bytes_);
+    mark_stopped_units(readings);
     overlay_->apply(readings);
     const std::vector<heal::FailureEvent> failures = monitor_.observe(readings);
     for (const heal::TargetStatus& status : monitor_.targets())
@@ -180,6 +181,22 @@ void Service::tick() {
     publish_state();
     if (config_.auto_recover) auto_recover(observed);
     apply_retention();
+}
+
+// Only systemd knows whether a unit with no processes failed or was stopped.
+void Service::mark_stopped_units(std::vector<heal::TargetReading>& readings) {
+    for (heal::TargetReading& reading : readings) {
+        if (reading.present || reading.unit.empty()) continue;
+        try {
+            reading.stopped = backend_->probe->probe(reading.unit).stopped;
+            stopped_probe_error_logged_ = false;
+        } catch (const std::exception& e) {
+            // Then it is judged as not running, as if it had failed; logged once per outage.
+            if (!stopped_probe_error_logged_)
+                log_warning(fmt::format("cannot ask systemd whether {} was stopped: {}", reading.unit, e.what()));
+            stopped_probe_error_logged_ = true;
+        }
+    }
 }
 
 void Service::store_tick(const std::vector<heal::TargetReading>& readings) {

@@ -184,6 +184,7 @@ private:
 
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
     void tick();
+    void mark_stopped_units(std::vector<heal::TargetReading>& readings);
     void store_tick(const std::vector<heal::TargetReading>& readings);
     // Writes queued samples now, so a query or a stop sees every tick.
     void flush_metrics();
@@ -278,6 +279,7 @@ private:
     sd_event_source* timer_ = nullptr;
     std::uint64_t next_tick_usec_ = 0;
     bool sample_error_logged_ = false;
+    bool stopped_probe_error_logged_ = false;
     bool store_error_logged_ = false;  // until the metric writer commits again
     bool bad_sample_logged_ = false;
 

@@ -33,6 +33,15 @@ Verdict absence_verdict(const std::string& unit, std::size_t streak, std::size_t
     return verdict;
 }
 
+// A unit stopped by the operator, or that exited cleanly, is not a failure.
+Verdict stopped_verdict(const std::string& unit) {
+    Verdict verdict;
+    verdict.metric = metric_name(unit, "active");
+    verdict.threshold = 1.0;
+    verdict.reason = fmt::format("{} is stopped (inactive, Result=success): not a failure", unit);
+    return verdict;
+}
+
 // Memory at the ceiling: a failure at once, whatever the window has learned.
 Verdict with_ceiling(Verdict verdict, double ceiling) {
     if (!(verdict.value >= ceiling)) return verdict;
@@ -112,10 +121,16 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
         const bool was_failed = status.failed;
         status.observed = true;
         status.present = reading->present;
+        status.stopped = reading->stopped;
         status.cpu = reading->cpu;
         status.memory = reading->memory;
         status.verdicts.clear();
-        if (!reading->present) {
+        if (!reading->present && reading->stopped) {
+            target.absent_streak = 0;
+            target.cpu_state = target.memory_state = target.active_state = {};
+            status.cpu_anomalous = status.memory_anomalous = false;
+            status.verdicts.push_back(stopped_verdict(status.unit));
+        } else if (!reading->present) {
             ++target.absent_streak;
             target.cpu_state = {};
             target.memory_state = {};
@@ -161,6 +176,10 @@ std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<doub
             continue;
         }
         if (!status.observed) continue;
+        if (!status.present && status.stopped) {
+            verdicts.push_back(stopped_verdict(status.unit));
+            continue;
+        }
         if (!status.present) {
             verdicts.push_back(absence_verdict(status.unit, target.absent_streak + 1, detector_.consecutive));
             continue;

@@ -23,6 +23,7 @@ namespace heal {
 struct TargetStatus {
     std::string unit;                  // "" for the whole machine
     bool present = true;
+    bool stopped = false;              // not running, stopped or exited cleanly (not a failure)
     double cpu = 0.0;
     std::optional<double> memory;
     bool failed = false;

@@ -15,6 +15,7 @@ struct TargetReading {
     bool present = true;            // the unit is running (always true for the machine)
     double cpu = 0.0;               // machine: % of all CPUs; unit: % of one CPU
     std::optional<double> memory;   // % of the unit's MemoryMax, else of the machine's RAM
+    bool stopped = false;           // not running because it was stopped or exited cleanly: not a failure
 
     bool operator==(const TargetReading&) const = default;
 };

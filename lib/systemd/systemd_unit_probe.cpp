@@ -52,7 +52,10 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
     UnitState state;
     const auto path = manager_->find_unit(unit);
     if (!path) {
+        // systemd keeps a failed unit loaded until reset-failed, so one that is
+        // not loaded ended cleanly (and was collected) or never ran.
         state.active = false;
+        state.stopped = true;
         return state;
     }
     const auto active_state = manager_->string_property(*path, "Unit", "ActiveState");
@@ -68,6 +71,8 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
             state.memory_max = limit;
     }
     if (interface == "Service") {
+        state.stopped = (active_state == "inactive" || active_state == "deactivating") &&
+                        manager_->string_property(*path, "Service", "Result") == "success";
         const auto main_pid = manager_->u32_property(*path, "Service", "MainPID");
         if (state.active && main_pid != 0 && process_stopped(proc_root_, static_cast<pid_t>(main_pid))) {
             state.active = false;

@@ -10,7 +10,8 @@
 #      (the limit is not enforced in the container): at most one scale_up per
 #      incident, and never two in a row;
 #   4. nginx killed with SIGKILL: restarted, resolved;
-#   5. DryRun=yes: the crash is logged as what would be done, stored as a
+#   5. systemctl stop of watched units: no incident, nothing started again;
+#   6. DryRun=yes: the crash is logged as what would be done, stored as a
 #      dry_run attempt, never as failed, and the breaker stays closed.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
@@ -79,11 +80,6 @@ unit_incidents() {
 }
 # event_since T0 ID UNIT: the journal has a MESSAGE_ID entry for UNIT since T0.
 event_since() { journal_events "$1" | awk -v id="$2" -v unit="$3" '$2 == id && $3 == unit { found = 1 } END { exit !found }'; }
-# unwatch UNIT...: healerd stops watching those units, so that stopping them is not a failure.
-unwatch() {
-    in_ct sh -c "printf '[Monitor]\nUnits=\nUnits=%s\n' '$*' > /etc/healerd/healerd.conf.d/zz-watched.conf"
-    in_ct systemctl reload healerd
-}
 report() {
     echo "scenario=$1 incidents=$(unit_incidents "$2" | wc -l) actions=$(unit_actions "$2" | wc -l) sequence=$(sequence "$2") outcome=$(unit_incidents "$2" | tail -n 1 | cut -d' ' -f2)" |
         tee -a "$work/results"
@@ -133,10 +129,19 @@ in_ct journalctl -u healerd -o export --no-pager --since "@$((t0 / 1000000))" | 
     f["MESSAGE_ID"] == "55f0167693b441518f3b52c34512d162" && f["UNIT"] == unit && f["ACTION"] == "scale_up" { n[f["INCIDENT_ID"]]++ }
     END { for (id in n) if (n[id] > 1) { print id, n[id]; bad = 1 } exit bad }' >"$work/leak" ||
     check_failed "$LEAK: more than one scale_up in one incident: $(cat "$work/leak")"
-unwatch "$DEMO" "$EXIT1" "$NGINX"
-in_ct systemctl stop "$LOOP" "$LEAK"
 
-# ---- 5. dry run ------------------------------------------------------------------------
+# ---- the operator stops watched units: not a failure ------------------------------------
+
+incidents_before=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
+in_ct systemctl stop "$LOOP" "$LEAK" "$NGINX"
+sleep 10
+incidents_after=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
+echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=$incidents_after nginx=$(in_ct systemctl is-active "$NGINX" || true)" |
+    tee -a "$work/results"
+[ "$incidents_after" -eq "$incidents_before" ] || check_failed "systemctl stop opened $((incidents_after - incidents_before)) incident(s)"
+[ "$(in_ct systemctl is-active "$NGINX" || true)" = inactive ] || check_failed "$NGINX was started again after systemctl stop"
+
+# ---- 6. dry run ------------------------------------------------------------------------
 
 in_ct sh -c 'printf "[Recovery]\nDryRun=yes\n" > /etc/healerd/healerd.conf.d/zz-dry-run.conf'
 in_ct systemctl reload healerd

@@ -214,3 +214,20 @@ TEST_CASE("a leak that grows from the start fails at the memory ceiling, not bef
     monitor.observe({machine(10.0), unit("leak.service", 2.0, 60.0)});
     CHECK_FALSE(monitor.target("leak.service")->failed);
 }
+
+TEST_CASE("a unit that was stopped or exited cleanly is not a failure", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(1));
+    settle(monitor);
+    TargetReading stopped = unit("web.service", 0.0, std::nullopt, false);
+    stopped.stopped = true;
+    for (int i = 0; i < 5; ++i) CHECK(monitor.observe({machine(10.0), stopped}).empty());
+    CHECK_FALSE(monitor.target("web.service")->failed);
+    CHECK_THAT(monitor.target("web.service")->verdicts.at(0).reason, Catch::Contains("is stopped"));
+    const auto peeked = monitor.peek(std::nullopt, std::nullopt);
+    CHECK(std::none_of(peeked.begin(), peeked.end(), [](const Verdict& v) { return v.anomalous; }));
+
+    // Gone without a clean stop (killed, failed): a failure as before.
+    const auto events = monitor.observe({machine(10.0), unit("web.service", 0.0, std::nullopt, false)});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].metric == "active");
+}
