@@ -33,7 +33,7 @@ TEST_CASE("scale_up is tried at most once per incident", "[core][escalation]") {
     CHECK(escalation_candidates(set_of({Action::scale_up}), set_of({Action::scale_up})).none());
 }
 
-TEST_CASE("once every acting action was tried, they repeat; do_nothing alone untried does not block that",
+TEST_CASE("once every acting action was tried, they repeat, and do_nothing alone untried does not block that",
           "[core][escalation]") {
     const ActionSet restart_only = set_of({Action::restart, Action::do_nothing});
     CHECK(escalation_candidates(restart_only, set_of({Action::restart})) == restart_only);

@@ -38,7 +38,7 @@ TEST_CASE("a successful recovery closes the breaker", "[engine][breaker]") {
     CHECK_FALSE(breaker.open_until("", t0 + 4s));
 }
 
-TEST_CASE("an interval of 0 turns the breaker off; limits can change", "[engine][breaker]") {
+TEST_CASE("an interval of 0 turns the breaker off, and limits can change", "[engine][breaker]") {
     CircuitBreaker breaker(1, 0s);
     breaker.record("", false, t0);
     CHECK_FALSE(breaker.open_until("", t0));

@@ -20,7 +20,7 @@ TEST_CASE("backoff doubles from its initial wait and stops at its cap", "[incide
     CHECK(backoff.after(60) == 300s);
 }
 
-TEST_CASE("an incident's first attempt is due at once; later ones after the backoff", "[incident]") {
+TEST_CASE("an incident's first attempt is due at once, later ones after the backoff", "[incident]") {
     Incident incident("web.service", FailureKind::crash, t0, options());
     CHECK(incident.due(t0));
     incident.begin_attempt(Action::restart, t0, 7);
@@ -36,7 +36,7 @@ TEST_CASE("an incident's first attempt is due at once; later ones after the back
     CHECK(incident.tried() == ActionSet().set(0).set(2));
 }
 
-TEST_CASE("healed and healthy for StableSec resolves; MTTR runs from opening to durable health", "[incident]") {
+TEST_CASE("healed and healthy for StableSec resolves, and MTTR runs from opening to durable health", "[incident]") {
     Incident incident("web.service", FailureKind::crash, t0, options());
     incident.begin_attempt(Action::restart, t0 + 1s, 1);
     incident.finish_attempt(AttemptResult::healed, t0 + 4s, t0 + 3s);
