@@ -6,6 +6,7 @@
 
 #include "systemd/hook_rollback.hpp"
 #include "systemd_test_support.hpp"
+#include "support/skip.hpp"
 
 using namespace heal;
 
@@ -102,8 +103,7 @@ TEST_CASE("a dry-run rollback names the hook it would run", "[hook]") {
 
 TEST_CASE("live: the hook runs as a transient unit with the failure in its environment", "[hook][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TempDir dir;
     const auto out = dir.root() / "ran";
@@ -122,8 +122,7 @@ TEST_CASE("live: the hook runs as a transient unit with the failure in its envir
 
 TEST_CASE("live: a failing hook fails the rollback with its exit status", "[hook][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TempDir dir;
     const auto hook = dir.write("hook", "#!/bin/sh\necho cannot roll back >&2\nexit 3\n", 0755);
@@ -135,8 +134,7 @@ TEST_CASE("live: a failing hook fails the rollback with its exit status", "[hook
 
 TEST_CASE("live: a hook that outlives its timeout is stopped by systemd", "[hook][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TempDir dir;
     const auto hook = dir.write("hook", "#!/bin/sh\nexec sleep 60\n", 0755);

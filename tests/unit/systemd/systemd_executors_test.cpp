@@ -2,6 +2,7 @@
 
 #include "systemd/systemd_executors.hpp"
 #include "systemd_test_support.hpp"
+#include "support/skip.hpp"
 
 using namespace heal;
 using systemd::kInfinity;
@@ -113,8 +114,7 @@ TEST_CASE("unit names map to their resource interface", "[systemd]") {
 
 TEST_CASE("live: restart replaces the unit's main process", "[systemd][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TransientUnit unit(test::unique_unit("heal-test-restart"), "");
     systemd::Manager manager;
@@ -134,8 +134,7 @@ TEST_CASE("live: restart replaces the unit's main process", "[systemd][live]") {
 
 TEST_CASE("live: restart of a unit that cannot start reports the job result", "[systemd][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     SystemdRestartExecutor restart(systemd::BusScope::system, false);
     const auto missing = test::unique_unit("heal-test-missing");
@@ -146,8 +145,7 @@ TEST_CASE("live: restart of a unit that cannot start reports the job result", "[
 
 TEST_CASE("live: scale_up raises MemoryMax and MemoryHigh at runtime", "[systemd][live][scale_up]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TransientUnit unit(test::unique_unit("heal-test-scale"),
                              "-p MemoryMax=64M -p MemoryHigh=48M -p CPUQuota=50%");
@@ -178,8 +176,7 @@ TEST_CASE("live: scale_up raises MemoryMax and MemoryHigh at runtime", "[systemd
 
 TEST_CASE("live: a dry-run scale_up reads the limits but changes none", "[systemd][live][scale_up]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TransientUnit unit(test::unique_unit("heal-test-dry"), "-p MemoryMax=64M");
     ScaleUpOptions doubling;

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the recovery tests of the systemd backend: a private scratch
 // directory, and transient units started with systemd-run for the tests that
-// need a live systemd (they return early, with a warning, elsewhere).
+// need a live systemd (skipped elsewhere: support/skip.hpp).
 #include <sys/stat.h>
 #include <unistd.h>
 

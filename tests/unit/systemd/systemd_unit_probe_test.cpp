@@ -8,6 +8,7 @@
 #include "systemd/systemd_failure_injector.hpp"
 #include "systemd/systemd_unit_probe.hpp"
 #include "systemd_test_support.hpp"
+#include "support/skip.hpp"
 
 using namespace heal;
 using namespace std::chrono_literals;
@@ -92,8 +93,7 @@ TEST_CASE("each fault has its signal", "[systemd][inject]") {
 
 TEST_CASE("live: the probe follows a unit through a hang and a crash", "[systemd][probe][inject][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     test::TransientUnit unit(test::unique_unit("heal-test-probe"), "");
     SystemdUnitProbe probe(systemd::BusScope::system, 1h);
@@ -128,8 +128,7 @@ TEST_CASE("live: the probe follows a unit through a hang and a crash", "[systemd
 
 TEST_CASE("live: a unit systemd does not know is not active", "[systemd][probe][live]") {
     if (!test::live_systemd()) {
-        WARN("skipped: needs root and a running systemd");
-        return;
+        HEAL_SKIP("needs root and a running systemd");
     }
     SystemdUnitProbe probe(systemd::BusScope::system, 1h);
     const auto state = probe.probe(test::unique_unit("heal-test-absent"));
