@@ -153,11 +153,13 @@ booted() {
 # demo was installed seconds ago, and a "recent deploy" would rightly make
 # healerd roll back instead of restart. StableSec is short so that each
 # failure mode is an incident of its own, not a relapse of the one before.
+# The memory ceiling is finite so that a raise can be checked against it.
+MEMORY_CEILING=1073741824   # MemoryMaxCeiling=, bytes
 healerd_settings() {
     interval=$1
     shift
-    printf '[Monitor]\nSampleIntervalSec=%s\nUnits=%s\n[Recovery]\nAutoRecover=yes\nRecoveryTimeoutSec=20s\nPackageChangeWindowSec=0\nStableSec=5s\n' \
-        "$interval" "$*" | in_ct sh -c "cat > /etc/healerd/healerd.conf.d/$ct_tag.conf"
+    printf '[Monitor]\nSampleIntervalSec=%s\nUnits=%s\n[Recovery]\nAutoRecover=yes\nRecoveryTimeoutSec=20s\nPackageChangeWindowSec=0\nStableSec=5s\nMemoryMaxCeiling=%s\n' \
+        "$interval" "$*" "$MEMORY_CEILING" | in_ct sh -c "cat > /etc/healerd/healerd.conf.d/$ct_tag.conf"
 }
 
 # ct_install_healerd SAMPLE_INTERVAL UNIT...: installs healerd, its D-Bus
@@ -281,7 +283,7 @@ run_mode() {
     kind=${3:-$1}
     reset_demo
     before=$(demo_actions | wc -l)
-    [ "$mode" != memory_leak ] || in_ct systemctl show "$DEMO" -p MemoryMax | sed 's/^/    before: /'
+    limit_before=$(in_ct systemctl show "$DEMO" -P MemoryMax)
     t0=$(now_us)
     healctl simulate-failure --kind "$kind" --unit "$DEMO" >"$work/inject" || check_failed "$mode: simulate-failure failed"
     say "$mode injected: $(cat "$work/inject")"
@@ -300,7 +302,8 @@ EOF
         recover_s=$(seconds_since "$t0" "$finished_us")
     fi
     echo "mode=$mode action=$action detect_s=$detect_s recover_s=$recover_s result=$result" | tee -a "$work/results"
-    [ "$mode" != memory_leak ] || in_ct systemctl show "$DEMO" -p MemoryMax | sed 's/^/    after:  /'
+    limit_after=$(in_ct systemctl show "$DEMO" -P MemoryMax)
+    [ "$expected" != scale_up ] || check_raised_limit "$mode" "$limit_before" "$limit_after"
 
     # The same outcome as healctl reports it, and a demo that runs again.
     after=$(demo_actions | wc -l)
@@ -318,6 +321,18 @@ EOF
     elif [ "$(in_ct systemctl is-active "$DEMO")" != active ]; then
         check_failed "$mode: $DEMO is not active after its recovery"
     fi
+}
+
+# check_raised_limit MODE BEFORE AFTER: scale_up raised MemoryMax= (bytes
+# from systemctl show) above BEFORE, and to a limit (the ceiling is finite
+# here: MemoryMaxCeiling= in healerd_settings).
+check_raised_limit() {
+    say "$1: MemoryMax before $2, after $3 (ceiling $MEMORY_CEILING)"
+    case "$2$3" in
+        *[!0-9]*) check_failed "$1: MemoryMax is not a number of bytes before and after (before $2, after $3)" ;;
+        *) [ "$3" -gt "$2" ] && [ "$3" -le "$MEMORY_CEILING" ] ||
+               check_failed "$1: scale_up did not raise MemoryMax within the ceiling (before $2, after $3)" ;;
+    esac
 }
 
 # run_bad_deploy: the crash again, but with the demo's files (installed
