@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages healerd needs to build and test, if missing.
-# Sourced by scripts/run.sh and scripts/test.sh; safe to run again.
+# Sourced by scripts/run.sh and scripts/test.sh; safe to run again. A caller
+# that needs more (the tests' real workloads) names them in HEAL_EXTRA_PACKAGES.
 set -eu
-HEAL_PACKAGES="g++ cmake make pkg-config libsystemd-dev libsqlite3-dev libeigen3-dev \
+HEAL_PACKAGES="${HEAL_EXTRA_PACKAGES:-} g++ cmake make pkg-config libsystemd-dev libsqlite3-dev libeigen3-dev \
 libcli11-dev libfmt-dev nlohmann-json3-dev catch2 libbenchmark-dev \
 dbus-daemon systemd systemd-container clang-14 libclang-rt-14-dev libfuzzer-14-dev"
 missing=""

@@ -5,6 +5,8 @@
 # Exits non-zero on any failure. Run as root on Debian 12.
 set -eu
 cd "$(dirname "$0")/.."
+# nginx is the system test's service not written for healerd.
+HEAL_EXTRA_PACKAGES="nginx-light"
 . scripts/deps.sh
 jobs=$(nproc)
 
