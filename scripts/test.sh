@@ -1,20 +1,30 @@
 #!/bin/sh
-# Runs every test: unit, integration, benchmarks' checks, the system test in
+# Runs every test: unit, integration, benchmarks' checks, the system tests in
 # a booted systemd and the fuzzers (ctest), then the unit tests again under
-# ASan+UBSan.
-# Exits non-zero on any failure. Run as root on Debian 12.
+# ASan+UBSan, then the mutants (tests/mutants/run). Ends with one line of
+# counts, "healerd: N passed, N failed, N skipped", after a line naming each
+# skipped test. Exits non-zero on any failure, and when run as root, if a
+# root-only test (label system) was skipped.
+# Run as root on Debian 12.
 set -eu
 cd "$(dirname "$0")/.."
 # nginx is the system test's service not written for healerd.
 HEAL_EXTRA_PACKAGES="nginx-light"
 . scripts/deps.sh
 jobs=$(nproc)
+results=$(mktemp -d /tmp/healerd-test-results.XXXXXX)
+trap 'rm -rf "$results"' EXIT
+status=0
 
 cmake -S . -B build -DHEAL_WERROR=ON
 cmake --build build -j"$jobs"
-(cd build && ctest --output-on-failure -j1)
+(cd build && ctest --output-on-failure -j1 --output-junit "$results/main.xml") || status=1
 
 cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 cmake --build build-asan -j"$jobs" --target heal-unit-tests
-(cd build-asan && ctest --output-on-failure -L unit -j"$jobs")
-echo "healerd: all tests passed"
+(cd build-asan && ctest --output-on-failure -L unit -j"$jobs" --output-junit "$results/asan.xml") || status=1
+
+tests/mutants/run --build build --junit "$results/mutants.xml" || status=1
+
+scripts/test-summary.sh "$results"/*.xml || status=1
+exit "$status"
