@@ -103,17 +103,21 @@ std::string absent_bus_address(const std::filesystem::path& dir) {
 
 NoBus::NoBus(const std::filesystem::path& dir) : session_(kSessionBusVariable, absent_bus_address(dir)) {}
 
-std::string test_config() {
+std::string test_config(double heal_chance) {
     return fmt::format(R"([Monitor]
 SampleIntervalSec=200ms
-Units={}
+Units={0}
 
 [Recovery]
 AutoRecover=no
 RecoveryTimeoutSec=3s
 CircuitBreakerIntervalSec=0
+
+[Simulation]
+Seed=20261203
+HealChance=restart:{1} scale_up:{1} rollback:{1} do_nothing:{1}
 )",
-                       kWatchedUnit);
+                       kWatchedUnit, heal_chance);
 }
 
 Healerd::Healerd(const std::filesystem::path& dir, const std::string& config) {

@@ -57,9 +57,12 @@ private:
 };
 
 // The test configuration: fast sampling, one watched unit, no automatic
-// recovery (so tests decide when a recovery runs), no circuit breaker.
+// recovery (so tests decide when a recovery runs), no circuit breaker, and
+// a fixed [Simulation] Seed= with every action healing an injected fault with
+// `heal_chance`: 1 (always) or 0 (never) gives each recovery one known
+// outcome. A later section in the same text overrides its keys.
 inline constexpr const char* kWatchedUnit = "demo.service";
-std::string test_config();
+std::string test_config(double heal_chance = 1.0);
 
 class Healerd {
 public:
