@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <condition_variable>
 #include <random>
@@ -43,6 +44,10 @@ constexpr std::uint32_t kMinReadCost = 100;
 constexpr const char* kAdminGroup = "healerd";
 
 std::uint64_t random_seed() { return (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}(); }
+
+// The consumers of the simulation's random numbers, each with its own stream
+// of one seed, so that one's draws do not shift another's.
+enum SimulationStream : std::uint32_t { kOverlayStream, kSamplerStream, kDiceStream };
 
 std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
 
@@ -87,7 +92,8 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       options_(std::move(options)),
       config_(std::move(config)),
       queue_(event),
-      overlay_(std::make_shared<heal::FaultOverlay>(random_seed())),
+      random_simulation_seed_(random_seed()),
+      overlay_(std::make_shared<heal::FaultOverlay>(simulation_seed(config_, kOverlayStream))),
       read_budget_(kReadBudgetRows, kReadRefillRows),
       retention_schedule_(kRetentionEvery),
       monitor_(config_.units, config_.detector),
@@ -102,12 +108,16 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
     if (options_.simulated_metrics) {
-        simulated_sampler_ = std::make_unique<heal::SimulatedSampler>(config_.units, random_seed());
+        simulated_sampler_ =
+            std::make_unique<heal::SimulatedSampler>(config_.units, simulation_seed(config_, kSamplerStream));
     } else {
         memory_total_bytes_ = read_memory_total();
         proc_sampler_ = std::make_unique<heal::ProcSampler>();
         watch_units(config_.units);
     }
+    if (options_.simulated)
+        log_info(fmt::format("simulation seed {}{}", config_.simulation.seed.value_or(random_simulation_seed_),
+                             config_.simulation.seed ? "" : " (random; [Simulation] Seed= repeats this run)"));
     close_interrupted_attempts();
     try {
         if (const std::int64_t open = store_->interrupt_open_incidents(std::chrono::system_clock::now()))
@@ -127,8 +137,20 @@ Service::~Service() {
 }
 
 std::shared_ptr<heal::Backend> Service::make_backend(const heal::Config& config) const {
-    if (options_.simulated) return heal::make_simulated_backend(overlay_, random_seed());
+    if (options_.simulated)
+        return heal::make_simulated_backend(overlay_, simulation_seed(config, kDiceStream), 1.0,
+                                            config.simulation.heal_chances);
     return heal::make_systemd_backend(config.backend);
+}
+
+std::uint64_t Service::simulation_seed(const heal::Config& config, std::uint32_t stream) const {
+    // A real backend ignores [Simulation]: its synthetic faults' jitter stays random.
+    const std::uint64_t seed =
+        options_.simulated ? config.simulation.seed.value_or(random_simulation_seed_) : random_simulation_seed_;
+    std::seed_seq sequence{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), stream};
+    std::array<std::uint32_t, 2> words{};
+    sequence.generate(words.begin(), words.end());
+    return (std::uint64_t{words[0]} << 32) | words[1];
 }
 
 void Service::start() {
@@ -1170,7 +1192,10 @@ void Service::apply_config(heal::Config config) {
         config.database = config_.database;
     }
     // The only step that can fail comes first, so a failure changes nothing.
-    if (!options_.simulated && config.backend != config_.backend) backend_ = make_backend(config);
+    // Running recoveries keep the backend they started with.
+    const bool backend_changed =
+        options_.simulated ? config.simulation != config_.simulation : config.backend != config_.backend;
+    if (backend_changed) backend_ = make_backend(config);
 
     const bool units_changed = config.units != config_.units;
     monitor_.reconfigure(config.units, config.detector);

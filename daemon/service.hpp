@@ -239,6 +239,8 @@ private:
     void learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max);
     void apply_memory_limits(heal::Sample& sample) const;
     std::shared_ptr<heal::Backend> make_backend(const heal::Config& config) const;
+    // The seed of one consumer (`stream`) of the simulation's random numbers under `config`.
+    std::uint64_t simulation_seed(const heal::Config& config, std::uint32_t stream) const;
     void publish_state();
     const heal::TargetStatus* target_status(const std::string& unit) const;
 
@@ -251,6 +253,8 @@ private:
     std::unique_ptr<heal::Store> store_;
     std::unique_ptr<heal::MetricWriter> metric_writer_;  // samples, a few ticks at a time
     std::filesystem::path model_path_;
+    // The simulation's seed where [Simulation] Seed= is unset: drawn at start, logged.
+    std::uint64_t random_simulation_seed_;
     std::shared_ptr<heal::FaultOverlay> overlay_;
     std::shared_ptr<heal::Backend> backend_;
     // Exactly one of the two: the real system, or the simulated one (--simulated-metrics).

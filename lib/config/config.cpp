@@ -345,6 +345,43 @@ Problem set_max_rows(Config& config, std::string_view value) {
     return std::nullopt;
 }
 
+Problem set_seed(Config& config, std::string_view value) {
+    if (value.empty()) {
+        config.simulation.seed.reset();
+        return std::nullopt;
+    }
+    const auto parsed = parse_integer<std::uint64_t>(value);
+    if (!parsed)
+        return fmt::format("must be a whole number from 0 to {}, or empty for a random seed",
+                           std::numeric_limits<std::uint64_t>::max());
+    config.simulation.seed = parsed;
+    return std::nullopt;
+}
+
+// Each assignment starts from the defaults, so the last one says every chance
+// it changes; an empty one restores them.
+Problem set_heal_chances(Config& config, std::string_view value) {
+    HealChances chances = kDefaultHealChances;
+    ActionSet named;
+    for (const std::string_view word : split_words(value)) {
+        const std::size_t colon = word.find(':');
+        const auto action = parse_action(word.substr(0, colon));
+        if (!action)
+            return fmt::format("'{}' does not start with an action (restart, scale_up, rollback, do_nothing)", word);
+        if (colon == std::string_view::npos)
+            return fmt::format("'{}' has no chance: write ACTION:CHANCE, like restart:0.7", word);
+        const auto chance = parse_real(word.substr(colon + 1));
+        if (!chance || *chance < 0.0 || *chance > 1.0)
+            return fmt::format("'{}': the chance must be a number from 0 to 1", word);
+        const auto index = static_cast<std::size_t>(*action);
+        if (named.test(index)) return fmt::format("'{}' names {} a second time", word, to_string(*action));
+        named.set(index);
+        chances[index] = *chance;
+    }
+    config.simulation.heal_chances = chances;
+    return std::nullopt;
+}
+
 Problem set_mode(Config& config, std::string_view value) {
     if (value == "active") {
         config.mode = RecoveryMode::active;
@@ -435,6 +472,9 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Storage", "WriteIntervalSec",
          timespan([](Config& c) -> auto& { return c.metric_write_interval; }, 0s, hour,
                   "from 0 (every sample) to 1h")},
+
+        {"Simulation", "Seed", set_seed},
+        {"Simulation", "HealChance", set_heal_chances},
     };
     return rules;
 }

@@ -78,6 +78,9 @@ struct Config {
     Retention retention = default_retention();          // MaxAgeSec=, MaxRows=
     std::chrono::milliseconds metric_write_interval{10000};  // WriteIntervalSec=
 
+    // [Simulation]: Seed=, HealChance= (healerd --simulated only)
+    SimulationOptions simulation;
+
     // Per-unit settings by unit name; a unit without a file has the defaults.
     std::map<std::string, UnitSettings, std::less<>> unit_settings;
     const UnitSettings& settings_of(std::string_view unit) const;

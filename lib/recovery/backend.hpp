@@ -111,13 +111,26 @@ struct BackendOptions {
 // the unit's ActiveState. Throws std::runtime_error when systemd is unreachable.
 std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options);
 
-// Executors that heal faults in `overlay` with the original design's odds
-// (restart ~70 %, scale_up ~60 %, rollback ~50 %, do_nothing ~20 %) drawn from
-// an RNG seeded with `seed`; the injector and the probe act on the same
+// The chance that each simulated action heals an injected fault, indexed by Action.
+using HealChances = std::array<double, kActionCount>;
+// The original design's odds: restart 70 %, scale_up 60 %, rollback 50 %, do_nothing 20 %.
+inline constexpr HealChances kDefaultHealChances{0.7, 0.6, 0.5, 0.2};
+
+// The simulation's dice, from [Simulation] (used with healerd --simulated only).
+struct SimulationOptions {
+    std::optional<std::uint64_t> seed;              // Seed=; absent: a random seed at each start
+    HealChances heal_chances = kDefaultHealChances;  // HealChance=
+
+    bool operator==(const SimulationOptions&) const = default;
+};
+
+// Executors that heal faults in `overlay` with `heal_chances` drawn from an
+// RNG seeded with `seed`; the injector and the probe act on the same
 // overlay. Actions pretend to take time (restart 0.3 s, scale_up 0.1 s,
 // rollback 0.6 s) multiplied by `time_scale`; tests pass 0. The daemon pairs
 // this backend with a SimulatedSampler (recovery/simulated_sampler.hpp).
 std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> overlay, std::uint64_t seed,
-                                                double time_scale = 1.0);
+                                                double time_scale = 1.0,
+                                                const HealChances& heal_chances = kDefaultHealChances);
 
 }  // namespace heal

@@ -1,5 +1,6 @@
-// The simulated backend: recoveries heal injected faults with the original
-// design's odds, so the whole loop runs without systemd or root.
+// The simulated backend: recoveries heal injected faults with the odds of
+// [Simulation] HealChance= (by default the original design's), so the whole
+// loop runs without systemd or root.
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -13,22 +14,17 @@
 namespace heal {
 namespace {
 
-struct SimulatedEffect {
-    double heal_probability;
-    std::chrono::milliseconds duration;  // how long the action pretends to take
-};
-
-// The original design's recovery odds; durations make recovery times differ
-// between actions the way real ones do.
-SimulatedEffect effect_of(Action action) {
+// How long each action pretends to take, so recovery times differ between
+// actions the way real ones do.
+std::chrono::milliseconds duration_of(Action action) {
     using std::chrono::milliseconds;
     switch (action) {
-        case Action::restart: return {0.7, milliseconds(300)};
-        case Action::scale_up: return {0.6, milliseconds(100)};
-        case Action::rollback: return {0.5, milliseconds(600)};
-        case Action::do_nothing: return {0.2, milliseconds(0)};
+        case Action::restart: return milliseconds(300);
+        case Action::scale_up: return milliseconds(100);
+        case Action::rollback: return milliseconds(600);
+        case Action::do_nothing: return milliseconds(0);
     }
-    return {0.0, milliseconds(0)};
+    return milliseconds(0);
 }
 
 std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
@@ -48,26 +44,30 @@ private:
 
 class SimulatedExecutor final : public Executor {
 public:
-    SimulatedExecutor(Action action, std::shared_ptr<FaultOverlay> overlay, std::shared_ptr<Dice> dice,
-                      double time_scale)
-        : action_(action), overlay_(std::move(overlay)), dice_(std::move(dice)), time_scale_(time_scale) {}
+    SimulatedExecutor(Action action, double heal_chance, std::shared_ptr<FaultOverlay> overlay,
+                      std::shared_ptr<Dice> dice, double time_scale)
+        : action_(action),
+          heal_chance_(heal_chance),
+          overlay_(std::move(overlay)),
+          dice_(std::move(dice)),
+          time_scale_(time_scale) {}
 
     Action action() const override { return action_; }
     // Every action acts everywhere, the machine included, as in the original design.
     std::optional<std::string> unavailable(const RecoveryRequest&) override { return std::nullopt; }
 
     ExecutionResult execute(const RecoveryRequest& request) override {
-        const SimulatedEffect effect = effect_of(action_);
-        std::this_thread::sleep_for(effect.duration * time_scale_);
+        std::this_thread::sleep_for(duration_of(action_) * time_scale_);
         const std::string what = fmt::format("simulated {} of {}", to_string(action_), target_name(request.unit));
         if (!overlay_->fault(request.unit)) return {true, what + ": no injected fault to heal"};
-        if (dice_->roll(effect.heal_probability) && overlay_->heal(request.unit))
+        if (dice_->roll(heal_chance_) && overlay_->heal(request.unit))
             return {true, what + ": fault healed"};
         return {true, what + ": fault persists"};
     }
 
 private:
     Action action_;
+    double heal_chance_;
     std::shared_ptr<FaultOverlay> overlay_;
     std::shared_ptr<Dice> dice_;
     double time_scale_;
@@ -105,13 +105,14 @@ private:
 }  // namespace
 
 std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> overlay, std::uint64_t seed,
-                                                double time_scale) {
+                                                double time_scale, const HealChances& heal_chances) {
     auto backend = std::make_unique<Backend>();
     backend->name = "simulated";
     auto dice = std::make_shared<Dice>(seed);
     for (const Action action : kAllActions)
         backend->executors.at(static_cast<std::size_t>(action)) =
-            std::make_unique<SimulatedExecutor>(action, overlay, dice, time_scale);
+            std::make_unique<SimulatedExecutor>(action, heal_chances.at(static_cast<std::size_t>(action)), overlay,
+                                                dice, time_scale);
     backend->injector = std::make_unique<SimulatedInjector>(overlay);
     backend->probe = std::make_unique<SimulatedProbe>(overlay);
     return backend;

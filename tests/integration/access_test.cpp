@@ -1,8 +1,6 @@
 // healerd's own gates, on a private bus whose policy allows everything: the
 // caller check of the mutating methods, the opt-in for real fault injection,
 // and the bounded cost of GetMetrics.
-#include <sqlite3.h>
-
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -19,25 +17,6 @@ using namespace std::chrono_literals;
 namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// Rows in the metrics table, read the way another process would see them.
-std::int64_t stored_samples(const std::filesystem::path& database) {
-    sqlite3* db = nullptr;
-    if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-        sqlite3_close(db);
-        FAIL("cannot open " << database << ": " << why);
-    }
-    sqlite3_stmt* statement = nullptr;
-    std::int64_t count = -1;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM metrics", -1, &statement, nullptr) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_ROW)
-        count = sqlite3_column_int64(statement, 0);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
-    REQUIRE(count >= 0);
-    return count;
-}
 
 RunResult get_metrics_by_busctl(std::uint32_t limit) {
     return run({BUSCTL_PATH, "--user", "call", "org.healerd.Healer1", "/org/healerd/Healer1", "org.healerd.Healer1",
@@ -110,15 +89,16 @@ TEST_CASE("GetMetrics answers queued samples without writing them", "[daemon][ac
     PrivateBus bus(dir.path());
     // Nothing is written for an hour, except the first tick (retention runs then).
     Healerd healerd(dir.path(), test_config() + "\n[Storage]\nWriteIntervalSec=1h\n");
-    const auto database = dir.path() / "state" / "healerd.db";
+    Database database(healerd.database());  // as another process sees it
+    const auto stored_samples = [&] { return database.integer("SELECT count(*) FROM metrics"); };
 
     REQUIRE(eventually([] {
         const RunResult result = healctl({"metrics", "--json", "--limit", "10000"});
         return result.exit_code == 0 && json_of(result)["metrics"].size() >= 20;
     }));
-    const std::int64_t before = stored_samples(database);
+    const std::int64_t before = stored_samples();
     const Json answer = json_of(healctl({"metrics", "--json", "--limit", "10000"}));
-    CHECK(stored_samples(database) == before);
+    CHECK(stored_samples() == before);
     // The answer holds the queued ticks as well as the stored one.
     CHECK(answer["metrics"].size() > static_cast<std::size_t>(before));
     CHECK(answer["metrics"][0]["timestamp"] >= answer["metrics"][answer["metrics"].size() - 1]["timestamp"]);

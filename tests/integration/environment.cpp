@@ -1,5 +1,7 @@
 #include "environment.hpp"
 
+#include <signal.h>
+#include <sqlite3.h>
 #include <systemd/sd-bus.h>
 
 #include <cstdlib>
@@ -103,30 +105,86 @@ std::string absent_bus_address(const std::filesystem::path& dir) {
 
 NoBus::NoBus(const std::filesystem::path& dir) : session_(kSessionBusVariable, absent_bus_address(dir)) {}
 
-std::string test_config() {
+std::string test_config(double heal_chance) {
     return fmt::format(R"([Monitor]
 SampleIntervalSec=200ms
-Units={}
+Units={0}
 
 [Recovery]
 AutoRecover=no
 RecoveryTimeoutSec=3s
 CircuitBreakerIntervalSec=0
+
+[Simulation]
+Seed=20261203
+HealChance=restart:{1} scale_up:{1} rollback:{1} do_nothing:{1}
 )",
-                       kWatchedUnit);
+                       kWatchedUnit, heal_chance);
 }
 
-Healerd::Healerd(const std::filesystem::path& dir, const std::string& config) {
-    const auto config_file = dir / "healerd.conf";
-    write_file(config_file, config);
+Healerd::Healerd(const std::filesystem::path& dir, const std::string& config)
+    : config_file_(dir / "healerd.conf"), database_(dir / "state" / "healerd.db") {
+    write_file(config_file_, config);
     process_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{HEALERD_PATH, "--user", "--simulated", "--simulated-metrics", "--state-dir", (dir / "state").string(),
-                                 "--config", config_file.string()},
+        std::vector<std::string>{HEALERD_PATH, "--user", "--simulated", "--simulated-metrics", "--state-dir",
+                                 database_.parent_path().string(), "--config", config_file_.string()},
         dir / "healerd.log");
     wait_for([] { return name_has_owner("org.healerd.Healer1"); }, *process_, "healerd");
 }
 
 Healerd::~Healerd() = default;  // BackgroundProcess stops it
+
+void Healerd::reconfigure(const std::string& config) {
+    write_file(config_file_, config);
+    process_->signal(SIGHUP);
+}
+
+Database::Database(const std::filesystem::path& file) {
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw std::runtime_error(fmt::format("cannot open {}: {}", file.string(), why));
+    }
+    sqlite3_busy_timeout(db_, 10000);  // healerd writes every tick
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::exec(const std::string& sql) {
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+        throw std::runtime_error(fmt::format("{}: {}", sql, sqlite3_errmsg(db_)));
+}
+
+namespace {
+
+// Runs `sql` and hands its first row to `read`.
+template <typename Read>
+auto first_row(sqlite3* db, const std::string& sql, Read read) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK)
+        throw std::runtime_error(fmt::format("{}: {}", sql, sqlite3_errmsg(db)));
+    if (sqlite3_step(statement) != SQLITE_ROW) {
+        const std::string why = sqlite3_errmsg(db);
+        sqlite3_finalize(statement);
+        throw std::runtime_error(fmt::format("{}: no row ({})", sql, why));
+    }
+    auto value = read(statement);
+    sqlite3_finalize(statement);
+    return value;
+}
+
+}  // namespace
+
+std::int64_t Database::integer(const std::string& sql) {
+    return first_row(db_, sql, [](sqlite3_stmt* row) { return std::int64_t{sqlite3_column_int64(row, 0)}; });
+}
+
+std::string Database::text(const std::string& sql) {
+    return first_row(db_, sql, [](sqlite3_stmt* row) {
+        const auto* text = sqlite3_column_text(row, 0);
+        return text ? std::string(reinterpret_cast<const char*>(text)) : std::string();
+    });
+}
 
 DaemonEnvironment::DaemonEnvironment(BusPolicy policy) : bus(dir.path(), policy), healerd(dir.path()) {}
 

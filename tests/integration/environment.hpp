@@ -1,12 +1,15 @@
 #pragma once
 // What every daemon test needs: a private dbus-daemon (exported as the
 // session bus) and `healerd --user --simulated` with its own state directory.
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "process.hpp"
+
+struct sqlite3;
 
 namespace heal::integration {
 
@@ -57,9 +60,12 @@ private:
 };
 
 // The test configuration: fast sampling, one watched unit, no automatic
-// recovery (so tests decide when a recovery runs), no circuit breaker.
+// recovery (so tests decide when a recovery runs), no circuit breaker, and
+// a fixed [Simulation] Seed= with every action healing an injected fault with
+// `heal_chance`: 1 (always) or 0 (never) gives each recovery one known
+// outcome. A later section in the same text overrides its keys.
 inline constexpr const char* kWatchedUnit = "demo.service";
-std::string test_config();
+std::string test_config(double heal_chance = 1.0);
 
 class Healerd {
 public:
@@ -68,9 +74,33 @@ public:
     ~Healerd();
     std::string log() const { return process_->log_text(); }
     BackgroundProcess& process() { return *process_; }
+    const std::filesystem::path& config_file() const { return config_file_; }
+    const std::filesystem::path& database() const { return database_; }
+    // Replaces its configuration file with `config` and sends SIGHUP.
+    void reconfigure(const std::string& config);
 
 private:
+    std::filesystem::path config_file_;
+    std::filesystem::path database_;
     std::unique_ptr<BackgroundProcess> process_;
+};
+
+// A connection of the test's own to a database healerd uses, as another
+// process would open it. Throws std::runtime_error (failing the test) on any
+// SQLite error.
+class Database {
+public:
+    explicit Database(const std::filesystem::path& file);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    void exec(const std::string& sql);
+    // The first column of the first row `sql` returns, as an integer or text.
+    std::int64_t integer(const std::string& sql);
+    std::string text(const std::string& sql);
+
+private:
+    sqlite3* db_ = nullptr;
 };
 
 // The common case: a temporary directory, a private bus and healerd on it.

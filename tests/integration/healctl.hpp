@@ -42,6 +42,14 @@ inline Json json_of(const RunResult& result) {
     return {};
 }
 
+// healctl status --json, failing the test unless it answers.
+inline Json status_of() {
+    const RunResult result = healctl({"status", "--json"});
+    INFO(result.describe());
+    REQUIRE(result.exit_code == 0);
+    return json_of(result);
+}
+
 // Every line of stdout as one JSON document.
 inline std::vector<Json> json_lines_of(const std::string& text) {
     std::vector<Json> documents;

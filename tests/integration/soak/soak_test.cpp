@@ -7,7 +7,6 @@
 // 60 PPO iterations (about 0.4 s), so kills land before, during and after
 // the model is saved.
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -27,32 +26,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kKills = 50;
-
-// Read-only looks at the database healerd was killed over.
-class Peek {
-public:
-    explicit Peek(const std::filesystem::path& file) {
-        REQUIRE(sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-        sqlite3_busy_timeout(db_, 5000);
-    }
-    ~Peek() { sqlite3_close(db_); }
-    Peek(const Peek&) = delete;
-    Peek& operator=(const Peek&) = delete;
-    std::string text(const std::string& sql) {
-        sqlite3_stmt* stmt = nullptr;
-        INFO(sql << ": " << sqlite3_errmsg(db_));
-        REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
-        std::string result;
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
-            result = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-        return result;
-    }
-    long number(const std::string& sql) { return std::stol("0" + text(sql)); }
-
-private:
-    sqlite3* db_ = nullptr;
-};
 
 std::string soak_config() {
     return fmt::format(R"([Monitor]
@@ -104,11 +77,11 @@ TEST_CASE("healerd killed with SIGKILL 50 times loses no attempt and no integrit
     std::size_t log_offset = 0;
     for (int kill = 0; kill < kKills; ++kill) {
         INFO("kill " << kill << ", HEAL_SOAK_SEED=" << seed);
-        const long last_id = std::filesystem::exists(database) ? Peek(database).number("SELECT max(id) FROM actions") : 0;
+        const long last_id = std::filesystem::exists(database) ? Database(database).integer("SELECT max(id) FROM actions") : 0;
         Healerd healerd(dir.path(), soak_config());
         // Start-up closed what the last kill left running, and cleaned up.
         CHECK(temporaries(state) == 0);
-        if (kill > 0) CHECK(Peek(database).number("SELECT count(*) FROM actions WHERE phase = 'running'") == 0);
+        if (kill > 0) CHECK(Database(database).integer("SELECT count(*) FROM actions WHERE phase = 'running'") == 0);
 
         std::optional<BackgroundProcess> trainer;
         if (train(rng)) {
@@ -124,13 +97,13 @@ TEST_CASE("healerd killed with SIGKILL 50 times loses no attempt and no integrit
         healerd.process().signal(SIGKILL);
         REQUIRE(healerd.process().wait(10s) == 128 + SIGKILL);
 
-        Peek db(database);
+        Database db(database);  // the one healerd was killed over
         CHECK(db.text("PRAGMA integrity_check") == "ok");
         // The log file is appended to across restarts: this run's part.
         const std::string log = healerd.log();
         const std::size_t logged = count_matches(log.substr(std::min(log_offset, log.size())), started);
         log_offset = log.size();
-        const long stored = db.number(fmt::format("SELECT count(*) FROM actions WHERE id > {}", last_id));
+        const long stored = db.integer(fmt::format("SELECT count(*) FROM actions WHERE id > {}", last_id));
         // Each attempt is stored before healerd logs it.
         CHECK(static_cast<long>(logged) <= stored);
         logged_total += logged;
@@ -144,11 +117,11 @@ TEST_CASE("healerd killed with SIGKILL 50 times loses no attempt and no integrit
         Healerd healerd(dir.path(), soak_config());
         CHECK(temporaries(state) == 0);
     }
-    Peek db(database);
-    const long interrupted = db.number("SELECT count(*) FROM actions WHERE phase = 'interrupted'");
+    Database db(database);
+    const long interrupted = db.integer("SELECT count(*) FROM actions WHERE phase = 'interrupted'");
     WARN(fmt::format("soak: seed={} kills={} attempts_logged={} attempts_stored={} interrupted={} "
                      "trainings_started={} kills_with_a_model={}",
                      seed, kKills, logged_total, stored_total, interrupted, trainings, models_seen));
     CHECK(logged_total > 0);
-    CHECK(db.number("SELECT count(*) FROM actions WHERE phase = 'running'") == 0);
+    CHECK(db.integer("SELECT count(*) FROM actions WHERE phase = 'running'") == 0);
 }

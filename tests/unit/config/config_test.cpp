@@ -52,6 +52,8 @@ TEST_CASE("an absent optional main file gives the defaults", "[config]") {
     CHECK_FALSE(config.database);
     CHECK(config.retention.max_age == std::chrono::seconds(7 * 24 * 3600));
     CHECK(config.retention.max_rows == 1'000'000);
+    CHECK_FALSE(config.simulation.seed);
+    CHECK(config.simulation.heal_chances == HealChances{0.7, 0.6, 0.5, 0.2});
 }
 
 TEST_CASE("a required main file must exist", "[config]") {
@@ -109,6 +111,10 @@ Path=/srv/healerd/history.db
 MaxAgeSec=30d
 MaxRows=5000
 WriteIntervalSec=30s
+
+[Simulation]
+Seed=18446744073709551615
+HealChance=restart:1 scale_up:0 rollback:0.25 do_nothing:0.125
 )");
     const Config config = load_config(file, true);
     CHECK(config.sample_interval == 500ms);
@@ -142,6 +148,21 @@ WriteIntervalSec=30s
     CHECK(config.retention.max_age == std::chrono::seconds(30 * 24 * 3600));
     CHECK(config.retention.max_rows == 5000);
     CHECK(config.metric_write_interval == 30s);
+    CHECK(config.simulation.seed == 18446744073709551615ull);
+    CHECK(config.simulation.heal_chances == HealChances{1.0, 0.0, 0.25, 0.125});
+}
+
+TEST_CASE("HealChance= sets the actions it names; the others keep the original design's odds", "[config]") {
+    TempDir dir;
+    const auto load = [&](const std::string& simulation) {
+        return load_config(dir.write("healerd.conf", "[Simulation]\n" + simulation), true).simulation;
+    };
+    CHECK(load("HealChance=rollback:1\n").heal_chances == HealChances{0.7, 0.6, 1.0, 0.2});
+    // Each assignment starts from the defaults: the last one holds every change.
+    CHECK(load("HealChance=restart:0\nHealChance=do_nothing:0.5\n").heal_chances == HealChances{0.7, 0.6, 0.5, 0.5});
+    CHECK(load("HealChance=restart:0\nHealChance=\n").heal_chances == kDefaultHealChances);
+    CHECK(load("Seed=0\n").seed == 0u);
+    CHECK_FALSE(load("Seed=42\nSeed=\n").seed);  // empty: a random seed again
 }
 
 TEST_CASE("drop-ins apply in lexical order over the main file", "[config]") {
@@ -342,6 +363,15 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Storage", "MaxAgeSec=forever", "[Storage] MaxAgeSec=forever: must be a time span like 7d or 12h, or infinity"},
         {"Storage", "MaxRows=-3", "[Storage] MaxRows=-3: must be a whole number of rows, or infinity"},
         {"Storage", "WriteIntervalSec=2h", "[Storage] WriteIntervalSec=2h: must be a time span from 0 (every sample) to 1h"},
+        {"Simulation", "Seed=-1", "[Simulation] Seed=-1: must be a whole number from 0 to 18446744073709551615, or empty for a random seed"},
+        {"Simulation", "Seed=18446744073709551616", "[Simulation] Seed=18446744073709551616: must be a whole number"},
+        {"Simulation", "Seed=0x10", "[Simulation] Seed=0x10: must be a whole number"},
+        {"Simulation", "HealChance=reboot:1", "[Simulation] HealChance=reboot:1: 'reboot:1' does not start with an action (restart, scale_up, rollback, do_nothing)"},
+        {"Simulation", "HealChance=restart", "[Simulation] HealChance=restart: 'restart' has no chance: write ACTION:CHANCE, like restart:0.7"},
+        {"Simulation", "HealChance=restart:1.5", "[Simulation] HealChance=restart:1.5: 'restart:1.5': the chance must be a number from 0 to 1"},
+        {"Simulation", "HealChance=scale_up:-0.1", "[Simulation] HealChance=scale_up:-0.1: 'scale_up:-0.1': the chance must be"},
+        {"Simulation", "HealChance=rollback:half", "'rollback:half': the chance must be a number from 0 to 1"},
+        {"Simulation", "HealChance=restart:1 restart:0", "[Simulation] HealChance=restart:1 restart:0: 'restart:0' names restart a second time"},
     };
     for (const Case& c : cases) {
         INFO(c.assignment);
@@ -478,6 +508,7 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.backend.rollback_hook == defaults.backend.rollback_hook);
     CHECK(config.backend.package_change_window == defaults.backend.package_change_window);
     CHECK(config.backend.dry_run == defaults.backend.dry_run);
+    CHECK(config.simulation == defaults.simulation);
     CHECK(config.database == defaults.database);
     CHECK(config.retention.max_age == defaults.retention.max_age);
     CHECK(config.retention.max_rows == defaults.retention.max_rows);

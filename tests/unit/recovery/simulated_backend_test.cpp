@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <vector>
+
 #include "recovery/backend.hpp"
 #include "recovery/fault_overlay.hpp"
 #include "recovery/simulated_sampler.hpp"
@@ -105,6 +108,34 @@ TEST_CASE("simulated recoveries heal with the original design's odds", "[simulat
     const ExecutionResult idle = backend->executor(Action::restart).execute(RecoveryRequest{"", FailureKind::transient, ""});
     CHECK(idle.ok);
     CHECK(idle.detail == "simulated restart of the machine: no injected fault to heal");
+}
+
+namespace {
+
+// Whether each of `trials` recoveries with `action` healed a fresh fault.
+std::vector<bool> heal_outcomes(std::uint64_t seed, const HealChances& chances, Action action, int trials) {
+    const auto overlay = std::make_shared<FaultOverlay>(1);
+    const auto backend = make_simulated_backend(overlay, seed, 0.0, chances);
+    std::vector<bool> healed;
+    for (int i = 0; i < trials; ++i) {
+        overlay->inject(FaultMode::cpu_runaway, "web.service");
+        backend->executor(action).execute(RecoveryRequest{"web.service", FailureKind::cpu_runaway, ""});
+        healed.push_back(!overlay->fault("web.service"));
+    }
+    return healed;
+}
+
+}  // namespace
+
+TEST_CASE("simulated heal chances of 1 and 0 are certain, and a seed repeats the dice", "[simulated]") {
+    const HealChances chances{1.0, 0.0, 0.5, 0.5};
+    CHECK(heal_outcomes(7, chances, Action::restart, 200) == std::vector<bool>(200, true));
+    CHECK(heal_outcomes(7, chances, Action::scale_up, 200) == std::vector<bool>(200, false));
+    const std::vector<bool> first = heal_outcomes(7, chances, Action::rollback, 64);
+    CHECK(heal_outcomes(7, chances, Action::rollback, 64) == first);
+    CHECK(heal_outcomes(8, chances, Action::rollback, 64) != first);
+    CHECK(std::count(first.begin(), first.end(), true) > 0);
+    CHECK(std::count(first.begin(), first.end(), false) > 0);
 }
 
 TEST_CASE("the simulated injector and probe act on the overlay", "[simulated]") {
