@@ -11,6 +11,13 @@ namespace healctl {
 using Microseconds = std::uint64_t;  // since the Unix epoch, UTC
 
 // The read-only properties of org.healerd.Healer1.
+// A maintenance pause (healctl pause).
+struct PauseEntry {
+    std::string unit;          // "" for the machine
+    Microseconds until = 0;    // since the epoch; 0: until resumed
+    std::uint32_t paused_by = 0;
+};
+
 struct DaemonState {
     std::string health;          // "healthy" / "failed"
     double cpu = 0.0;
@@ -22,6 +29,7 @@ struct DaemonState {
     std::string backend;         // "systemd" / "simulated"
     bool auto_recover = false;
     std::vector<std::string> watched_units;
+    std::vector<PauseEntry> paused;
     std::string version;
 };
 

@@ -137,6 +137,21 @@ void read_variant_bool(sd_bus_message* m, bool& out) {
     out = value != 0;
 }
 
+void read_variant_pauses(sd_bus_message* m, std::vector<PauseEntry>& out) {
+    check_read(sd_bus_message_enter_container(m, 'v', "a(stu)"), "GetAll");
+    check_read(sd_bus_message_enter_container(m, 'a', "(stu)"), "GetAll");
+    out.clear();
+    const char* unit = nullptr;
+    std::uint64_t until = 0;
+    std::uint32_t uid = 0;
+    int r = 0;
+    while ((r = sd_bus_message_read(m, "(stu)", &unit, &until, &uid)) > 0)
+        out.push_back({unit, static_cast<Microseconds>(until), uid});
+    check_read(r, "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
 void read_variant_strv(sd_bus_message* m, std::vector<std::string>& out) {
     check_read(sd_bus_message_enter_container(m, 'v', "as"), "GetAll");
     char** list = nullptr;
@@ -239,6 +254,7 @@ DaemonState BusClient::state() {
         else if (name == "Backend") read_variant_string(r, state.backend);
         else if (name == "AutoRecover") read_variant_bool(r, state.auto_recover);
         else if (name == "WatchedUnits") read_variant_strv(r, state.watched_units);
+        else if (name == "Paused") read_variant_pauses(r, state.paused);
         else if (name == "Version") read_variant_string(r, state.version);
         else check_read(sd_bus_message_skip(r, "v"), "GetAll");  // a newer daemon's property
         check_read(sd_bus_message_exit_container(r), "GetAll");
@@ -449,6 +465,20 @@ RecoverResult BusClient::recover(const std::string& unit, const std::string& act
 }
 
 void BusClient::train(std::uint32_t episodes) { call(bus_, scope_, "Train", "u", episodes); }
+
+std::string BusClient::pause(const std::string& unit, std::uint64_t seconds) {
+    Message reply = call(bus_, scope_, "Pause", "st", unit.c_str(), seconds);
+    const char* description = nullptr;
+    check_read(sd_bus_message_read(reply.get(), "s", &description), "Pause");
+    return copy(description);
+}
+
+std::string BusClient::resume(const std::string& unit) {
+    Message reply = call(bus_, scope_, "Resume", "s", unit.c_str());
+    const char* description = nullptr;
+    check_read(sd_bus_message_read(reply.get(), "s", &description), "Resume");
+    return copy(description);
+}
 
 std::string BusClient::simulate_failure(const std::string& kind, const std::string& unit) {
     Message reply = call(bus_, scope_, "SimulateFailure", "ss", kind.c_str(), unit.c_str());

@@ -57,6 +57,9 @@ public:
     RecoverResult recover(const std::string& unit, const std::string& action);
     void train(std::uint32_t episodes);
     std::string simulate_failure(const std::string& kind, const std::string& unit);
+    // `seconds` 0: until resumed. Both return healerd's sentence.
+    std::string pause(const std::string& unit, std::uint64_t seconds);
+    std::string resume(const std::string& unit);
 
     // Signal handlers run while dispatch_or_wait() or an attached event loop
     // dispatches; an exception they throw is kept and re-thrown by

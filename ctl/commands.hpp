@@ -32,6 +32,8 @@ Command add_detect_command(CLI::App& app, const GlobalOptions& global);
 Command add_recover_command(CLI::App& app, const GlobalOptions& global);
 Command add_train_command(CLI::App& app, const GlobalOptions& global);
 Command add_simulate_failure_command(CLI::App& app, const GlobalOptions& global);
+Command add_pause_command(CLI::App& app, const GlobalOptions& global);
+Command add_resume_command(CLI::App& app, const GlobalOptions& global);
 Command add_policy_command(CLI::App& app, const GlobalOptions& global);
 Command add_replay_command(CLI::App& app, const GlobalOptions& global);
 Command add_probe_command(CLI::App& app, const GlobalOptions& global);

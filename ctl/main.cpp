@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
         add_incidents_command(app, global), add_summary_command(app, global),
         add_detect_command(app, global),
         add_recover_command(app, global),  add_train_command(app, global),
-        add_simulate_failure_command(app, global), add_policy_command(app, global),
+        add_simulate_failure_command(app, global), add_pause_command(app, global),
+        add_resume_command(app, global),   add_policy_command(app, global),
         add_replay_command(app, global),   add_probe_command(app, global),
     };
 

@@ -62,9 +62,26 @@ std::string render_status(const StatusSnapshot& snapshot) {
     out += fmt::format("Backend       {}, auto-recover {}\n", s.backend, s.auto_recover ? "on" : "off");
     out += fmt::format("Watched units {}\n",
                        s.watched_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(s.watched_units, ", ")));
+    for (const PauseEntry& pause : s.paused)
+        out += fmt::format("Paused        {} {} (no action taken)\n", pause.unit.empty() ? "the machine" : pause.unit,
+                           pause.until ? "until " + local_time(pause.until) : std::string("until resumed"));
     out += fmt::format("Last action   {}\n", snapshot.last_action ? describe_action(*snapshot.last_action) : "none");
     return out;
 }
+
+namespace {
+
+// until: ISO 8601 UTC, or null for a pause until resumed.
+Json paused_json(const std::vector<PauseEntry>& paused) {
+    Json list = Json::array();
+    for (const PauseEntry& pause : paused)
+        list.push_back({{"unit", pause.unit},
+                        {"until", pause.until ? Json(iso8601_utc(pause.until)) : Json(nullptr)},
+                        {"paused_by", pause.paused_by}});
+    return list;
+}
+
+}  // namespace
 
 Json status_json(const StatusSnapshot& snapshot) {
     const DaemonState& s = snapshot.state;
@@ -78,6 +95,7 @@ Json status_json(const StatusSnapshot& snapshot) {
             {"backend", s.backend},
             {"auto_recover", s.auto_recover},
             {"watched_units", s.watched_units},
+            {"paused", paused_json(s.paused)},
             {"version", s.version},
             {"last_action", snapshot.last_action ? Json(*snapshot.last_action) : Json(nullptr)},
             {"cpu_history", snapshot.cpu_history},

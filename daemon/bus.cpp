@@ -173,6 +173,13 @@ int get_watched_units(sd_bus*, const char*, const char*, const char*, sd_bus_mes
         if (r >= 0) r = sd_bus_message_append(reply, "s", unit.c_str());
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
+int get_paused(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+               sd_bus_error*) {
+    int r = sd_bus_message_open_container(reply, 'a', "(stu)");
+    for (const LiveState::Pause& pause : self_of(userdata).service().state().paused)
+        if (r >= 0) r = sd_bus_message_append(reply, "(stu)", pause.unit.c_str(), pause.until_usec, pause.paused_by);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
 int get_version(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*, sd_bus_error*) {
     return sd_bus_message_append(reply, "s", HEALERD_VERSION);
 }
@@ -426,6 +433,25 @@ int method_simulate_failure(sd_bus_message* call, void* userdata, sd_bus_error* 
     });
 }
 
+int method_pause(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const char* unit = nullptr;
+        std::uint64_t seconds = 0;
+        check(sd_bus_message_read(call, "st", &unit, &seconds), "read arguments");
+        const std::string done = self_of(userdata).service().pause(caller_of(call), unit, seconds);
+        return sd_bus_reply_method_return(call, "s", done.c_str());
+    });
+}
+
+int method_resume(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const char* unit = nullptr;
+        check(sd_bus_message_read(call, "s", &unit), "read arguments");
+        const std::string done = self_of(userdata).service().resume(caller_of(call), unit);
+        return sd_bus_reply_method_return(call, "s", done.c_str());
+    });
+}
+
 // Every method is callable by anyone as far as sd-bus is concerned: the D-Bus
 // policy lets only root and group healerd send the mutating ones, and the
 // Service checks the caller again (Service::authorize), so a missing policy
@@ -445,6 +471,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("Backend", "s", get_backend, 0, kEmits),
     SD_BUS_PROPERTY("AutoRecover", "b", get_auto_recover, 0, kEmits),
     SD_BUS_PROPERTY("WatchedUnits", "as", get_watched_units, 0, kEmits),
+    SD_BUS_PROPERTY("Paused", "a(stu)", get_paused, 0, kEmits),
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 
     SD_BUS_METHOD_WITH_NAMES("GetMetrics", "u", SD_BUS_PARAM(limit), "a(tddss)", SD_BUS_PARAM(metrics),
@@ -471,6 +498,10 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("Train", "u", SD_BUS_PARAM(episodes), "", , method_train, kOpen),
     SD_BUS_METHOD_WITH_NAMES("SimulateFailure", "ss", SD_BUS_PARAM(kind) SD_BUS_PARAM(unit), "s",
                              SD_BUS_PARAM(description), method_simulate_failure, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("Pause", "st", SD_BUS_PARAM(unit) SD_BUS_PARAM(seconds), "s", SD_BUS_PARAM(description),
+                             method_pause, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("Resume", "s", SD_BUS_PARAM(unit), "s", SD_BUS_PARAM(description), method_resume,
+                             kOpen),
 
     SD_BUS_SIGNAL_WITH_NAMES("FailureDetected", "ssdds",
                              SD_BUS_PARAM(unit) SD_BUS_PARAM(metric) SD_BUS_PARAM(value) SD_BUS_PARAM(threshold)

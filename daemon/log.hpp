@@ -21,6 +21,9 @@ inline constexpr std::string_view training_finished = "64117e668bd446bdb842013f1
 inline constexpr std::string_view config_error = "9904ccdcb12c497384ba14d370e727d0";
 inline constexpr std::string_view access_denied = "d9ccbc5be78a491a9d28aac4e84b2d91";
 inline constexpr std::string_view rate_limited = "7a4db7d206c245c4b8094c500ca00887";
+inline constexpr std::string_view target_paused = "1d3ebddd849f44e89e76c842aeff2dfb";
+inline constexpr std::string_view target_resumed = "d6293d95e61a4099a9e3996f92f731e6";
+inline constexpr std::string_view pause_expired = "329b2fb329c7405c82b2d1a346541377";
 }  // namespace message_id
 
 struct LogField {

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <systemd/sd-daemon.h>
@@ -85,6 +86,18 @@ std::vector<LogField> unit_field(const std::string& unit) {
     return {LogField{"UNIT", unit}};
 }
 
+std::uint64_t usec_since_epoch(heal::TimePoint time) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
+}
+
+// For operators: local time, as journalctl shows it.
+std::string pause_description(const heal::PauseRecord& pause) {
+    if (!pause.until) return "until resumed";
+    return fmt::format("until {:%Y-%m-%d %H:%M:%S %Z}",
+                       fmt::localtime(std::chrono::system_clock::to_time_t(*pause.until)));
+}
+
 }  // namespace
 
 Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
@@ -104,6 +117,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     config_.backend.user_manager = options_.user_bus;
     refresh_access_rule();
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
+    pauses_ = std::make_unique<heal::PauseBook>(*store_);
     metric_writer_ = std::make_unique<heal::MetricWriter>(*store_, config_.metric_write_interval);
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
@@ -200,6 +214,7 @@ void Service::tick() {
     store_tick(readings);
     report_failures(failures);
     track_incidents(observed);
+    expire_pauses();
     publish_state();
     if (config_.auto_recover) auto_recover(observed);
     apply_retention();
@@ -432,6 +447,7 @@ void Service::auto_recover(heal::SteadyTime now) {
     for (auto& [target, tracked] : incidents_) {
         heal::Incident& incident = tracked.incident;
         if (!incident.due(now) || recoveries_.contains(target)) continue;
+        if (pauses_->paused(target, std::chrono::system_clock::now())) continue;
         // Every acting executor needs a unit: on a real host the machine is observed, not acted on.
         if (target.empty() && !backend_->simulated()) continue;
         if (const auto exhausted = incident.exhausted()) {
@@ -494,6 +510,8 @@ void Service::publish_state() {
     next.backend = backend_->name;
     next.auto_recover = config_.auto_recover;
     next.units = config_.units;
+    for (const auto& [unit, pause] : pauses_->all())
+        next.paused.push_back({unit, pause.until ? usec_since_epoch(*pause.until) : 0, pause.paused_by});
 
     std::vector<const char*> changed;
     const auto compare = [&](bool differs, const char* name) {
@@ -509,6 +527,7 @@ void Service::publish_state() {
     compare(next.backend != state_.backend, "Backend");
     compare(next.auto_recover != state_.auto_recover, "AutoRecover");
     compare(next.units != state_.units, "WatchedUnits");
+    compare(next.paused != state_.paused, "Paused");
     state_ = std::move(next);
     if (!changed.empty() && events_) events_->properties_changed(changed);
 
@@ -681,6 +700,10 @@ void Service::recover(const heal::Caller& caller, const std::string& unit, const
                                fmt::format("unknown action '{}' (restart, scale_up, rollback, do_nothing)", action_name));
     }
     const std::string target = recovery_target(unit);
+    if (pauses_->paused(target, std::chrono::system_clock::now()))
+        throw RequestError(RequestCode::NotAllowed,
+                           fmt::format("{} is paused ({}); resume it first", target_name(target),
+                                       pause_description(*pauses_->find(target))));
     if (action && !heal::contains(config_.allowed_actions, *action))
         throw RequestError(RequestCode::NotAllowed, fmt::format("{} is not in AllowedActions=", action_name));
     if (config_.allowed_actions.none())
@@ -1050,6 +1073,69 @@ void Service::simulate_failure(const heal::Caller& caller, const std::string& ki
             }
         });
     });
+}
+
+// ---- maintenance pauses ------------------------------------------------------------
+
+void Service::check_pause_target(const std::string& unit) const {
+    if (!unit.empty() && !target_status(unit))
+        throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
+}
+
+std::string Service::pause(const heal::Caller& caller, const std::string& unit, std::uint64_t seconds) {
+    authorize(caller, "Pause");
+    check_pause_target(unit);
+    // Ten years: longer is a typo, and keeps the time point exact.
+    if (seconds > 315'360'000)
+        throw RequestError(RequestCode::InvalidArgument,
+                           fmt::format("a pause of {}s is longer than ten years; pause without a duration", seconds));
+    const auto now = std::chrono::system_clock::now();
+    heal::PauseRecord record{unit, now, std::nullopt, caller.uid};
+    if (seconds > 0) record.until = now + std::chrono::seconds(seconds);
+    try {
+        pauses_->pause(record);
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, fmt::format("cannot store the pause: {}", e.what()));
+    }
+    std::vector<LogField> fields = unit_field(unit);
+    fields.push_back({"CALLER_UID", std::to_string(caller.uid)});
+    if (record.until) fields.push_back({"PAUSE_SEC", std::to_string(seconds)});
+    const std::string what = fmt::format("{} paused {}: sampled and shown, but no action", target_name(unit),
+                                         pause_description(record));
+    log(LOG_NOTICE, message_id::target_paused, what, fields);
+    publish_state();
+    return what;
+}
+
+std::string Service::resume(const heal::Caller& caller, const std::string& unit) {
+    authorize(caller, "Resume");
+    // A pause outlives its unit's removal from Units=, and can still be resumed.
+    if (!pauses_->find(unit)) {
+        check_pause_target(unit);
+        throw RequestError(RequestCode::InvalidArgument, fmt::format("{} is not paused", target_name(unit)));
+    }
+    try {
+        pauses_->resume(unit);
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, fmt::format("cannot remove the pause: {}", e.what()));
+    }
+    std::vector<LogField> fields = unit_field(unit);
+    fields.push_back({"CALLER_UID", std::to_string(caller.uid)});
+    const std::string what = fmt::format("{} resumed: healerd acts on its failures again", target_name(unit));
+    log(LOG_NOTICE, message_id::target_resumed, what, fields);
+    publish_state();
+    return what;
+}
+
+void Service::expire_pauses() {
+    try {
+        for (const heal::PauseRecord& ended : pauses_->expire(std::chrono::system_clock::now()))
+            log(LOG_NOTICE, message_id::pause_expired,
+                fmt::format("the pause of {} ended: healerd acts on its failures again", target_name(ended.unit)),
+                unit_field(ended.unit));
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot end a pause: {}", e.what()));
+    }
 }
 
 void Service::run_worker(std::function<std::function<void()>()> work) {

@@ -27,6 +27,7 @@
 #include "recovery/circuit_breaker.hpp"
 #include "recovery/engine.hpp"
 #include "recovery/fault_overlay.hpp"
+#include "recovery/pause_book.hpp"
 #include "detection/monitor.hpp"
 #include "recovery/simulated_sampler.hpp"
 #include "rl/policy.hpp"
@@ -93,6 +94,13 @@ struct LiveState {
     std::string backend;
     bool auto_recover = false;
     std::vector<std::string> units;
+    struct Pause {
+        std::string unit;                       // "" for the machine
+        std::uint64_t until_usec = 0;           // since the epoch; 0: until resumed
+        std::uint32_t paused_by = 0;
+        bool operator==(const Pause&) const = default;
+    };
+    std::vector<Pause> paused;
 
     bool operator==(const LiveState&) const = default;
 };
@@ -162,6 +170,11 @@ public:
     void train(const heal::Caller& caller, std::uint32_t episodes);
     void simulate_failure(const heal::Caller& caller, const std::string& kind, const std::string& unit,
                           InjectionDone done);
+    // Maintenance pauses ("" = the machine): a paused target is sampled and
+    // shown but gets no action; `seconds` 0 pauses until resumed. They
+    // return a sentence saying what was done.
+    std::string pause(const heal::Caller& caller, const std::string& unit, std::uint64_t seconds);
+    std::string resume(const heal::Caller& caller, const std::string& unit);
 
     // SIGHUP: re-reads the configuration; a bad one is logged and the
     // running configuration kept. Returns whether the new one was applied.
@@ -201,6 +214,8 @@ private:
     void give_up(TrackedIncident& tracked, const std::string& reason);
     // Writes the incident's row as it stands; `outcome` closes it.
     void store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome = {});
+    void check_pause_target(const std::string& unit) const;  // the machine or a watched unit
+    void expire_pauses();
     void interrupt_incidents(const std::string& why);
     // Starts the next attempt of each incident whose backoff has passed.
     void auto_recover(heal::SteadyTime now);
@@ -251,6 +266,7 @@ private:
     LoopQueue queue_;
 
     std::unique_ptr<heal::Store> store_;
+    std::unique_ptr<heal::PauseBook> pauses_;
     std::unique_ptr<heal::MetricWriter> metric_writer_;  // samples, a few ticks at a time
     std::filesystem::path model_path_;
     // The simulation's seed where [Simulation] Seed= is unset: drawn at start, logged.

@@ -15,7 +15,7 @@ namespace {
 // kMigrations[v] brings a database from schema version v to v + 1, inside the
 // same transaction that records v + 1 in PRAGMA user_version. Append only.
 // Timestamps are INTEGER microseconds since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 4> kMigrations{
+constexpr std::array<std::string_view, 5> kMigrations{
     // 0 -> 1: the original design's two tables and indexes.
     R"sql(
 CREATE TABLE metrics (
@@ -77,6 +77,16 @@ CREATE INDEX incidents_outcome_opened ON incidents (outcome, opened_at);
 ALTER TABLE actions ADD COLUMN incident_id INTEGER REFERENCES incidents (id) ON DELETE SET NULL;
 ALTER TABLE actions ADD COLUMN relapsed INTEGER NOT NULL DEFAULT 0 CHECK (relapsed IN (0, 1));
 CREATE INDEX actions_incident ON actions (incident_id);
+)sql",
+    // 4 -> 5: maintenance pauses (healctl pause), one per target ('' for the
+    // machine), kept so that they survive a restart. `until` NULL: until resumed.
+    R"sql(
+CREATE TABLE pauses (
+    unit      TEXT PRIMARY KEY,
+    since     INTEGER NOT NULL,
+    until     INTEGER,
+    paused_by INTEGER NOT NULL CHECK (paused_by >= 0)
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");

@@ -5,6 +5,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <string_view>
 
@@ -151,6 +152,9 @@ struct Store::Impl {
                               "UPDATE incidents SET outcome = 'interrupted', closed_at = ? WHERE outcome = 'open'"),
           recent_incidents(db, fmt::format("SELECT {} FROM incidents ORDER BY opened_at DESC, id DESC LIMIT ?",
                                            kIncidentColumns)),
+          save_pause(db, "INSERT OR REPLACE INTO pauses (unit, since, until, paused_by) VALUES (?, ?, ?, ?)"),
+          remove_pause(db, "DELETE FROM pauses WHERE unit = ?"),
+          pauses(db, "SELECT unit, since, until, paused_by FROM pauses ORDER BY unit"),
           recent_metrics(db,
                          "SELECT id, timestamp, cpu, memory, status, unit FROM metrics "
                          "ORDER BY timestamp DESC, id DESC LIMIT ?"),
@@ -300,6 +304,9 @@ struct Store::Impl {
     sqlite::Statement update_incident;
     sqlite::Statement interrupt_incidents;
     sqlite::Statement recent_incidents;
+    sqlite::Statement save_pause;
+    sqlite::Statement remove_pause;
+    sqlite::Statement pauses;
     sqlite::Statement recent_metrics;
     sqlite::Statement recent_actions;
     sqlite::Statement all_actions;
@@ -446,6 +453,44 @@ std::vector<IncidentRecord> Store::recent_incidents(std::uint32_t limit) const {
     query.bind(1, std::int64_t{limit});
     std::vector<IncidentRecord> records;
     while (query.step("reading incidents")) records.push_back(impl_->read_incident(query));
+    return records;
+}
+
+void Store::save_pause(const PauseRecord& record) {
+    auto& insert = impl_->save_pause;
+    const auto use = insert.use();
+    std::optional<std::int64_t> until;
+    if (record.until) until = to_micros(*record.until);
+    insert.bind(1, std::string_view(record.unit))
+        .bind(2, to_micros(record.since))
+        .bind(3, until)
+        .bind(4, std::int64_t{record.paused_by})
+        .run("storing a pause");
+}
+
+bool Store::remove_pause(const std::string& unit) {
+    auto& remove = impl_->remove_pause;
+    const auto use = remove.use();
+    remove.bind(1, std::string_view(unit)).run("removing a pause");
+    return impl_->db.changes() == 1;
+}
+
+std::vector<PauseRecord> Store::pauses() const {
+    auto& query = impl_->pauses;
+    const auto use = query.use();
+    std::vector<PauseRecord> records;
+    while (query.step("reading pauses")) {
+        PauseRecord record;
+        record.unit = query.column_text(0);
+        record.since = from_micros(query.column_int(1));
+        if (const auto until = query.column_optional_int(2)) record.until = from_micros(*until);
+        const std::int64_t uid = query.column_int(3);
+        if (uid > std::numeric_limits<std::uint32_t>::max())
+            throw StoreError(fmt::format("{}: the pause of '{}': paused_by {} is not a uid", path().string(),
+                                         record.unit, uid));
+        record.paused_by = static_cast<std::uint32_t>(uid);
+        records.push_back(std::move(record));
+    }
     return records;
 }
 

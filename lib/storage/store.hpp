@@ -100,6 +100,15 @@ struct IncidentRecord {
     std::string detail;
 };
 
+// A maintenance pause (healctl pause): the target is still sampled and shown,
+// but gets no action until it is resumed or `until` has passed.
+struct PauseRecord {
+    std::string unit;  // "" for the whole machine
+    TimePoint since;
+    std::optional<TimePoint> until;  // none: until resumed
+    std::uint32_t paused_by = 0;     // the caller's uid
+};
+
 // Throws std::invalid_argument for an incident the store would refuse:
 // `closed` set for an open incident or missing for a closed one, a resolved
 // one without healthy_since, negative counts, more relapses than attempts.
@@ -170,6 +179,11 @@ public:
     std::int64_t interrupt_open_incidents(TimePoint now);
     // Newest first (by opened, then id).
     std::vector<IncidentRecord> recent_incidents(std::uint32_t limit) const;
+    // Pauses: save_pause replaces the target's pause, if any; remove_pause
+    // returns whether there was one; pauses() lists them by unit.
+    void save_pause(const PauseRecord& record);
+    bool remove_pause(const std::string& unit);
+    std::vector<PauseRecord> pauses() const;
     // Stores the records in order in one transaction (one sampling tick's
     // rows), all or none: a non-finite number anywhere throws
     // std::invalid_argument before anything is written, and a database
@@ -196,8 +210,9 @@ public:
     void checkpoint();
 
     // 1: the original design's tables; 2: unit, failure_kind, state,
-    // simulated; 3: phase, detail; 4: incidents, actions' incident_id and relapsed.
-    static constexpr int kSchemaVersion = 4;
+    // simulated; 3: phase, detail; 4: incidents, actions' incident_id and
+    // relapsed; 5: pauses.
+    static constexpr int kSchemaVersion = 5;
     const std::filesystem::path& path() const;
 
 private:

@@ -34,16 +34,19 @@ TEST_CASE("healerd itself refuses the mutating methods to other users, and logs 
           std::pair{std::vector<std::string>{"train", "--episodes", "1"}, "Train"},
           std::pair{std::vector<std::string>{"simulate-failure"}, "SimulateFailure"},
           std::pair{std::vector<std::string>{"simulate-failure", "--kind", "crash", "--unit", kWatchedUnit},
-                    "SimulateFailure"}}) {
+                    "SimulateFailure"},
+          std::pair{std::vector<std::string>{"pause", kWatchedUnit}, "Pause"},
+          std::pair{std::vector<std::string>{"resume", kWatchedUnit}, "Resume"}}) {
         const RunResult result = healctl_as_nobody(args);
         INFO(result.describe());
         CHECK(result.exit_code == 1);
         CHECK(contains(result.err, "root or as a member of the healerd group"));
         CHECK(contains(env.healerd.log(), fmt::format("refused {} from uid {}", method, kNobody)));
     }
-    // Nothing ran: no recovery, no training, no injected failure.
+    // Nothing ran: no recovery, no training, no injected failure, no pause.
     CHECK(json_of(healctl({"actions", "--json"})).empty());
     const Json status = json_of(healctl({"status", "--json"}));
+    CHECK(status["paused"].empty());
     CHECK(status["training_state"] == "idle");
     CHECK(status["health"] == "healthy");
 
@@ -154,7 +157,7 @@ TEST_CASE("the shipped D-Bus policy lets everyone call every method but the muta
     std::istringstream lines(introspected.out);
     for (std::string name, kind, rest; lines >> name >> kind && std::getline(lines, rest);)
         if (kind == "method") read_only.insert(name.substr(1));  // ".GetMetrics"
-    for (const char* mutating : {"Recover", "Train", "SimulateFailure"}) CHECK(read_only.erase(mutating) == 1);
+    for (const char* mutating : kMutatingMethods) CHECK(read_only.erase(mutating) == 1);
     REQUIRE(read_only.size() >= 6);
 
     std::ifstream file(std::filesystem::path(HEAL_FIXTURES_DIR) / "../../systemd/org.healerd.Healer1.conf");
@@ -165,5 +168,5 @@ TEST_CASE("the shipped D-Bus policy lets everyone call every method but the muta
         INFO(method);
         CHECK(contains(everyone, fmt::format("send_interface=\"org.healerd.Healer1\" send_member=\"{}\"", method)));
     }
-    for (const char* mutating : {"Recover", "Train", "SimulateFailure"}) CHECK_FALSE(contains(everyone, mutating));
+    for (const char* mutating : kMutatingMethods) CHECK_FALSE(contains(everyone, mutating));
 }

@@ -46,11 +46,12 @@ TEST_CASE("busctl introspect shows the org.healerd.Healer1 interface", "[daemon]
     const RunResult result = run({BUSCTL_PATH, "--user", "introspect", "org.healerd.Healer1", "/org/healerd/Healer1"});
     INFO(result.describe());
     REQUIRE(result.exit_code == 0);
-    for (const char* member : {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary",
-                               ".Detect", ".GetPolicy", ".GetDecision", ".Recover", ".Train", ".SimulateFailure", ".Health", ".Cpu",
-                               ".Memory", ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
-                               ".AutoRecover", ".WatchedUnits", ".Version", ".FailureDetected", ".RecoveryFinished",
-                               ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
+    for (const char* member :
+         {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary", ".Detect",
+          ".GetPolicy", ".GetDecision", ".Recover", ".Train", ".SimulateFailure", ".Pause", ".Resume", ".Health",
+          ".Cpu", ".Memory", ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
+          ".AutoRecover", ".WatchedUnits", ".Paused", ".Version", ".FailureDetected", ".RecoveryFinished",
+          ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
         CHECK(result.out.find(member) != std::string::npos);
 }
 

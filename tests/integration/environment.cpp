@@ -23,7 +23,7 @@ constexpr auto kStartTimeout = 30s;  // generous: the test machine may be busy
 std::string bus_config(const std::filesystem::path& socket, BusPolicy policy) {
     std::string deny;
     if (policy.deny_mutating)
-        for (const char* member : {"Recover", "Train", "SimulateFailure"})
+        for (const char* member : kMutatingMethods)
             deny += fmt::format(R"(    <deny send_destination="org.healerd.Healer1" send_interface="org.healerd.Healer1" send_member="{}"/>
 )",
                                 member);

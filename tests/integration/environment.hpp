@@ -1,6 +1,7 @@
 #pragma once
 // What every daemon test needs: a private dbus-daemon (exported as the
 // session bus) and `healerd --user --simulated` with its own state directory.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,9 @@
 struct sqlite3;
 
 namespace heal::integration {
+
+// The methods that change healerd's state: root and group healerd only.
+inline constexpr std::array<const char*, 5> kMutatingMethods{"Recover", "Train", "SimulateFailure", "Pause", "Resume"};
 
 struct BusPolicy {
     // Deny Recover, Train and SimulateFailure to every client, as the system
@@ -66,6 +70,9 @@ private:
 // outcome. A later section in the same text overrides its keys.
 inline constexpr const char* kWatchedUnit = "demo.service";
 std::string test_config(double heal_chance = 1.0);
+// Appended to test_config(): automatic recovery that retries at once and
+// resolves an incident after 1 s of health.
+inline const std::string kAutoRecover = "[Recovery]\nAutoRecover=yes\nStableSec=1s\nBackoffSec=0\n";
 
 class Healerd {
 public:

@@ -22,9 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Automatic recovery that retries at once and resolves an incident after 1 s of health.
-const std::string kAutoRecover = "[Recovery]\nAutoRecover=yes\nStableSec=1s\nBackoffSec=0\n";
-
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::size_t occurrences(const std::string& text, const std::string& part) {
