@@ -10,8 +10,10 @@
 #      (the limit is not enforced in the container): at most one scale_up per
 #      incident, and never two in a row;
 #   4. nginx killed with SIGKILL: restarted, resolved;
-#   5. systemctl stop of watched units: no incident, nothing started again;
-#   6. DryRun=yes: the crash is logged as what would be done, stored as a
+#   5. nginx paused (healctl pause --for 2min), healerd restarted, nginx
+#      killed: no action while paused, restarted once resumed;
+#   6. systemctl stop of watched units: no incident, nothing started again;
+#   7. DryRun=yes: the crash is logged as what would be done, stored as a
 #      dry_run attempt, never as failed, and the breaker stays closed.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
@@ -130,6 +132,25 @@ in_ct journalctl -u healerd -o export --no-pager --since "@$((t0 / 1000000))" | 
     END { for (id in n) if (n[id] > 1) { print id, n[id]; bad = 1 } exit bad }' >"$work/leak" ||
     check_failed "$LEAK: more than one scale_up in one incident: $(cat "$work/leak")"
 
+# ---- the operator pauses nginx for maintenance ------------------------------------------
+
+t0=$(now_us)
+healctl pause "$NGINX" --for 2min >/dev/null || check_failed "healctl pause $NGINX failed"
+in_ct systemctl restart healerd || check_failed "systemctl restart healerd failed"
+healctl status --json | grep -q "\"unit\": \"$NGINX\"" || check_failed "the pause of $NGINX did not survive a restart of healerd"
+nginx_actions=$(unit_actions "$NGINX" | wc -l)
+in_ct systemctl kill -s KILL "$NGINX"
+sleep 15  # many ticks with the unit down
+paused_actions=$(unit_actions "$NGINX" | wc -l)
+paused_state=$(in_ct systemctl is-active "$NGINX" || true)
+healctl resume "$NGINX" >/dev/null || check_failed "healctl resume $NGINX failed"
+wait_for 60 event_since "$t0" "$ID_INCIDENT_RESOLVED" "$NGINX" || check_failed "$NGINX: not recovered within 60s of resume"
+echo "scenario=pause actions_before=$nginx_actions actions_while_paused=$paused_actions state_while_paused=$paused_state actions_after_resume=$(unit_actions "$NGINX" | wc -l) nginx=$(in_ct systemctl is-active "$NGINX" || true)" |
+    tee -a "$work/results"
+[ "$paused_actions" -eq "$nginx_actions" ] || check_failed "$NGINX was acted on while paused"
+[ "$paused_state" != active ] || check_failed "$NGINX was started again while paused"
+in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does not answer after resume"
+
 # ---- the operator stops watched units: not a failure ------------------------------------
 
 incidents_before=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
@@ -141,7 +162,7 @@ echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=
 [ "$incidents_after" -eq "$incidents_before" ] || check_failed "systemctl stop opened $((incidents_after - incidents_before)) incident(s)"
 [ "$(in_ct systemctl is-active "$NGINX" || true)" = inactive ] || check_failed "$NGINX was started again after systemctl stop"
 
-# ---- 6. dry run ------------------------------------------------------------------------
+# ---- 7. dry run ------------------------------------------------------------------------
 
 in_ct sh -c 'printf "[Recovery]\nDryRun=yes\n" > /etc/healerd/healerd.conf.d/zz-dry-run.conf'
 in_ct systemctl reload healerd
