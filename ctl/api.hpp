@@ -29,6 +29,7 @@ struct DaemonState {
     std::string backend;         // "systemd" / "simulated"
     bool auto_recover = false;
     std::vector<std::string> watched_units;
+    std::vector<std::pair<std::string, std::string>> unit_states;  // (unit, state), in Units= order
     std::vector<PauseEntry> paused;
     std::string version;
 };

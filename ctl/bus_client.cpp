@@ -137,6 +137,19 @@ void read_variant_bool(sd_bus_message* m, bool& out) {
     out = value != 0;
 }
 
+void read_variant_unit_states(sd_bus_message* m, std::vector<std::pair<std::string, std::string>>& out) {
+    check_read(sd_bus_message_enter_container(m, 'v', "a(ss)"), "GetAll");
+    check_read(sd_bus_message_enter_container(m, 'a', "(ss)"), "GetAll");
+    out.clear();
+    const char* unit = nullptr;
+    const char* state = nullptr;
+    int r = 0;
+    while ((r = sd_bus_message_read(m, "(ss)", &unit, &state)) > 0) out.emplace_back(unit, state);
+    check_read(r, "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
 void read_variant_pauses(sd_bus_message* m, std::vector<PauseEntry>& out) {
     check_read(sd_bus_message_enter_container(m, 'v', "a(stu)"), "GetAll");
     check_read(sd_bus_message_enter_container(m, 'a', "(stu)"), "GetAll");
@@ -254,6 +267,7 @@ DaemonState BusClient::state() {
         else if (name == "Backend") read_variant_string(r, state.backend);
         else if (name == "AutoRecover") read_variant_bool(r, state.auto_recover);
         else if (name == "WatchedUnits") read_variant_strv(r, state.watched_units);
+        else if (name == "UnitStates") read_variant_unit_states(r, state.unit_states);
         else if (name == "Paused") read_variant_pauses(r, state.paused);
         else if (name == "Version") read_variant_string(r, state.version);
         else check_read(sd_bus_message_skip(r, "v"), "GetAll");  // a newer daemon's property

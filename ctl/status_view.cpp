@@ -62,6 +62,8 @@ std::string render_status(const StatusSnapshot& snapshot) {
     out += fmt::format("Backend       {}, auto-recover {}\n", s.backend, s.auto_recover ? "on" : "off");
     out += fmt::format("Watched units {}\n",
                        s.watched_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(s.watched_units, ", ")));
+    for (const auto& [unit, state] : s.unit_states)
+        out += fmt::format("  {:<24} {}\n", unit, state == "stopped" ? "stopped on purpose (no action)" : state);
     for (const PauseEntry& pause : s.paused)
         out += fmt::format("Paused        {} {} (no action taken)\n", pause.unit.empty() ? "the machine" : pause.unit,
                            pause.until ? "until " + local_time(pause.until) : std::string("until resumed"));
@@ -70,6 +72,12 @@ std::string render_status(const StatusSnapshot& snapshot) {
 }
 
 namespace {
+
+Json units_json(const std::vector<std::pair<std::string, std::string>>& unit_states) {
+    Json list = Json::array();
+    for (const auto& [unit, state] : unit_states) list.push_back({{"unit", unit}, {"state", state}});
+    return list;
+}
 
 // until: ISO 8601 UTC, or null for a pause until resumed.
 Json paused_json(const std::vector<PauseEntry>& paused) {
@@ -95,6 +103,7 @@ Json status_json(const StatusSnapshot& snapshot) {
             {"backend", s.backend},
             {"auto_recover", s.auto_recover},
             {"watched_units", s.watched_units},
+            {"units", units_json(s.unit_states)},
             {"paused", paused_json(s.paused)},
             {"version", s.version},
             {"last_action", snapshot.last_action ? Json(*snapshot.last_action) : Json(nullptr)},

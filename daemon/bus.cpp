@@ -173,6 +173,13 @@ int get_watched_units(sd_bus*, const char*, const char*, const char*, sd_bus_mes
         if (r >= 0) r = sd_bus_message_append(reply, "s", unit.c_str());
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
+int get_unit_states(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                    sd_bus_error*) {
+    int r = sd_bus_message_open_container(reply, 'a', "(ss)");
+    for (const LiveState::UnitHealth& unit : self_of(userdata).service().state().unit_states)
+        if (r >= 0) r = sd_bus_message_append(reply, "(ss)", unit.unit.c_str(), unit.state.c_str());
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
 int get_paused(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
                sd_bus_error*) {
     int r = sd_bus_message_open_container(reply, 'a', "(stu)");
@@ -471,6 +478,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("Backend", "s", get_backend, 0, kEmits),
     SD_BUS_PROPERTY("AutoRecover", "b", get_auto_recover, 0, kEmits),
     SD_BUS_PROPERTY("WatchedUnits", "as", get_watched_units, 0, kEmits),
+    SD_BUS_PROPERTY("UnitStates", "a(ss)", get_unit_states, 0, kEmits),
     SD_BUS_PROPERTY("Paused", "a(stu)", get_paused, 0, kEmits),
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 

@@ -510,6 +510,8 @@ void Service::publish_state() {
     next.backend = backend_->name;
     next.auto_recover = config_.auto_recover;
     next.units = config_.units;
+    for (const heal::TargetStatus& status : monitor_.targets())
+        if (!status.unit.empty()) next.unit_states.push_back({status.unit, std::string(status.state())});
     for (const auto& [unit, pause] : pauses_->all())
         next.paused.push_back({unit, pause.until ? usec_since_epoch(*pause.until) : 0, pause.paused_by});
 
@@ -528,6 +530,7 @@ void Service::publish_state() {
     compare(next.auto_recover != state_.auto_recover, "AutoRecover");
     compare(next.units != state_.units, "WatchedUnits");
     compare(next.paused != state_.paused, "Paused");
+    compare(next.unit_states != state_.unit_states, "UnitStates");
     state_ = std::move(next);
     if (!changed.empty() && events_) events_->properties_changed(changed);
 
@@ -1077,6 +1080,16 @@ void Service::simulate_failure(const heal::Caller& caller, const std::string& ki
 
 // ---- maintenance pauses ------------------------------------------------------------
 
+namespace {
+
+std::vector<LogField> caller_fields(const std::string& unit, const heal::Caller& caller) {
+    std::vector<LogField> fields = unit_field(unit);
+    fields.push_back({"CALLER_UID", std::to_string(caller.uid)});
+    return fields;
+}
+
+}  // namespace
+
 void Service::check_pause_target(const std::string& unit) const {
     if (!unit.empty() && !target_status(unit))
         throw RequestError(RequestCode::UnknownUnit, fmt::format("{} is not a watched unit", unit));
@@ -1097,8 +1110,7 @@ std::string Service::pause(const heal::Caller& caller, const std::string& unit, 
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, fmt::format("cannot store the pause: {}", e.what()));
     }
-    std::vector<LogField> fields = unit_field(unit);
-    fields.push_back({"CALLER_UID", std::to_string(caller.uid)});
+    std::vector<LogField> fields = caller_fields(unit, caller);
     if (record.until) fields.push_back({"PAUSE_SEC", std::to_string(seconds)});
     const std::string what = fmt::format("{} paused {}: sampled and shown, but no action", target_name(unit),
                                          pause_description(record));
@@ -1119,10 +1131,8 @@ std::string Service::resume(const heal::Caller& caller, const std::string& unit)
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, fmt::format("cannot remove the pause: {}", e.what()));
     }
-    std::vector<LogField> fields = unit_field(unit);
-    fields.push_back({"CALLER_UID", std::to_string(caller.uid)});
     const std::string what = fmt::format("{} resumed: healerd acts on its failures again", target_name(unit));
-    log(LOG_NOTICE, message_id::target_resumed, what, fields);
+    log(LOG_NOTICE, message_id::target_resumed, what, caller_fields(unit, caller));
     publish_state();
     return what;
 }

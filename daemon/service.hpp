@@ -101,6 +101,12 @@ struct LiveState {
         bool operator==(const Pause&) const = default;
     };
     std::vector<Pause> paused;
+    struct UnitHealth {
+        std::string unit;
+        std::string state;  // TargetStatus::state()
+        bool operator==(const UnitHealth&) const = default;
+    };
+    std::vector<UnitHealth> unit_states;  // the watched units, in Units= order
 
     bool operator==(const LiveState&) const = default;
 };

@@ -67,6 +67,13 @@ struct MetricState {
 
 }  // namespace
 
+std::string_view TargetStatus::state() const {
+    if (!observed) return "unknown";
+    if (failed) return "failed";
+    if (!present) return stopped ? "stopped" : "down";
+    return "healthy";
+}
+
 Observation TargetStatus::observation() const {
     Observation obs;
     obs.cpu_percent = cpu;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detection/adaptive_detector.hpp"
@@ -36,6 +37,9 @@ struct TargetStatus {
     // The policy's view of this target; unit liveness and package changes
     // come from the UnitProbe, so they are left at "running, unchanged".
     Observation observation() const;
+    // For operators: "unknown" (no reading yet), "failed", "stopped" (on
+    // purpose: no action), "down" (not running, not yet a failure) or "healthy".
+    std::string_view state() const;
 };
 
 // A metric that entered failure on this tick.

@@ -50,8 +50,8 @@ TEST_CASE("busctl introspect shows the org.healerd.Healer1 interface", "[daemon]
          {"org.healerd.Healer1", ".GetMetrics", ".GetActions", ".GetIncidents", ".GetSummary", ".Detect",
           ".GetPolicy", ".GetDecision", ".Recover", ".Train", ".SimulateFailure", ".Pause", ".Resume", ".Health",
           ".Cpu", ".Memory", ".FailureCount", ".Policy", ".ModelLoaded", ".TrainingState", ".Backend",
-          ".AutoRecover", ".WatchedUnits", ".Paused", ".Version", ".FailureDetected", ".RecoveryFinished",
-          ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
+          ".AutoRecover", ".WatchedUnits", ".UnitStates", ".Paused", ".Version", ".FailureDetected",
+          ".RecoveryFinished", ".TrainingProgress", ".TrainingFinished", "org.freedesktop.DBus.Properties"})
         CHECK(result.out.find(member) != std::string::npos);
 }
 
@@ -68,6 +68,7 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
         CHECK(s["training_state"] == "idle");
         CHECK(s["auto_recover"] == false);
         CHECK(s["watched_units"] == Json::array({kWatchedUnit}));
+        CHECK(s["units"].size() == 1);
         CHECK_FALSE(s["version"].get<std::string>().empty());
         CHECK(s["failure_count"] == 0);
         CHECK(s["last_action"].is_null());
@@ -179,6 +180,19 @@ TEST_CASE("recover refuses healthy targets and unknown units, and runs on a fail
             CHECK(result.exit_code == 2);
             CHECK(result.err.find("nosuch.service") != std::string::npos);
         }
+    }
+    SECTION("a watched unit's state in status follows its failure and recovery") {
+        const auto unit_state = [] { return status_of()["units"].at(0)["state"].get<std::string>(); };
+        REQUIRE(eventually([&] { return unit_state() == "healthy"; }));
+        CHECK(status_of()["units"].size() == 1);
+        CHECK(status_of()["units"][0]["unit"] == kWatchedUnit);
+        REQUIRE(healctl({"simulate-failure", "--unit", kWatchedUnit}).exit_code == 0);
+        REQUIRE(eventually([&] { return unit_state() == "failed"; }));
+        const std::string text = healctl({"status"}).out;
+        INFO(text);
+        CHECK(text.find(fmt::format("  {:<24} failed\n", kWatchedUnit)) != std::string::npos);
+        REQUIRE(healctl({"recover", "--unit", kWatchedUnit, "--action", "restart"}).exit_code == 0);
+        CHECK(eventually([&] { return unit_state() == "healthy"; }));
     }
     SECTION("a unit failure kind without a unit is exit 2") {
         const RunResult result = healctl({"simulate-failure", "--kind", "crash"});

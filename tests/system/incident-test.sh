@@ -12,7 +12,8 @@
 #   4. nginx killed with SIGKILL: restarted, resolved;
 #   5. nginx paused (healctl pause --for 2min), healerd restarted, nginx
 #      killed: no action while paused, restarted once resumed;
-#   6. systemctl stop of watched units: no incident, nothing started again;
+#   6. systemctl stop of watched units: no incident, nothing started again,
+#      and healctl status shows them stopped on purpose;
 #   7. DryRun=yes: the crash is logged as what would be done, stored as a
 #      dry_run attempt, never as failed, and the breaker stays closed.
 # healerd runs with its defaults except the sample interval (500ms), the
@@ -161,6 +162,8 @@ echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=
     tee -a "$work/results"
 [ "$incidents_after" -eq "$incidents_before" ] || check_failed "systemctl stop opened $((incidents_after - incidents_before)) incident(s)"
 [ "$(in_ct systemctl is-active "$NGINX" || true)" = inactive ] || check_failed "$NGINX was started again after systemctl stop"
+healctl status | grep -q "^  $NGINX *stopped on purpose (no action)\$" ||
+    check_failed "healctl status does not show $NGINX stopped on purpose: $(healctl status | grep "$NGINX" || true)"
 
 # ---- 7. dry run ------------------------------------------------------------------------
 

@@ -56,10 +56,13 @@ TEST_CASE("a metric fails after the consecutive rule and recovers at the first n
 
 TEST_CASE("a unit that is not running fails after the consecutive rule", "[engine][monitor]") {
     Monitor monitor({"web.service"}, detector(2));
+    CHECK(monitor.target("web.service")->state() == "unknown");
     settle(monitor);
+    CHECK(monitor.target("web.service")->state() == "healthy");
     CHECK(monitor.observe({machine(10.0), unit("web.service", 0.0, std::nullopt, false)}).empty());
     const TargetStatus* web = monitor.target("web.service");
     CHECK_FALSE(web->failed);
+    CHECK(web->state() == "down");
     REQUIRE(web->verdicts.size() == 1);
     CHECK(web->verdicts[0].metric == "unit:web.service:active");
     CHECK(web->verdicts[0].anomalous);
@@ -70,6 +73,7 @@ TEST_CASE("a unit that is not running fails after the consecutive rule", "[engin
     CHECK(events[0].metric == "active");
     CHECK(events[0].reason == "web.service is not running");
     CHECK(monitor.target("web.service")->failed);
+    CHECK(monitor.target("web.service")->state() == "failed");
     CHECK_FALSE(monitor.target("web.service")->observation().unit_active);
 
     monitor.observe({machine(10.0), unit("web.service", 2.0)});
@@ -222,6 +226,7 @@ TEST_CASE("a unit that was stopped or exited cleanly is not a failure", "[engine
     stopped.stopped = true;
     for (int i = 0; i < 5; ++i) CHECK(monitor.observe({machine(10.0), stopped}).empty());
     CHECK_FALSE(monitor.target("web.service")->failed);
+    CHECK(monitor.target("web.service")->state() == "stopped");
     CHECK_THAT(monitor.target("web.service")->verdicts.at(0).reason, Catch::Contains("is stopped"));
     const auto peeked = monitor.peek(std::nullopt, std::nullopt);
     CHECK(std::none_of(peeked.begin(), peeked.end(), [](const Verdict& v) { return v.anomalous; }));
