@@ -23,6 +23,7 @@ struct Command {
 };
 
 Command add_status_command(CLI::App& app, const GlobalOptions& global);
+Command add_is_failed_command(CLI::App& app, const GlobalOptions& global);
 Command add_watch_command(CLI::App& app, const GlobalOptions& global);
 Command add_metrics_command(CLI::App& app, const GlobalOptions& global);
 Command add_actions_command(CLI::App& app, const GlobalOptions& global);

@@ -14,6 +14,8 @@ enum class Exit : int {
     unreachable = 3,  // no bus, or healerd is not on it
 };
 
+// An empty sentence exits with `code` silently: for is-failed the exit status
+// is the answer, not an error.
 class CtlError : public std::runtime_error {
 public:
     CtlError(Exit code, const std::string& sentence) : std::runtime_error(sentence), code_(code) {}

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
     app.fallthrough();  // --json and --user may also follow the command name
 
     const std::vector<Command> commands{
-        add_status_command(app, global),   add_watch_command(app, global),
+        add_status_command(app, global),   add_is_failed_command(app, global),
+        add_watch_command(app, global),
         add_metrics_command(app, global),  add_actions_command(app, global),
         add_incidents_command(app, global), add_summary_command(app, global),
         add_detect_command(app, global),
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
             if (command.app->parsed()) command.run();
         return static_cast<int>(Exit::ok);
     } catch (const CtlError& e) {
-        fmt::print(stderr, "healctl: {}\n", e.what());
+        if (*e.what() != '\0') fmt::print(stderr, "healctl: {}\n", e.what());
         return static_cast<int>(e.code());
     } catch (const std::exception& e) {
         fmt::print(stderr, "healctl: {}\n", e.what());

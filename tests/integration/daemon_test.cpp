@@ -249,6 +249,34 @@ TEST_CASE("recover refuses healthy targets and unknown units, and runs on a fail
     }
 }
 
+TEST_CASE("is-failed answers with its exit status, like systemctl is-failed", "[daemon]") {
+    DaemonEnvironment env;
+    wait_for_samples(5);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"is-failed"}, std::vector<std::string>{"is-failed", kWatchedUnit}}) {
+        const RunResult healthy = healctl(args);
+        INFO(healthy.describe());
+        CHECK(healthy.exit_code == 1);
+        CHECK(healthy.out == "healthy\n");
+        CHECK(healthy.err.empty());
+    }
+    const RunResult quiet = healctl({"is-failed", "--quiet"});
+    CHECK(quiet.exit_code == 1);
+    CHECK(quiet.out.empty());
+    const RunResult unknown = healctl({"is-failed", "nosuch.service"});
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err == "healctl: nosuch.service is not a watched unit.\n");
+
+    REQUIRE(healctl({"simulate-failure", "--unit", kWatchedUnit}).exit_code == 0);
+    REQUIRE(eventually([] { return healctl({"is-failed", kWatchedUnit, "-q"}).exit_code == 0; }));
+    const RunResult failed = healctl({"is-failed", kWatchedUnit});
+    CHECK(failed.exit_code == 0);
+    CHECK(failed.out == "failed\n");
+    CHECK(healctl({"is-failed"}).exit_code == 0);
+    const Json answer = json_of(healctl({"is-failed", kWatchedUnit, "--json"}));
+    CHECK(answer == Json{{"unit", kWatchedUnit}, {"state", "failed"}, {"failed", true}});
+}
+
 TEST_CASE("train reports progress, installs the model, and refuses a second run", "[daemon]") {
     DaemonEnvironment env;
 

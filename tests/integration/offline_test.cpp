@@ -56,7 +56,7 @@ TEST_CASE("every daemon command exits 3 and says how to start healerd when it is
     const std::vector<std::vector<std::string>> commands = {
         {"status"},         {"status", "--json"}, {"metrics"},  {"actions", "--json"}, {"incidents"}, {"summary"},
         {"detect"},         {"recover"},          {"train"},    {"train", "--no-wait"}, {"simulate-failure"},
-        {"policy"},         {"watch"},
+        {"policy"},         {"watch"},            {"pause"},    {"resume"},            {"is-failed"},
     };
     for (const auto& args : commands) {
         const RunResult result = healctl(args);
