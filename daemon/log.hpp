@@ -24,6 +24,9 @@ inline constexpr std::string_view rate_limited = "7a4db7d206c245c4b8094c500ca008
 inline constexpr std::string_view target_paused = "1d3ebddd849f44e89e76c842aeff2dfb";
 inline constexpr std::string_view target_resumed = "d6293d95e61a4099a9e3996f92f731e6";
 inline constexpr std::string_view pause_expired = "329b2fb329c7405c82b2d1a346541377";
+inline constexpr std::string_view breaker_opened = "94045ae5445b41fc895c2096ec16b554";
+inline constexpr std::string_view breaker_closed = "6887a18570fd4e31bbcc72feeea4e286";
+inline constexpr std::string_view unit_stopped = "ba54134aa5c3400b976f02f5c06ac508";
 }  // namespace message_id
 
 struct LogField {

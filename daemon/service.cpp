@@ -215,6 +215,7 @@ void Service::tick() {
     report_failures(failures);
     track_incidents(observed);
     expire_pauses();
+    report_breaker_changes();
     publish_state();
     if (config_.auto_recover) auto_recover(observed);
     apply_retention();
@@ -496,6 +497,35 @@ std::string Service::status_line() const {
                        state_.policy, state_.training ? ", training" : "", state_.backend);
 }
 
+void Service::report_breaker_changes() {
+    for (const auto& [unit, opened] : breaker_.changes(std::chrono::steady_clock::now())) {
+        if (opened)
+            log(LOG_WARNING, message_id::breaker_opened,
+                fmt::format("circuit breaker for {} opened: {} unsuccessful attempts within {}s; no recovery until "
+                            "it closes",
+                            target_name(unit), config_.circuit_breaker_burst, config_.circuit_breaker_interval.count()),
+                unit_field(unit));
+        else
+            log(LOG_NOTICE, message_id::breaker_closed,
+                fmt::format("circuit breaker for {} closed: healerd may recover it again", target_name(unit)),
+                unit_field(unit));
+    }
+}
+
+// Once per stop: the operator's intent, which healerd follows.
+void Service::report_stopped_units(const LiveState& next) const {
+    for (const LiveState::UnitHealth& unit : next.unit_states) {
+        if (unit.state != "stopped") continue;
+        const auto before = std::find_if(state_.unit_states.begin(), state_.unit_states.end(),
+                                         [&](const LiveState::UnitHealth& u) { return u.unit == unit.unit; });
+        if (before != state_.unit_states.end() && before->state == "stopped") continue;
+        log(LOG_NOTICE, message_id::unit_stopped,
+            fmt::format("{} was stopped on purpose (systemctl stop, or a clean exit): no action until it runs again",
+                        unit.unit),
+            unit_field(unit.unit));
+    }
+}
+
 void Service::publish_state() {
     LiveState next;
     next.healthy = monitor_.healthy();
@@ -531,6 +561,7 @@ void Service::publish_state() {
     compare(next.units != state_.units, "WatchedUnits");
     compare(next.paused != state_.paused, "Paused");
     compare(next.unit_states != state_.unit_states, "UnitStates");
+    report_stopped_units(next);
     state_ = std::move(next);
     if (!changed.empty() && events_) events_->properties_changed(changed);
 

@@ -222,6 +222,8 @@ private:
     void store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome = {});
     void check_pause_target(const std::string& unit) const;  // the machine or a watched unit
     void expire_pauses();
+    void report_breaker_changes();                     // journals each opening and closing
+    void report_stopped_units(const LiveState& next) const;
     void interrupt_incidents(const std::string& why);
     // Starts the next attempt of each incident whose backoff has passed.
     void auto_recover(heal::SteadyTime now);

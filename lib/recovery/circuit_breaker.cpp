@@ -34,4 +34,17 @@ void CircuitBreaker::reconfigure(std::uint32_t burst, std::chrono::seconds inter
     interval_ = interval;
 }
 
+std::vector<CircuitBreaker::Change> CircuitBreaker::changes(Time now) {
+    std::vector<Change> changes;
+    std::set<std::string> open;
+    for (auto& [unit, failures] : failures_)
+        if (open_until(unit, now)) open.insert(unit);
+    for (const std::string& unit : open)
+        if (!reported_open_.contains(unit)) changes.push_back({unit, true});
+    for (const std::string& unit : reported_open_)
+        if (!open.contains(unit)) changes.push_back({unit, false});
+    reported_open_ = std::move(open);
+    return changes;
+}
+
 }  // namespace heal

@@ -8,7 +8,9 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace heal {
 
@@ -25,12 +27,22 @@ public:
     // New limits; failures already counted stay counted.
     void reconfigure(std::uint32_t burst, std::chrono::seconds interval);
 
+    // The breakers that opened or closed since the last call (by a failure, a
+    // success, time or new limits), each once, for the journal.
+    struct Change {
+        std::string unit;
+        bool opened = false;  // else closed
+        bool operator==(const Change&) const = default;
+    };
+    std::vector<Change> changes(Time now);
+
 private:
     void forget_old(std::deque<Time>& failures, Time now) const;
 
     std::uint32_t burst_;
     std::chrono::seconds interval_;
     std::map<std::string, std::deque<Time>> failures_;  // per target, oldest first
+    std::set<std::string> reported_open_;                // open as changes() last said
 };
 
 }  // namespace heal

@@ -70,6 +70,7 @@ in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || die "$NGINX does not answer
 
 ID_INCIDENT_RESOLVED=f14420d8ee994742ac4c3a5f56927b50
 ID_INCIDENT_GIVEN_UP=6b1c2e0a7d8f4c39a5e2b7d410f3c8e1
+ID_UNIT_STOPPED=ba54134aa5c3400b976f02f5c06ac508
 
 # unit_actions UNIT: that unit's attempts as "ACTION RESULT", oldest first.
 unit_actions() { actions | awk -v unit="$1" '$1 == unit { print $2, $3 }' | tac; }
@@ -155,6 +156,7 @@ in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does n
 # ---- the operator stops watched units: not a failure ------------------------------------
 
 incidents_before=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
+t_stop=$(now_us)
 in_ct systemctl stop "$LOOP" "$LEAK" "$NGINX"
 sleep 10
 incidents_after=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
@@ -162,6 +164,7 @@ echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=
     tee -a "$work/results"
 [ "$incidents_after" -eq "$incidents_before" ] || check_failed "systemctl stop opened $((incidents_after - incidents_before)) incident(s)"
 [ "$(in_ct systemctl is-active "$NGINX" || true)" = inactive ] || check_failed "$NGINX was started again after systemctl stop"
+event_since "$t_stop" "$ID_UNIT_STOPPED" "$NGINX" || check_failed "no journal entry says $NGINX was stopped on purpose"
 healctl status | grep -q "^  $NGINX *stopped on purpose (no action)\$" ||
     check_failed "healctl status does not show $NGINX stopped on purpose: $(healctl status | grep "$NGINX" || true)"
 

@@ -152,7 +152,7 @@ HealChance=restart:1 scale_up:0 rollback:0.25 do_nothing:0.125
     CHECK(config.simulation.heal_chances == HealChances{1.0, 0.0, 0.25, 0.125});
 }
 
-TEST_CASE("HealChance= sets the actions it names; the others keep the original design's odds", "[config]") {
+TEST_CASE("HealChance= sets the actions it names, and the others keep the original design's odds", "[config]") {
     TempDir dir;
     const auto load = [&](const std::string& simulation) {
         return load_config(dir.write("healerd.conf", "[Simulation]\n" + simulation), true).simulation;

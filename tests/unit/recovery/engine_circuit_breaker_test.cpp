@@ -49,3 +49,20 @@ TEST_CASE("an interval of 0 turns the breaker off, and limits can change", "[eng
     breaker.reconfigure(5, 60s);
     CHECK_FALSE(breaker.open_until("", t0 + 3s));
 }
+
+TEST_CASE("each opening and closing of a breaker is reported once", "[engine][breaker]") {
+    using Change = CircuitBreaker::Change;
+    CircuitBreaker breaker(2, 60s);
+    breaker.record("web.service", false, t0);
+    CHECK(breaker.changes(t0).empty());
+    breaker.record("web.service", false, t0 + 1s);
+    breaker.record("", false, t0 + 1s);
+    breaker.record("", false, t0 + 2s);
+    CHECK(breaker.changes(t0 + 2s) == std::vector<Change>{{"", true}, {"web.service", true}});
+    CHECK(breaker.changes(t0 + 3s).empty());
+
+    breaker.record("", true, t0 + 4s);  // a success closes it
+    CHECK(breaker.changes(t0 + 4s) == std::vector<Change>{{"", false}});
+    CHECK(breaker.changes(t0 + 61s) == std::vector<Change>{{"web.service", false}});  // the first failure aged out
+    CHECK(breaker.changes(t0 + 62s).empty());
+}
