@@ -78,15 +78,16 @@ Verdict AdaptiveDetector::judge(double value) const {
     verdict.failure = verdict.anomalous && streak >= config_.consecutive;
 
     const auto [value_text, threshold_text] = percents(value, verdict.threshold);
-    const char* op = verdict.anomalous ? ">" : "≤";
-    const std::string statistics = warming_up
-                                       ? fmt::format("warm-up, {} of {} samples", baseline_.size(), config_.min_samples)
-                                       : fmt::format("mean {:.1f}% + {:.1f}σ", mean, config_.k);
-    const char* fixed = warming_up ? "fixed " : "";
-    verdict.reason =
-        floor_binds ? fmt::format("{} {} {} floor {} (overrides {}{:.1f}%, {})", metric_, value_text, op,
-                                  threshold_text, fixed, statistical, statistics)
-                    : fmt::format("{} {} {} {}{} ({})", metric_, value_text, op, fixed, threshold_text, statistics);
+    // A sentence an operator can read in the journal: what was compared with what, and why that threshold.
+    const std::string basis =
+        warming_up ? fmt::format("the fixed threshold while warming up ({} of {} samples)", baseline_.size(),
+                                 config_.min_samples)
+                   : fmt::format("the mean {:.1f}% + {:.1f}σ of the last {} samples", mean, config_.k,
+                                 baseline_.size());
+    const char* relation = verdict.anomalous ? "is above" : "is not above";
+    verdict.reason = floor_binds ? fmt::format("{} {} {} the {} floor, which overrides {:.1f}%, {}", metric_,
+                                               value_text, relation, threshold_text, statistical, basis)
+                                 : fmt::format("{} {} {} {}, {}", metric_, value_text, relation, threshold_text, basis);
     if (verdict.anomalous && config_.consecutive > 1) {
         verdict.reason += verdict.failure
                               ? fmt::format("; {} in a row", streak)

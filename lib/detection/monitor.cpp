@@ -47,8 +47,8 @@ Verdict with_ceiling(Verdict verdict, double ceiling) {
     if (!(verdict.value >= ceiling)) return verdict;
     verdict.threshold = ceiling;
     verdict.anomalous = verdict.failure = true;
-    verdict.reason = fmt::format("{} {:.1f}% ≥ ceiling {:.1f}% (at its memory limit)", verdict.metric, verdict.value,
-                                 ceiling);
+    verdict.reason = fmt::format("{} {:.1f}% is at or above the {:.1f}% ceiling: at its memory limit", verdict.metric,
+                                 verdict.value, ceiling);
     return verdict;
 }
 

@@ -84,10 +84,10 @@ TEST_CASE("detector: warm-up uses the fixed threshold") {
     CHECK(high.anomalous);
     CHECK(high.failure);
     CHECK(high.threshold == 90.0);
-    CHECK(high.reason == "cpu 95.0% > fixed 90.0% (warm-up, 0 of 10 samples)");
+    CHECK(high.reason == "cpu 95.0% is above 90.0%, the fixed threshold while warming up (0 of 10 samples)");
     const Verdict busy = detector.observe(85.0);
     CHECK_FALSE(busy.anomalous);
-    CHECK(busy.reason == "cpu 85.0% ≤ fixed 90.0% (warm-up, 0 of 10 samples)");
+    CHECK(busy.reason == "cpu 85.0% is not above 90.0%, the fixed threshold while warming up (0 of 10 samples)");
     // 85 was admitted, 95 was not: 9 more values end the warm-up.
     for (int i = 0; i < 9; ++i) CHECK(detector.observe(85.0).threshold == 90.0);
     CHECK(detector.peek(85.0).threshold == Approx(85.0));  // adaptive now: σ 0
@@ -100,7 +100,7 @@ TEST_CASE("detector: a step is a failure at once and stays one") {
     CHECK(step.anomalous);
     CHECK(step.failure);
     CHECK(step.threshold == Approx(23.0));
-    CHECK(step.reason == "cpu 80.0% > 23.0% (mean 21.0% + 2.0σ)");
+    CHECK(step.reason == "cpu 80.0% is above 23.0%, the mean 21.0% + 2.0σ of the last 60 samples");
     // Anomalous values stay out of the baseline, so the threshold does not
     // climb towards the new level.
     for (int i = 0; i < 100; ++i) {
@@ -136,7 +136,7 @@ TEST_CASE("detector: a flat series (σ = 0)") {
         const Verdict rise = detector.observe(3.04);
         CHECK(rise.failure);
         CHECK(rise.threshold == 3.0);
-        CHECK(rise.reason == "cpu 3.04% > 3.00% (mean 3.0% + 2.0σ)");
+        CHECK(rise.reason == "cpu 3.04% is above 3.00%, the mean 3.0% + 2.0σ of the last 30 samples");
     }
     SECTION("the floor keeps 3 % -> 4 % from being a failure") {
         AdaptiveDetector detector("cpu", AdaptiveDetectorConfig{});
@@ -145,7 +145,7 @@ TEST_CASE("detector: a flat series (σ = 0)") {
         CHECK_FALSE(rise.anomalous);
         CHECK_FALSE(rise.failure);
         CHECK(rise.threshold == 50.0);
-        CHECK(rise.reason == "cpu 4.0% ≤ floor 50.0% (overrides 3.0%, mean 3.0% + 2.0σ)");
+        CHECK(rise.reason == "cpu 4.0% is not above the 50.0% floor, which overrides 3.0%, the mean 3.0% + 2.0σ of the last 30 samples");
     }
 }
 
@@ -157,17 +157,17 @@ TEST_CASE("detector: the floor") {
     const Verdict above = detector.observe(60.0);
     CHECK(above.failure);
     CHECK(above.threshold == 50.0);
-    CHECK(above.reason == "cpu 60.0% > floor 50.0% (overrides 23.0%, mean 21.0% + 2.0σ)");
+    CHECK(above.reason == "cpu 60.0% is above the 50.0% floor, which overrides 23.0%, the mean 21.0% + 2.0σ of the last 30 samples");
     const Verdict at = detector.observe(50.0);
     CHECK_FALSE(at.anomalous);  // at the floor: never
-    CHECK(at.reason == "cpu 50.0% ≤ floor 50.0% (overrides 23.0%, mean 21.0% + 2.0σ)");
+    CHECK(at.reason == "cpu 50.0% is not above the 50.0% floor, which overrides 23.0%, the mean 21.0% + 2.0σ of the last 30 samples");
 
     SECTION("also in warm-up, when above the fixed threshold") {
         config.floor = 95.0;
         AdaptiveDetector warming("cpu", config);
         const Verdict v = warming.observe(93.0);
         CHECK_FALSE(v.anomalous);
-        CHECK(v.reason == "cpu 93.0% ≤ floor 95.0% (overrides fixed 90.0%, warm-up, 0 of 10 samples)");
+        CHECK(v.reason == "cpu 93.0% is not above the 95.0% floor, which overrides 90.0%, the fixed threshold while warming up (0 of 10 samples)");
     }
 }
 
@@ -181,12 +181,12 @@ TEST_CASE("detector: the consecutive rule") {
         const Verdict first = detector.observe(80.0);
         CHECK(first.anomalous);
         CHECK_FALSE(first.failure);
-        CHECK(first.reason == "cpu 80.0% > 23.0% (mean 21.0% + 2.0σ); 1 of 3 in a row before failure");
+        CHECK(first.reason == "cpu 80.0% is above 23.0%, the mean 21.0% + 2.0σ of the last 30 samples; 1 of 3 in a row before failure");
         CHECK_FALSE(detector.observe(80.0).failure);
         CHECK(detector.peek(80.0).failure);  // peek counts as the next sample
         const Verdict third = detector.observe(80.0);
         CHECK(third.failure);
-        CHECK(third.reason == "cpu 80.0% > 23.0% (mean 21.0% + 2.0σ); 3 in a row");
+        CHECK(third.reason == "cpu 80.0% is above 23.0%, the mean 21.0% + 2.0σ of the last 30 samples; 3 in a row");
         CHECK(detector.observe(80.0).failure);
     }
     SECTION("a normal value resets the count") {

@@ -209,7 +209,7 @@ TEST_CASE("a leak that grows from the start fails at the memory ceiling, not bef
     events = monitor.observe({machine(10.0), unit("leak.service", 2.0, 95.5)});
     REQUIRE(events.size() == 1);
     CHECK(events[0].metric == "memory");
-    CHECK_THAT(events[0].reason, Catch::Contains("ceiling 95.0%"));
+    CHECK_THAT(events[0].reason, Catch::Contains("is at or above the 95.0% ceiling"));
     CHECK(monitor.target("leak.service")->failed);
     const auto peeked = monitor.peek(std::nullopt, std::nullopt);
     CHECK(std::any_of(peeked.begin(), peeked.end(), [](const Verdict& v) { return v.failure && v.threshold == 95.0; }));
