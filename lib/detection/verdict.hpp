@@ -10,7 +10,7 @@ struct Verdict {
     double threshold = 0.0;  // the value above which it counts as anomalous
     bool anomalous = false;  // this single value is above the threshold
     bool failure = false;    // anomalous long enough (consecutive rule) to act on
-    std::string reason;      // one sentence, e.g. "cpu 97.0% is above 31.5%, the mean 12.1% + 2.0σ of the last 60 samples"
+    std::string reason;      // a sentence: "cpu 97.0% is above 31.5%, the mean 12.1% + 2.0σ of the last 60 samples"
 };
 
 // Judges a stream of values of one metric.
