@@ -45,18 +45,17 @@ void fail_machine() {
     REQUIRE(eventually([] { return status_of()["health"] == "failed"; }));
 }
 
-// healctl recover --json --action ACTION, running while the test goes on.
-std::future<RunResult> recover_in_background(const std::string& action) {
-    return std::async(std::launch::async, [action] { return healctl({"recover", "--json", "--action", action}); });
-}
-
-// Waits until healerd has stored the attempt of a recovery as running (it
-// does so before its action runs).
-void wait_until_running() {
+// Fails the machine and starts `healctl recover --json --action restart`,
+// which goes on while the test does; returns once healerd has stored the
+// attempt as running (it does so before the action runs).
+std::future<RunResult> restart_in_progress() {
+    fail_machine();
+    auto pending = std::async(std::launch::async, [] { return healctl({"recover", "--json", "--action", "restart"}); });
     REQUIRE(eventually([] {
         const Json stored = actions();
         return stored.size() == 1 && stored[0]["result"] == "running";
     }));
+    return pending;
 }
 
 // The threshold the machine's CPU detector applies now.
@@ -214,9 +213,7 @@ TEST_CASE("a reload during a recovery: the recovery completes and is stored, the
     TempDir dir;
     PrivateBus bus(dir.path());
     Healerd healerd(dir.path(), test_config(0.0) + "[Recovery]\nRecoveryTimeoutSec=2s\n");
-    fail_machine();
-    auto pending = recover_in_background("restart");
-    wait_until_running();
+    auto pending = restart_in_progress();
 
     // Every simulated action heals from now on, and a second unit is watched.
     healerd.reconfigure(test_config(1.0) + "[Monitor]\nUnits=second.service\n");
@@ -252,9 +249,7 @@ TEST_CASE("SIGTERM during a recovery: the caller is told, the attempt is stored 
     PrivateBus bus(dir.path());
     // Validation would wait 30 s: SIGTERM cuts it short.
     Healerd healerd(dir.path(), test_config(0.0) + "[Recovery]\nRecoveryTimeoutSec=30s\n");
-    fail_machine();
-    auto pending = recover_in_background("restart");
-    wait_until_running();
+    auto pending = restart_in_progress();
 
     const auto stopped = std::chrono::steady_clock::now();
     healerd.process().signal(SIGTERM);

@@ -96,5 +96,9 @@ TEST_CASE("pause and resume refuse what they cannot do, naming it", "[daemon][pa
         CHECK(bad.exit_code == 2);
         CHECK(contains(bad.err, fmt::format("'{}'", duration)));
     }
+    const RunResult too_long = run({BUSCTL_PATH, "--user", "call", "org.healerd.Healer1", "/org/healerd/Healer1",
+                                    "org.healerd.Healer1", "Pause", "st", "", "315360001"});
+    CHECK(too_long.exit_code != 0);
+    CHECK(contains(too_long.err, "a pause of 315360001s is longer than ten years"));
     CHECK(paused().empty());
 }
