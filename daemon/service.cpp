@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config/fault_injection.hpp"
+#include "core/target.hpp"
 #include "log.hpp"
 #include "rl/model_file.hpp"
 #include "sampling/file_reader.hpp"
@@ -26,6 +27,7 @@
 namespace healerd {
 
 using heal::Action;
+using heal::target_name;
 using RequestCode = RequestError::Code;
 
 namespace {
@@ -49,8 +51,6 @@ std::uint64_t random_seed() { return (std::uint64_t{std::random_device{}()} << 3
 // The consumers of the simulation's random numbers, each with its own stream
 // of one seed, so that one's draws do not shift another's.
 enum SimulationStream : std::uint32_t { kOverlayStream, kSamplerStream, kDiceStream };
-
-std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
 
 std::uint64_t monotonic_usec() {
     timespec now{};
@@ -118,6 +118,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     refresh_access_rule();
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
     pauses_ = std::make_unique<heal::PauseBook>(*store_);
+    incidents_ = std::make_unique<heal::IncidentBook>(*store_, breaker_);
     metric_writer_ = std::make_unique<heal::MetricWriter>(*store_, config_.metric_write_interval);
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
@@ -279,184 +280,56 @@ void Service::report_failures(const std::vector<heal::FailureEvent>& events) {
 
 // ---- incidents ----------------------------------------------------------------
 
-namespace {
-
-// Wall-clock time of a steady-clock instant (for storage).
-heal::TimePoint wall_time_of(heal::SteadyTime at) {
-    return std::chrono::system_clock::now() -
-           std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::steady_clock::now() - at);
-}
-
-std::vector<LogField> incident_fields(const heal::Incident& incident, std::int64_t id) {
-    std::vector<LogField> fields = unit_field(incident.unit());
-    fields.push_back({"FAILURE_KIND", std::string(heal::to_string(incident.kind()))});
-    fields.push_back({"ATTEMPTS", std::to_string(incident.attempts().size())});
-    fields.push_back({"RELAPSES", std::to_string(incident.relapses())});
-    if (id != 0) fields.push_back({"INCIDENT_ID", std::to_string(id)});
-    return fields;
-}
-
-std::string_view state_name(heal::Incident::State state) {
-    switch (state) {
-    case heal::Incident::State::waiting: return "waiting";
-    case heal::Incident::State::attempting: return "attempting";
-    case heal::Incident::State::stabilizing: return "stabilizing";
-    case heal::Incident::State::resolved: return "resolved";
-    case heal::Incident::State::given_up: return "given_up";
-    }
-    return "unknown";
-}
-
-}  // namespace
-
 void Service::track_incidents(heal::SteadyTime now) {
-    for (auto it = incidents_.begin(); it != incidents_.end();) {
-        TrackedIncident& tracked = it->second;
-        const heal::TargetStatus* status = target_status(it->first);
-        if (!status) {  // no longer watched
-            if (recoveries_.contains(it->first)) {
-                ++it;
-                continue;
-            }
-            tracked.record.detail = "the target is no longer watched";
-            store_incident(tracked, heal::IncidentOutcome::interrupted);
-            it = incidents_.erase(it);
+    incidents_->track(
+        monitor_.targets(), [&](const std::string& target) { return recoveries_.contains(target); },
+        [&](const std::string& target) { return config_.incident_options(target); }, now);
+    report_incident_news();
+}
+
+void Service::report_incident_news() {
+    for (const heal::IncidentNews& news : incidents_->take_news()) {
+        if (news.kind == heal::IncidentNews::Kind::store_failed) {
+            log_error(news.message);
             continue;
         }
-        if (!status->observed) {
-            ++it;
-            continue;
-        }
-        const auto change = tracked.incident.observe(status->failed, now);
-        if (change == heal::Incident::Change::relapsed) relapsed(tracked, now);
-        // Resolved, or given up and out of failure: a new failure is a new incident.
-        if (change == heal::Incident::Change::resolved) {
-            resolved(tracked);
-            it = incidents_.erase(it);
-        } else if (tracked.incident.state() == heal::Incident::State::given_up && !status->failed) {
-            it = incidents_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    for (const heal::TargetStatus& status : monitor_.targets())
-        if (status.observed && status.failed && !incidents_.contains(status.unit)) open_incident(status.unit, now);
-}
-
-Service::TrackedIncident& Service::open_incident(const std::string& target, heal::SteadyTime now) {
-    const heal::TargetStatus& status = *target_status(target);
-    const heal::FailureKind kind = heal::classify_failure(status.observation());
-    TrackedIncident tracked{heal::Incident(target, kind, now, config_.incident_options(target)), {}};
-    tracked.record.unit = target;
-    tracked.record.failure_kind = kind;
-    tracked.record.opened = wall_time_of(now);
-    try {
-        tracked.record.id = store_->open_incident(tracked.record);
-    } catch (const heal::StoreError& e) {
-        log_error(fmt::format("cannot store the incident on {}: {}", target_name(target), e.what()));
-    }
-    tracked.incident.record_id = tracked.record.id;
-    log(LOG_INFO, {}, fmt::format("incident opened on {}", target_name(target)),
-        incident_fields(tracked.incident, tracked.record.id));
-    auto [it, inserted] = incidents_.insert_or_assign(target, std::move(tracked));
-    return it->second;
-}
-
-void Service::relapsed(TrackedIncident& tracked, heal::SteadyTime now) {
-    const heal::Incident& incident = tracked.incident;
-    const auto& attempts = incident.attempts();
-    std::string what = "left failure, then failed again";
-    if (!attempts.empty() && attempts.back().result == heal::AttemptResult::relapsed) {
-        const heal::IncidentAttempt& attempt = attempts.back();
-        what = fmt::format("failed again within {}s of {} seeming to heal it", incident.options().stable.count(),
-                           heal::to_string(attempt.action));
-        breaker_.record(incident.unit(), false, now);
-        if (attempt.record_id != 0) {
-            try {
-                store_->mark_relapsed(attempt.record_id);
-            } catch (const heal::StoreError& e) {
-                log_error(fmt::format("cannot mark the attempt on {} relapsed: {}", target_name(incident.unit()),
-                                      e.what()));
-            }
+        std::vector<LogField> fields = unit_field(news.unit);
+        fields.push_back({"FAILURE_KIND", std::string(heal::to_string(news.failure_kind))});
+        fields.push_back({"ATTEMPTS", std::to_string(news.attempts)});
+        fields.push_back({"RELAPSES", std::to_string(news.relapses)});
+        if (news.incident_id != 0) fields.push_back({"INCIDENT_ID", std::to_string(news.incident_id)});
+        if (news.recovery_time) fields.push_back({"RECOVERY_TIME", format_seconds(*news.recovery_time)});
+        switch (news.kind) {
+        case heal::IncidentNews::Kind::opened: log(LOG_INFO, {}, news.message, fields); break;
+        case heal::IncidentNews::Kind::relapsed: log(LOG_WARNING, {}, news.message, fields); break;
+        case heal::IncidentNews::Kind::resolved: log(LOG_INFO, message_id::incident_resolved, news.message, fields); break;
+        case heal::IncidentNews::Kind::given_up:
+            log(LOG_WARNING, message_id::incident_given_up, news.message, fields);
+            break;
+        case heal::IncidentNews::Kind::store_failed: break;
         }
     }
-    const auto wait = std::chrono::ceil<std::chrono::seconds>(*incident.next_attempt_at() - now).count();
-    log(LOG_WARNING, {},
-        fmt::format("{} {}: relapse {} of this incident; next attempt in {}s", target_name(incident.unit()), what,
-                    incident.relapses(), wait),
-        incident_fields(incident, tracked.record.id));
-    store_incident(tracked);
 }
 
-void Service::resolved(TrackedIncident& tracked) {
-    const heal::Incident& incident = tracked.incident;
-    breaker_.record(incident.unit(), true, std::chrono::steady_clock::now());
-    const double mttr = incident.time_to_recover().value_or(0.0);
-    std::vector<LogField> fields = incident_fields(incident, tracked.record.id);
-    fields.push_back({"RECOVERY_TIME", format_seconds(mttr)});
-    log(LOG_INFO, message_id::incident_resolved,
-        fmt::format("{} stayed healthy for {}s: incident resolved after {} attempt(s) and {} relapse(s), {}s from "
-                    "failure to durable health",
-                    target_name(incident.unit()), incident.options().stable.count(), incident.attempts().size(),
-                    incident.relapses(), format_seconds(mttr)),
-        fields);
-    tracked.record.healthy_since = wall_time_of(*incident.healthy_since());
-    store_incident(tracked, heal::IncidentOutcome::resolved);
-}
-
-void Service::give_up(TrackedIncident& tracked, const std::string& reason) {
-    heal::Incident& incident = tracked.incident;
-    incident.give_up(reason);
+void Service::give_up(const std::string& target, const std::string& reason) {
     // A dry run never acted: its incident says what would have been done, it did not fail.
-    const bool dry_run = config_.backend.dry_run && !backend_->simulated();
-    if (!dry_run) breaker_.record(incident.unit(), false, std::chrono::steady_clock::now());
-    log(LOG_WARNING, message_id::incident_given_up,
-        fmt::format("giving up on {} after {} attempt(s){}: {}; it is left to the operator",
-                    target_name(incident.unit()), incident.attempts().size(), dry_run ? " (dry run)" : "", reason),
-        incident_fields(incident, tracked.record.id));
-    tracked.record.detail = reason;
-    store_incident(tracked, dry_run ? heal::IncidentOutcome::dry_run : heal::IncidentOutcome::given_up);
-}
-
-void Service::store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome) {
-    heal::IncidentRecord& record = tracked.record;
-    record.failure_kind = tracked.incident.kind();
-    record.attempts = static_cast<std::int32_t>(tracked.incident.attempts().size());
-    record.relapses = static_cast<std::int32_t>(tracked.incident.relapses());
-    if (outcome) {
-        record.outcome = *outcome;
-        record.closed = std::chrono::system_clock::now();
-    }
-    if (record.id == 0) return;  // storing it at opening failed
-    try {
-        store_->update_incident(record);
-    } catch (const std::exception& e) {  // StoreError, or a record the store refuses
-        log_error(fmt::format("cannot store the incident on {}: {}", target_name(record.unit), e.what()));
-    }
-}
-
-void Service::interrupt_incidents(const std::string& why) {
-    for (auto& [target, tracked] : incidents_) {
-        if (tracked.incident.closed()) continue;
-        tracked.record.detail = why;
-        store_incident(tracked, heal::IncidentOutcome::interrupted);
-    }
-    incidents_.clear();
+    incidents_->give_up(target, reason, config_.backend.dry_run && !backend_->simulated());
+    report_incident_news();
 }
 
 void Service::auto_recover(heal::SteadyTime now) {
-    for (auto& [target, tracked] : incidents_) {
-        heal::Incident& incident = tracked.incident;
-        if (!incident.due(now) || recoveries_.contains(target)) continue;
+    for (const std::string& target : incidents_->due(now)) {
+        const heal::Incident& incident = *incidents_->find(target);
+        if (recoveries_.contains(target)) continue;
         if (pauses_->paused(target, std::chrono::system_clock::now())) continue;
         // Every acting executor needs a unit: on a real host the machine is observed, not acted on.
         if (target.empty() && !backend_->simulated()) continue;
         if (const auto exhausted = incident.exhausted()) {
-            give_up(tracked, *exhausted);
+            give_up(target, *exhausted);
             continue;
         }
         if (breaker_.open_until(target, now)) {
-            give_up(tracked, fmt::format("{} unsuccessful attempts within {}s (circuit breaker open)",
+            give_up(target, fmt::format("{} unsuccessful attempts within {}s (circuit breaker open)",
                                          config_.circuit_breaker_burst, config_.circuit_breaker_interval.count()));
             continue;
         }
@@ -658,12 +531,11 @@ void Service::decision(const std::string& unit, DecisionDone done) {
     DecisionReply reply;
     reply.target = target;
     reply.incident_state = "none";
-    if (const auto open = incidents_.find(target); open != incidents_.end()) {
-        const heal::Incident& incident = open->second.incident;
-        reply.incident_state = state_name(incident.state());
-        reply.attempts = static_cast<std::uint32_t>(incident.attempts().size());
-        reply.relapses = incident.relapses();
-        if (const auto next = incident.next_attempt_at())
+    if (const heal::Incident* incident = incidents_->find(target)) {
+        reply.incident_state = heal::to_string(incident->state());
+        reply.attempts = static_cast<std::uint32_t>(incident->attempts().size());
+        reply.relapses = incident->relapses();
+        if (const auto next = incident->next_attempt_at())
             reply.next_attempt_in =
                 std::max(0.0, std::chrono::duration<double>(*next - std::chrono::steady_clock::now()).count());
     }
@@ -747,8 +619,10 @@ void Service::recover(const heal::Caller& caller, const std::string& unit, const
     // The operator's request is an attempt of the open incident; after a
     // give-up, the operator starts a new one.
     const auto now = std::chrono::steady_clock::now();
-    const auto open = incidents_.find(target);
-    if (open == incidents_.end() || open->second.incident.closed()) open_incident(target, now);
+    if (!incidents_->active(target)) {
+        incidents_->open(*target_status(target), config_.incident_options(target), now);
+        report_incident_news();
+    }
     start_recovery(target, action, std::move(done));
     recoveries_.at(target).requested = action.has_value();
 }
@@ -760,9 +634,9 @@ heal::RecoveryPlan Service::plan_for(const std::string& target, std::optional<Ac
     plan.action = action;
     plan.allowed = config_.allowed_actions;
     plan.observation = status.observation();
-    if (const auto open = incidents_.find(target); open != incidents_.end() && !open->second.incident.closed()) {
-        plan.tried = open->second.incident.tried();
-        open->second.incident.describe(plan.observation, std::chrono::steady_clock::now());
+    if (const heal::Incident* incident = incidents_->active(target)) {
+        plan.tried = incident->tried();
+        incident->describe(plan.observation, std::chrono::steady_clock::now());
     }
     for (const heal::Verdict& verdict : status.verdicts)
         if (verdict.anomalous) plan.reason += (plan.reason.empty() ? "" : "; ") + verdict.reason;
@@ -816,26 +690,6 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
     }
 }
 
-std::int64_t Service::begin_attempt(heal::ActionRecord& record) {
-    const auto open = incidents_.find(record.unit);
-    TrackedIncident* tracked =
-        open != incidents_.end() && !open->second.incident.closed() ? &open->second : nullptr;
-    if (tracked && tracked->record.id != 0) record.incident_id = tracked->record.id;
-    std::int64_t id = 0;
-    try {
-        id = store_->begin_attempt(record);
-    } catch (const std::exception& e) {  // StoreError; the recovery still runs
-        log_error(fmt::format("cannot store the attempt on {} before it runs: {}", target_name(record.unit), e.what()));
-    }
-    if (tracked) {
-        // The probe sees what the monitor cannot (a dead unit, a package change).
-        if (tracked->incident.attempts().empty() && record.failure_kind) tracked->incident.reclassify(*record.failure_kind);
-        tracked->incident.begin_attempt(record.action, std::chrono::steady_clock::now(), id);
-        store_incident(*tracked);
-    }
-    return id;
-}
-
 bool Service::store_ahead(heal::ActionRecord& record) {
     // On a worker thread: the store belongs to the loop. The attempt is
     // stored before it runs, so that no executed action is missing from the
@@ -853,7 +707,8 @@ bool Service::store_ahead(heal::ActionRecord& record) {
     queue_.post([this, handoff] {
         std::lock_guard lock(handoff->mutex);
         if (handoff->abandoned) return;
-        handoff->record.id = begin_attempt(handoff->record);
+        handoff->record.id = incidents_->begin_attempt(handoff->record, std::chrono::steady_clock::now());
+        report_incident_news();
         handoff->done = true;
         handoff->stored.notify_all();
     });
@@ -874,22 +729,21 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     Recovery& recovery = node.mapped();
     if (recovery.thread.joinable()) recovery.thread.join();
     const auto now = std::chrono::steady_clock::now();
-    const auto open = incidents_.find(target);
-    TrackedIncident* tracked = open != incidents_.end() && !open->second.incident.closed() ? &open->second : nullptr;
+    const heal::Incident* incident = incidents_->active(target);
     heal::ActionRecord& record = outcome.record;
     learn_control_group(target, outcome.control_group);
 
     if (outcome.not_run) {
         log_warning(fmt::format("cannot recover {}: {}", target_name(target), outcome.detail));
         // Nothing left that the policy may try: the escalation is exhausted.
-        if (tracked && !recovery.requested) give_up(*tracked, outcome.detail);
+        if (incident && !recovery.requested) give_up(target, outcome.detail);
         if (recovery.done) recovery.done(RequestError(RequestCode::NotAllowed, outcome.detail));
         return;
     }
     if (outcome.cancelled) {
         const std::string why = stopping_ ? "healerd is shutting down" : outcome.detail;
         log_warning(fmt::format("recovery of {} abandoned: {}", target_name(target), why));
-        if (tracked) tracked->incident.finish_attempt(heal::AttemptResult::interrupted, now);
+        incidents_->finish_attempt(target, heal::AttemptResult::interrupted, now);
         if (record.id != 0) {
             // It ran, but was not judged: neither a success nor a failure.
             record.phase = heal::AttemptPhase::interrupted;
@@ -906,11 +760,8 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     const heal::AttemptResult result = record.phase == heal::AttemptPhase::dry_run ? heal::AttemptResult::dry_run
                                        : record.recovered                        ? heal::AttemptResult::healed
                                                                                  : heal::AttemptResult::failed;
-    if (result == heal::AttemptResult::failed) breaker_.record(target, false, now);
-    if (tracked) {
-        tracked->incident.finish_attempt(result, now, outcome.healed_at);
-        store_incident(*tracked);
-    }
+    incidents_->finish_attempt(target, result, now, outcome.healed_at);
+    report_incident_news();
 
     const std::string result_name = record.recovered ? "recovered" : "failed";
     std::vector<LogField> fields = unit_field(target);
@@ -922,11 +773,11 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     std::string timing =
         record.recovery_time ? fmt::format(" in {}s", format_seconds(*record.recovery_time))
                              : fmt::format(" (not healthy within {}s)", format_seconds(config_.recovery_timeout.count() / 1000.0));
-    if (tracked && record.recovered)
-        timing += fmt::format(", resolved if it stays healthy for {}s", tracked->incident.options().stable.count());
-    else if (tracked && tracked->incident.next_attempt_at())
+    if (incident && record.recovered)
+        timing += fmt::format(", resolved if it stays healthy for {}s", incident->options().stable.count());
+    else if (incident && incident->next_attempt_at())
         timing += fmt::format(", next attempt in {}s",
-                              std::chrono::ceil<std::chrono::seconds>(*tracked->incident.next_attempt_at() - now).count());
+                              std::chrono::ceil<std::chrono::seconds>(*incident->next_attempt_at() - now).count());
     log(record.recovered ? LOG_INFO : LOG_WARNING, message_id::recovery_finished,
         fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action), target_name(target),
                     result_name, timing, record.reward, backend_->simulated() ? " (simulated)" : "", outcome.detail),
@@ -1351,7 +1202,8 @@ void Service::shutdown() {
     for (auto& [id, thread] : workers_)
         if (thread.joinable()) thread.join();
     queue_.drain();
-    interrupt_incidents("healerd stopped");
+    incidents_->interrupt_all("healerd stopped");
+    report_incident_news();
     flush_metrics();
 }
 

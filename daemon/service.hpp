@@ -27,6 +27,7 @@
 #include "recovery/circuit_breaker.hpp"
 #include "recovery/engine.hpp"
 #include "recovery/fault_overlay.hpp"
+#include "recovery/incident_book.hpp"
 #include "recovery/pause_book.hpp"
 #include "detection/monitor.hpp"
 #include "recovery/simulated_sampler.hpp"
@@ -195,11 +196,6 @@ private:
         RecoveryDone done;
         bool requested = false;  // the operator named the action
     };
-    // An incident and its row in the incidents table.
-    struct TrackedIncident {
-        heal::Incident incident;
-        heal::IncidentRecord record;
-    };
 
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
     void tick();
@@ -211,20 +207,13 @@ private:
     // and never leaves the tick.
     void write_metrics(const std::function<void()>& write);
     void report_failures(const std::vector<heal::FailureEvent>& events);
-    // Opens an incident for each target entering failure, feeds each open
-    // one the target's state, closes the resolved ones.
     void track_incidents(heal::SteadyTime now);
-    TrackedIncident& open_incident(const std::string& target, heal::SteadyTime now);
-    void relapsed(TrackedIncident& tracked, heal::SteadyTime now);
-    void resolved(TrackedIncident& tracked);
-    void give_up(TrackedIncident& tracked, const std::string& reason);
-    // Writes the incident's row as it stands; `outcome` closes it.
-    void store_incident(TrackedIncident& tracked, std::optional<heal::IncidentOutcome> outcome = {});
+    void report_incident_news();  // journals what the incident book has to say
+    void give_up(const std::string& target, const std::string& reason);
     void check_pause_target(const std::string& unit) const;  // the machine or a watched unit
     void expire_pauses();
     void report_breaker_changes();                     // journals each opening and closing
     void report_stopped_units(const LiveState& next) const;
-    void interrupt_incidents(const std::string& why);
     // Starts the next attempt of each incident whose backoff has passed.
     void auto_recover(heal::SteadyTime now);
     void apply_retention();
@@ -235,8 +224,6 @@ private:
     // The attempt as the engine will see it: allow-list, the incident so far, policies.
     heal::RecoveryPlan plan_for(const std::string& target, std::optional<heal::Action> action) const;
     void start_recovery(const std::string& target, std::optional<heal::Action> action, RecoveryDone done);
-    // On the loop: links the attempt to its incident, stores it as running, starts it in the incident.
-    std::int64_t begin_attempt(heal::ActionRecord& record);
     void finish_recovery(const std::string& target, heal::RecoveryOutcome outcome);
     // Stores the attempt as running from a worker thread, through the loop;
     // false when healerd stops first (the attempt must then not run).
@@ -302,7 +289,7 @@ private:
     std::shared_ptr<const heal::Policy> policy_;  // the trained model, else the ladder
     std::shared_ptr<const heal::Policy> ladder_;
     bool model_loaded_ = false;
-    std::map<std::string, TrackedIncident> incidents_;  // per target: open, or given up and still failed
+    std::unique_ptr<heal::IncidentBook> incidents_;
 
     sd_event_source* timer_ = nullptr;
     std::uint64_t next_tick_usec_ = 0;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/target.hpp"
 #include "recovery/backend.hpp"
 #include "recovery/fault_overlay.hpp"
 
@@ -26,8 +27,6 @@ std::chrono::milliseconds duration_of(Action action) {
     }
     return milliseconds(0);
 }
-
-std::string target_name(const std::string& unit) { return unit.empty() ? "the machine" : unit; }
 
 class Dice {
 public:
