@@ -282,6 +282,15 @@ Action IncidentOracle::choose(const IncidentState& state) const { return search(
 
 double IncidentOracle::value(const IncidentState& state) const { return search(model_, state).first; }
 
+IncidentChooser chooser_of(const Policy& policy) {
+    return [&policy](const IncidentState& state, ActionSet legal) {
+        static const LadderPolicy ladder;
+        if (const auto action = choose_among(policy, state.current, legal)) return *action;
+        if (const auto action = choose_among(ladder, state.current, legal)) return *action;
+        return Action::do_nothing;
+    };
+}
+
 IncidentScore evaluate_incidents(const IncidentModel& model, const IncidentChooser& choose, int episodes,
                                  std::uint64_t seed) {
     IncidentEnvironment env(model, seed);

@@ -19,6 +19,7 @@
 #include "rl/environment.hpp"
 #include "rl/failure_env.hpp"
 #include "rl/observation.hpp"
+#include "rl/policy.hpp"
 #include "rl/random.hpp"
 #include "rl/trainer.hpp"
 
@@ -144,6 +145,11 @@ struct IncidentScore {
 
 // Picks one of `legal` for the incident so far.
 using IncidentChooser = std::function<Action(const IncidentState& state, ActionSet legal)>;
+
+// `policy` as a chooser: its most probable legal action; where it gives every
+// legal action probability 0 (a network's underflow), the ladder's; do_nothing
+// when only that is left. The policy must outlive the chooser.
+IncidentChooser chooser_of(const Policy& policy);
 
 // Runs `episodes` incidents from `seed` (the same incidents and luck for any chooser).
 IncidentScore evaluate_incidents(const IncidentModel& model, const IncidentChooser& choose, int episodes,

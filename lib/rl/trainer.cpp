@@ -29,7 +29,18 @@ TrainingResult train_recovery_policy(const TrainingRequest& request,
         if (on_progress) on_progress(TrainingProgress{episode, request.episodes, stats.mean_return});
     }
     result.cancelled = cancel.load();
-    if (!result.cancelled) save_model(request.model_path, trainer.network());
+    if (result.cancelled) return result;
+    if (request.incumbent) {
+        // The same incidents and luck for both (evaluate_incidents' promise).
+        const std::uint64_t seed = derive_seed(request.seed, 200);
+        const PpoPolicy candidate(trainer.network());
+        result.new_score = evaluate_incidents(env.model(), chooser_of(candidate), kComparisonEpisodes, seed).mean_reward;
+        result.incumbent_score =
+            evaluate_incidents(env.model(), chooser_of(*request.incumbent), kComparisonEpisodes, seed).mean_reward;
+        if (*result.new_score < *result.incumbent_score) return result;
+    }
+    save_model(request.model_path, trainer.network());
+    result.saved = true;
     return result;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct TrainingRequest {
     std::uint64_t seed = 1;
     std::vector<Outcome> history;       // calibrates the environment
     std::filesystem::path model_path;   // written atomically on success
+    // Automatic retraining: the new model is saved only if it scores at
+    // least as well as this policy (the model in use, or the ladder) on the
+    // calibrated environment. Null: always saved (healctl train).
+    std::shared_ptr<const Policy> incumbent;
 };
 
 struct TrainingProgress {
@@ -49,10 +54,19 @@ struct TrainingResult {
     std::uint64_t steps = 0;
     double mean_reward = 0.0;
     bool cancelled = false;
+    bool saved = false;                 // the new model is at model_path
+    // With an incumbent: both policies' mean reward over the same
+    // kComparisonEpisodes incidents of the calibrated environment.
+    std::optional<double> new_score;
+    std::optional<double> incumbent_score;
 };
+
+// Incidents on which a retrained model and the one in use are compared.
+inline constexpr int kComparisonEpisodes = 2000;
 
 // Blocking; call from a worker thread. on_progress is called from that thread
 // after each episode. Setting cancel stops between episodes without saving.
+// With an incumbent, saves only a model that scores at least as well.
 // Throws std::invalid_argument for zero episodes, ModelError when saving fails.
 TrainingResult train_recovery_policy(const TrainingRequest& request,
                                      const std::function<void(const TrainingProgress&)>& on_progress,

@@ -139,12 +139,7 @@ int bench_incident(const Options& options) {
     const heal::PpoPolicy ppo(trainer.network());
     const heal::LadderPolicy ladder;
     const heal::IncidentOracle oracle(model);
-    // The ladder's pick, for fixed actions that are not legal and for a
-    // network that gives every legal action probability 0 (underflow).
-    const auto ladder_choice = [&](const heal::IncidentState& s, heal::ActionSet legal) {
-        if (const auto a = heal::choose_among(ladder, s.current, legal)) return *a;
-        return heal::Action::do_nothing;  // the ladder never picks it: the only legal action left
-    };
+    const heal::IncidentChooser ladder_choice = heal::chooser_of(ladder);
     const auto evaluate = [&](std::string_view name, const heal::IncidentChooser& choose) {
         const auto eval_start = std::chrono::steady_clock::now();
         const heal::IncidentScore score =
@@ -154,10 +149,7 @@ int bench_incident(const Options& options) {
         if (options.verbose) fmt::print(stderr, "{}: {:.2f} s\n", name, seconds_since(eval_start));
         return score.mean_reward;
     };
-    const double ppo_reward = evaluate("ppo", [&](const heal::IncidentState& s, heal::ActionSet legal) {
-        if (const auto a = heal::choose_among(ppo, s.current, legal)) return *a;
-        return ladder_choice(s, legal);
-    });
+    const double ppo_reward = evaluate("ppo", heal::chooser_of(ppo));
     const double ladder_reward = evaluate("ladder", ladder_choice);
     for (const heal::Action action : heal::kAllActions)
         evaluate(heal::to_string(action), [&, action](const heal::IncidentState& s, heal::ActionSet legal) {

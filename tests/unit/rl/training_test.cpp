@@ -161,6 +161,8 @@ TEST_CASE("train_recovery_policy saves a model, reports progress, and repeats it
     CHECK(result.episodes == 2);
     CHECK(result.steps == 2 * static_cast<std::uint64_t>(recovery_ppo_config().n_steps));
     CHECK_FALSE(result.cancelled);
+    CHECK(result.saved);
+    CHECK_FALSE(result.new_score);  // healctl train: nothing to compare with
     REQUIRE(progress.size() == 2);
     CHECK(progress[1].episode == 2);
     CHECK(progress[1].episodes == 2);
@@ -181,13 +183,40 @@ TEST_CASE("train_recovery_policy learns incidents: through choose_among it beats
     train_recovery_policy(request, {}, cancel);
     const auto policy = load_policy(request.model_path);
     const LadderPolicy ladder;
-    const auto through = [](const Policy& p) {
-        return [&p](const IncidentState& s, ActionSet legal) { return *choose_among(p, s.current, legal); };
-    };
     const IncidentModel model;
-    const double trained = evaluate_incidents(model, through(*policy), 3000, 11).mean_reward;
-    const double walked = evaluate_incidents(model, through(ladder), 3000, 11).mean_reward;
+    const double trained = evaluate_incidents(model, chooser_of(*policy), 3000, 11).mean_reward;
+    const double walked = evaluate_incidents(model, chooser_of(ladder), 3000, 11).mean_reward;
     CHECK(trained > walked + 10.0);
+}
+
+TEST_CASE("retraining keeps the model in use unless the new one scores at least as well", "[rl][incident]") {
+    TempDir dir;
+    TrainingRequest request;
+    request.episodes = 30;
+    request.seed = 5;
+    request.model_path = dir.root() / "policy.model";
+    const std::atomic<bool> cancel{false};
+    REQUIRE(train_recovery_policy(request, {}, cancel).saved);
+    const std::vector<char> trained = read_bytes(request.model_path);
+
+    // One rollout is far from 30: the trained model stays, byte for byte.
+    TrainingRequest brief = request;
+    brief.episodes = 1;
+    brief.incumbent = load_policy(request.model_path);
+    const TrainingResult kept = train_recovery_policy(brief, {}, cancel);
+    CHECK_FALSE(kept.saved);
+    REQUIRE(kept.new_score);
+    REQUIRE(kept.incumbent_score);
+    CHECK(*kept.new_score < *kept.incumbent_score);
+    CHECK(read_bytes(request.model_path) == trained);
+
+    // Thirty rollouts against the ladder: adopted, with both scores said.
+    TrainingRequest against_ladder = request;
+    against_ladder.incumbent = std::make_shared<LadderPolicy>();
+    const TrainingResult adopted = train_recovery_policy(against_ladder, {}, cancel);
+    CHECK(adopted.saved);
+    REQUIRE(adopted.new_score);
+    CHECK(*adopted.new_score >= *adopted.incumbent_score);
 }
 
 TEST_CASE("a cancelled training saves nothing") {
@@ -199,6 +228,7 @@ TEST_CASE("a cancelled training saves nothing") {
     const TrainingResult result = train_recovery_policy(
         request, [&](const TrainingProgress& p) { cancel = p.episode == 2; }, cancel);
     CHECK(result.cancelled);
+    CHECK_FALSE(result.saved);
     CHECK(result.episodes == 2);
     CHECK_FALSE(fs::exists(request.model_path));
 }
