@@ -18,6 +18,7 @@ inline constexpr std::string_view recovery_finished = "89fcb0b3257f48948fe41c8dd
 inline constexpr std::string_view incident_resolved = "f14420d8ee994742ac4c3a5f56927b50";
 inline constexpr std::string_view incident_given_up = "6b1c2e0a7d8f4c39a5e2b7d410f3c8e1";
 inline constexpr std::string_view training_finished = "64117e668bd446bdb842013f1db12914";
+inline constexpr std::string_view policy_retrained = "855796a05e09431abad7085b6d9afef3";
 inline constexpr std::string_view config_error = "9904ccdcb12c497384ba14d370e727d0";
 inline constexpr std::string_view access_denied = "d9ccbc5be78a491a9d28aac4e84b2d91";
 inline constexpr std::string_view rate_limited = "7a4db7d206c245c4b8094c500ca00887";

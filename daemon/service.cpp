@@ -246,7 +246,10 @@ void Service::track_incidents(heal::SteadyTime now) {
 }
 
 void Service::report_incident_news() {
+    bool closed = false;
     for (const heal::IncidentNews& news : incidents_->take_news()) {
+        closed = closed || news.kind == heal::IncidentNews::Kind::resolved ||
+                 news.kind == heal::IncidentNews::Kind::given_up;
         if (news.kind == heal::IncidentNews::Kind::store_failed) {
             log_error(news.message);
             continue;
@@ -267,6 +270,7 @@ void Service::report_incident_news() {
         case heal::IncidentNews::Kind::store_failed: break;
         }
     }
+    if (closed) maybe_retrain();
 }
 
 void Service::give_up(const std::string& target, const std::string& reason) {

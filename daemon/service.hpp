@@ -232,7 +232,13 @@ private:
     void close_interrupted_attempts();
     // Runs `work` on a worker thread; what it returns then runs on the loop thread.
     void run_worker(std::function<std::function<void()>()> work);
-    void finish_training(heal::TrainingResult result, std::string error);
+    // Trains on a worker thread; with an incumbent (automatic retraining) the
+    // new model is saved only if it scores at least as well.
+    void start_training(std::uint32_t episodes, std::shared_ptr<const heal::Policy> incumbent);
+    // Retrains once RetrainAfter= incidents have closed since the last training.
+    void maybe_retrain();
+    void finish_training(heal::TrainingResult result, std::string error, const std::string& incumbent);
+    void report_retraining(const heal::TrainingResult& result, const std::string& incumbent) const;
     void load_model(bool at_startup);
 
     // Refuses (and logs) a caller that may not call the mutating `method`.
@@ -305,6 +311,9 @@ private:
     std::atomic<bool> cancel_training_{false};
     std::atomic<bool> stopping_{false};
     bool training_ = false;
+    // The model file's time at start (the epoch without one), then the end
+    // of each training: RetrainAfter= counts incidents closed since.
+    heal::TimePoint last_training_{};
 
     LiveState state_;
     std::string last_status_;

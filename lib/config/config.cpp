@@ -466,6 +466,11 @@ const std::vector<KeyRule<Config>>& key_rules() {
                   "of whole seconds")},
         {"Recovery", "DryRun", boolean([](Config& c) -> auto& { return c.backend.dry_run; })},
 
+        {"Learning", "RetrainAfter",
+         integer<std::uint32_t>([](Config& c) -> auto& { return c.retrain_after; }, 0, 100000)},
+        {"Learning", "RetrainEpisodes",
+         integer<std::uint32_t>([](Config& c) -> auto& { return c.retrain_episodes; }, 1, 10000)},
+
         {"Storage", "Path", set_database},
         {"Storage", "MaxAgeSec", set_max_age},
         {"Storage", "MaxRows", set_max_rows},

@@ -73,6 +73,10 @@ struct Config {
     // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
     BackendOptions backend;
 
+    // [Learning]
+    std::uint32_t retrain_after = 5;      // RetrainAfter=: closed incidents between automatic retrainings; 0 = never
+    std::uint32_t retrain_episodes = 100;  // RetrainEpisodes=: PPO rollouts per automatic retraining
+
     // [Storage]
     std::optional<std::filesystem::path> database;     // Path=; absent: <state dir>/healerd.db
     Retention retention = default_retention();          // MaxAgeSec=, MaxRows=

@@ -152,6 +152,8 @@ struct Store::Impl {
                               "UPDATE incidents SET outcome = 'interrupted', closed_at = ? WHERE outcome = 'open'"),
           recent_incidents(db, fmt::format("SELECT {} FROM incidents ORDER BY opened_at DESC, id DESC LIMIT ?",
                                            kIncidentColumns)),
+          closed_incidents_since(db, "SELECT count(*) FROM incidents WHERE outcome IN ('resolved', 'given_up') "
+                                     "AND closed_at > ?"),
           save_pause(db, "INSERT OR REPLACE INTO pauses (unit, since, until, paused_by) VALUES (?, ?, ?, ?)"),
           remove_pause(db, "DELETE FROM pauses WHERE unit = ?"),
           pauses(db, "SELECT unit, since, until, paused_by FROM pauses ORDER BY unit"),
@@ -304,6 +306,7 @@ struct Store::Impl {
     sqlite::Statement update_incident;
     sqlite::Statement interrupt_incidents;
     sqlite::Statement recent_incidents;
+    sqlite::Statement closed_incidents_since;
     sqlite::Statement save_pause;
     sqlite::Statement remove_pause;
     sqlite::Statement pauses;
@@ -454,6 +457,14 @@ std::vector<IncidentRecord> Store::recent_incidents(std::uint32_t limit) const {
     std::vector<IncidentRecord> records;
     while (query.step("reading incidents")) records.push_back(impl_->read_incident(query));
     return records;
+}
+
+std::int64_t Store::closed_incidents_since(TimePoint since) const {
+    auto& query = impl_->closed_incidents_since;
+    const auto use = query.use();
+    query.bind(1, to_micros(since));
+    if (!query.step("counting closed incidents")) impl_->db.fail("counting closed incidents");
+    return query.column_int(0);
 }
 
 void Store::save_pause(const PauseRecord& record) {

@@ -179,6 +179,8 @@ public:
     std::int64_t interrupt_open_incidents(TimePoint now);
     // Newest first (by opened, then id).
     std::vector<IncidentRecord> recent_incidents(std::uint32_t limit) const;
+    // Incidents resolved or given up after `since` (what retraining learns from).
+    std::int64_t closed_incidents_since(TimePoint since) const;
     // Pauses: save_pause replaces the target's pause, if any; remove_pause
     // returns whether there was one; pauses() lists them by unit.
     void save_pause(const PauseRecord& record);

@@ -115,6 +115,10 @@ AutoRecover=no
 RecoveryTimeoutSec=3s
 CircuitBreakerIntervalSec=0
 
+# Outcomes must not depend on a model retrained with a random seed.
+[Learning]
+RetrainAfter=0
+
 [Simulation]
 Seed=20261203
 HealChance=restart:{1} scale_up:{1} rollback:{1} do_nothing:{1}

@@ -341,3 +341,39 @@ TEST_CASE("the same [Simulation] Seed= gives the same recovery outcomes", "[daem
     CHECK(std::count(first.begin(), first.end(), "recovered") > 0);
     CHECK(std::count(first.begin(), first.end(), "failed") > 0);
 }
+
+TEST_CASE("RetrainAfter= retrains once that many incidents have closed, and keeps the better policy",
+          "[daemon][orchestration]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    Healerd healerd(dir.path(), test_config(1.0) + kAutoRecover + "[Learning]\nRetrainAfter=2\nRetrainEpisodes=5\n");
+    const auto resolve_one = [](std::size_t count) {
+        REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
+        REQUIRE(eventually([count] {
+            const Json incidents = json_of(healctl({"incidents", "--json"}));
+            return incidents.size() == count && incidents.front()["outcome"] == "resolved";
+        }));
+    };
+    resolve_one(1);
+    std::this_thread::sleep_for(1s);
+    CHECK_FALSE(logged(healerd, "retraining the policy"));  // one closed incident of two
+
+    resolve_one(2);
+    REQUIRE(eventually([&] { return logged(healerd, "retrained policy: "); }));
+    CHECK(logged(healerd, "2 incident(s) closed since the last training: retraining the policy"));
+    const std::string log = healerd.log();
+    const std::smatch verdict = [&] {
+        std::smatch match;
+        std::regex_search(log, match,
+                          std::regex("the new model scores (-?[0-9.]+) and the ladder policy in use (-?[0-9.]+) "
+                                     "over the same 2000 calibrated incidents; the (new model is adopted|policy in "
+                                     "use is kept)"));
+        return match;
+    }();
+    REQUIRE(!verdict.empty());
+    const bool adopted = verdict[3] == "new model is adopted";
+    CHECK(adopted == (std::stod(verdict[1]) >= std::stod(verdict[2])));
+    CHECK(std::filesystem::exists(dir.path() / "state" / "policy.model") == adopted);
+    REQUIRE(eventually([] { return status_of()["training_state"] == "idle"; }));
+    CHECK(status_of()["policy"] == (adopted ? "ppo" : "ladder"));
+}

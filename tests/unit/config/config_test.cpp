@@ -359,6 +359,8 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Recovery", "RollbackTimeoutSec=0", "[Recovery] RollbackTimeoutSec=0: must be a time span of whole seconds, from 1s to 1d"},
         {"Recovery", "PackageChangeWindowSec=-1", "[Recovery] PackageChangeWindowSec=-1: must be a time span"},
         {"Recovery", "DryRun=2", "[Recovery] DryRun=2: must be a boolean"},
+        {"Learning", "RetrainAfter=-1", "[Learning] RetrainAfter=-1: must be a whole number from 0 to 100000"},
+        {"Learning", "RetrainEpisodes=0", "[Learning] RetrainEpisodes=0: must be a whole number from 1 to 10000"},
         {"Storage", "Path=healerd.db", "[Storage] Path=healerd.db: must be an absolute path"},
         {"Storage", "MaxAgeSec=forever", "[Storage] MaxAgeSec=forever: must be a time span like 7d or 12h, or infinity"},
         {"Storage", "MaxRows=-3", "[Storage] MaxRows=-3: must be a whole number of rows, or infinity"},
@@ -498,6 +500,8 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.detector.floor == defaults.detector.floor);
     CHECK(config.detector.relearn_after == defaults.detector.relearn_after);
     CHECK(config.auto_recover == defaults.auto_recover);
+    CHECK(config.retrain_after == defaults.retrain_after);
+    CHECK(config.retrain_episodes == defaults.retrain_episodes);
     CHECK(config.allowed_actions == defaults.allowed_actions);
     CHECK(config.recovery_timeout == defaults.recovery_timeout);
     CHECK(config.circuit_breaker_burst == defaults.circuit_breaker_burst);

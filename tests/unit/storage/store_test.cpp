@@ -885,6 +885,19 @@ TEST_CASE("store: open incidents are closed as interrupted at start, and only th
     CHECK(read[3].closed == now);
 }
 
+TEST_CASE("store: closed incidents since a time count the resolved and given-up ones only") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    store.open_incident(incident(kT0, IncidentOutcome::resolved, 1, 5.0));  // closed at +60 s
+    store.open_incident(incident(kT0 + 10s, IncidentOutcome::given_up));    // +70 s
+    store.open_incident(incident(kT0 + 20s, IncidentOutcome::dry_run));
+    store.open_incident(incident(kT0 + 30s, IncidentOutcome::interrupted));
+    store.open_incident(incident(kT0 + 40s, IncidentOutcome::open));
+    CHECK(store.closed_incidents_since(kT0) == 2);
+    CHECK(store.closed_incidents_since(kT0 + 60s) == 1);  // strictly after
+    CHECK(store.closed_incidents_since(kT0 + 70s) == 0);
+}
+
 TEST_CASE("store: attempts carry their incident and relapse by every path") {
     TempDir dir;
     Store store(dir / "heal.db");
