@@ -180,8 +180,10 @@ SignalVerdict AnomalyDetector::observe(const SignalInput& input) {
     const std::string figure = fmt::format("{} of {}", metric_name(config_.metric), target_name(input));
     const auto value = metric_value(input, config_.metric);
     if (!value || !std::isfinite(*value)) {
-        // The history stays: it is still what this target usually does.
+        // The history stays: it is still what this target usually does. The
+        // open summary does not span the gap.
         settle_run();
+        summaries_.clear();
         anomalous_.interrupt();
         last_.reset();
         verdict.reason = fmt::format("{} is not judged: no reading", figure);
