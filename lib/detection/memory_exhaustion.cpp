@@ -52,26 +52,12 @@ void MemoryExhaustionConfig::validate() const {
                         trend_min_slope_bytes_per_sec));
     require(std::isfinite(trend_consistency) && trend_consistency > 0.5 && trend_consistency <= 1.0,
             fmt::format("trend_consistency must be in (0.5, 1] (got {})", trend_consistency));
-    require(std::isfinite(drop_tolerance_percent) && drop_tolerance_percent >= 0.0 && drop_tolerance_percent < 100.0,
-            fmt::format("drop_tolerance_percent must be in [0, 100) (got {})", drop_tolerance_percent));
 }
 
 MemoryExhaustionDetector::MemoryExhaustionDetector(MemoryExhaustionConfig config)
     : config_(validated(config)),
       growing_(config_.for_sec, config_.max_gap_sec),
       points_(config_.trend_point_sec, config_.trend_window_sec) {}
-
-void MemoryExhaustionDetector::climb(SteadyTime time, double bytes, double limit_bytes) {
-    points_.add(time, bytes);
-    const auto& points = points_.buckets();
-    const double peak = std::max_element(points.begin(), points.end(), [](const auto& a, const auto& b) {
-                            return a.mean < b.mean;
-                        })->mean;
-    if (points.back().mean < peak - config_.drop_tolerance_percent / 100.0 * limit_bytes) {
-        points_.clear();
-        points_.add(time, bytes);
-    }
-}
 
 std::optional<MemoryExhaustionDetector::Trend> MemoryExhaustionDetector::fit(std::size_t newest, SteadyTime now) {
     const auto& all = points_.buckets();
@@ -126,7 +112,7 @@ SignalVerdict MemoryExhaustionDetector::observe(const SignalInput& input) {
     const double limit_bytes = static_cast<double>(limit->bytes);
     verdict.value = bytes;
     verdict.threshold = limit_bytes;
-    climb(input.time, bytes, limit_bytes);
+    points_.add(input.time, bytes);
     const std::string limit_text = fmt::format("its {:.1f} MiB {}", limit_bytes / kMiB, limit->setting);
 
     if (bytes >= limit_bytes) {
