@@ -21,18 +21,6 @@ AnomalyConfig validated(AnomalyConfig config) {
     return config;
 }
 
-std::string_view metric_name(AnomalyMetric metric) {
-    return metric == AnomalyMetric::cpu ? "cpu" : "memory";
-}
-
-std::optional<double> metric_value(const SignalInput& input, AnomalyMetric metric) {
-    if (!input.present) return std::nullopt;
-    if (metric == AnomalyMetric::cpu) return input.cpu_percent;
-    const auto limit = memory_limit(input);
-    if (!input.memory_bytes || !limit || limit->bytes == 0) return std::nullopt;
-    return 100.0 * static_cast<double>(*input.memory_bytes) / static_cast<double>(limit->bytes);
-}
-
 // The peaks over u, the 90th percentile, as a generalized Pareto tail:
 // exceeding x > u has chance p_u · (1 + ξ (x − u) / σ)^(−1/ξ), an
 // exponential p_u · exp(−(x − u) / σ) when ξ = 0. ξ and σ come from the
@@ -177,7 +165,7 @@ SignalVerdict AnomalyDetector::observe(const SignalInput& input) {
     SignalVerdict verdict;
     verdict.signal = std::string{name()};
     verdict.needs_corroboration = true;
-    const std::string figure = fmt::format("{} of {}", metric_name(config_.metric), target_name(input));
+    const std::string figure = fmt::format("{} of {}", to_string(config_.metric), target_name(input));
     const auto value = metric_value(input, config_.metric);
     if (!value || !std::isfinite(*value)) {
         // The history stays: it is still what this target usually does. The

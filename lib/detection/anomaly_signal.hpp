@@ -46,13 +46,8 @@
 
 namespace heal {
 
-enum class AnomalyMetric {
-    cpu,     // cpu_percent
-    memory,  // memory as % of memory_limit() (MemoryMax, MemoryHigh, else RAM)
-};
-
 struct AnomalyConfig {
-    AnomalyMetric metric = AnomalyMetric::cpu;
+    SignalMetric metric = SignalMetric::cpu;  // memory: % of MemoryMax, else MemoryHigh, else RAM
     double false_alarms_per_week = 1.0;  // FalseAlarmsPerWeek=
     double for_sec = 300.0;              // ForSec=
     double summary_sec = 60.0;           // SummarySec=

@@ -51,6 +51,28 @@ struct NamedMemoryLimit {
 // reclaiming hard), else the machine's RAM; absent when none is known.
 std::optional<NamedMemoryLimit> memory_limit(const SignalInput& input);
 
+// Memory as % of memory_limit(); absent when either is unknown.
+std::optional<double> memory_percent(const SignalInput& input);
+
+// The figure a statistical signal judges.
+enum class SignalMetric {
+    cpu,     // cpu_percent
+    memory,  // memory_percent()
+};
+std::string_view to_string(SignalMetric metric);  // "cpu", "memory"
+// Absent when the target is not running or the figure is unknown.
+std::optional<double> metric_value(const SignalInput& input, SignalMetric metric);
+
+// A unit's sample as its signals see it; the machine's CPU count and RAM
+// (absent when unknown) come from the caller. `stopped` is left false: the
+// sample cannot tell a stop on purpose from a crash, the unit probe can.
+SignalInput signal_input(const UnitSample& unit, SteadyTime time, unsigned cpus,
+                         std::optional<std::uint64_t> machine_memory_bytes);
+// The whole machine: memory in bytes is its used share of the RAM, so it is
+// absent when the RAM is unknown.
+SignalInput signal_input(const SystemSample& machine, SteadyTime time, unsigned cpus,
+                         std::optional<std::uint64_t> machine_memory_bytes);
+
 // A signal detector's judgement of one tick.
 struct SignalVerdict {
     std::string signal;      // "cpu_saturation", "memory_pressure", "memory_leak", "anomaly", ...

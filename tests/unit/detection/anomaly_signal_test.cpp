@@ -164,7 +164,7 @@ TEST_CASE("anomaly: nothing is judged before HistoryMinSec or without a reading"
     CHECK(verdict.reason == "cpu of web.service is not judged: no reading");
 
     AnomalyConfig memory;
-    memory.metric = heal::AnomalyMetric::memory;
+    memory.metric = heal::SignalMetric::memory;
     AnomalyDetector memory_detector{memory};
     CHECK(memory_detector.observe(unit_at(0)).reason == "memory of web.service is not judged: no reading");
 }
