@@ -25,7 +25,9 @@ struct SignalInput {
     std::string unit;    // "" for the whole machine
     SteadyTime time;     // when the reading was taken (steady clock)
     bool present = true;   // running (always true for the machine)
-    bool stopped = false;  // not running on purpose (stopped, exited cleanly): nothing to judge
+    // Not running on purpose (stopped, exited cleanly), as the unit probe
+    // knows: the monitor's business. Signals judge only what is present.
+    bool stopped = false;
     double cpu_percent = 0.0;  // unit: % of one CPU (two full cores read 200); machine: % of all CPUs
     std::optional<double> cpu_limit_percent;  // CPUQuota= as % of one CPU; absent = unlimited
     unsigned cpus = 1;                        // CPUs of the machine
