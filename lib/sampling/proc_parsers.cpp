@@ -66,6 +66,26 @@ std::optional<std::uint64_t> kb_value(std::string_view text, std::string_view ke
     return number;
 }
 
+struct PressureLine {
+    double avg10 = 0.0;
+    std::uint64_t total_us = 0;
+};
+
+// The fields of one PSI line after its "some" or "full".
+std::optional<PressureLine> parse_pressure_line(std::string_view fields) {
+    std::optional<double> avg10;
+    std::optional<std::uint64_t> total;
+    for (auto token = next_token(fields); !token.empty(); token = next_token(fields)) {
+        if (token.starts_with("avg10=")) {
+            avg10 = to_non_negative_double(token.substr(6));
+        } else if (token.starts_with("total=")) {
+            total = to_u64(token.substr(6));
+        }
+    }
+    if (!avg10 || !total) return std::nullopt;
+    return PressureLine{*avg10, *total};
+}
+
 [[noreturn]] void fail(std::string_view file, std::string_view problem) {
     std::string message{file};
     message += ": ";
@@ -142,19 +162,15 @@ double memory_percent(const MemInfo& info) {
 }
 
 std::optional<Pressure> parse_pressure(std::string_view text) {
-    auto fields = value_of(text, "some");
-    if (!fields) return std::nullopt;
-    std::optional<double> avg10;
-    std::optional<std::uint64_t> total;
-    for (auto token = next_token(*fields); !token.empty(); token = next_token(*fields)) {
-        if (token.starts_with("avg10=")) {
-            avg10 = to_non_negative_double(token.substr(6));
-        } else if (token.starts_with("total=")) {
-            total = to_u64(token.substr(6));
-        }
+    const auto some_fields = value_of(text, "some");
+    if (!some_fields) return std::nullopt;
+    const auto some = parse_pressure_line(*some_fields);
+    if (!some) return std::nullopt;
+    Pressure pressure{some->avg10, some->total_us, std::nullopt};
+    if (const auto full_fields = value_of(text, "full")) {
+        if (const auto full = parse_pressure_line(*full_fields)) pressure.full_avg10 = full->avg10;
     }
-    if (!avg10 || !total) return std::nullopt;
-    return Pressure{*avg10, *total};
+    return pressure;
 }
 
 std::optional<std::uint64_t> parse_cpu_stat_usage_usec(std::string_view text) {
@@ -177,6 +193,17 @@ std::optional<MemoryLimit> parse_memory_limit(std::string_view text) {
     constexpr std::uint64_t kUnlimitedFrom = std::uint64_t{1} << 62;
     if (*bytes >= kUnlimitedFrom) return MemoryLimit{};
     return MemoryLimit{*bytes};
+}
+
+std::optional<CpuLimit> parse_cpu_max(std::string_view text) {
+    auto rest = trim(text);
+    const auto quota = next_token(rest);
+    const auto period = to_u64(next_token(rest));
+    if (!period || *period == 0 || !trim(rest).empty()) return std::nullopt;
+    if (quota == "max") return CpuLimit{};
+    const auto quota_us = to_u64(quota);
+    if (!quota_us) return std::nullopt;
+    return CpuLimit{100.0 * static_cast<double>(*quota_us) / static_cast<double>(*period)};
 }
 
 std::optional<std::uint64_t> parse_status_vmrss_bytes(std::string_view text) {

@@ -35,7 +35,9 @@ MemInfo parse_meminfo(std::string_view text, std::string_view file);
 // (MemTotal - MemAvailable) / MemTotal, in [0, 100].
 double memory_percent(const MemInfo& info);
 
-// The "some" line of a PSI file: "some avg10=1.50 avg60=... total=123".
+// A PSI file: "some avg10=1.50 avg60=... total=123", then optionally a
+// "full" line of the same form. nullopt when the some line is missing or
+// malformed; a missing or malformed full line only leaves full_avg10 absent.
 std::optional<Pressure> parse_pressure(std::string_view text);
 
 // usage_usec from a cgroup v2 cpu.stat.
@@ -50,6 +52,14 @@ struct MemoryLimit {
     std::optional<std::uint64_t> bytes;  // absent when unlimited
 };
 std::optional<MemoryLimit> parse_memory_limit(std::string_view text);
+
+// A cgroup v2 cpu.max: "$QUOTA $PERIOD" in microseconds, QUOTA "max" when
+// unlimited. The limit is the quota as % of one CPU (CPUQuota=150% reads
+// "150000 100000"). nullopt when malformed or the period is 0.
+struct CpuLimit {
+    std::optional<double> percent;  // absent when unlimited
+};
+std::optional<CpuLimit> parse_cpu_max(std::string_view text);
 
 // VmRSS of a /proc/PID/status, in bytes; nullopt for kernel threads (no VmRSS).
 std::optional<std::uint64_t> parse_status_vmrss_bytes(std::string_view text);

@@ -16,10 +16,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// The "some" line of a PSI file (/proc/pressure/* or a cgroup's *.pressure).
+// A PSI file (/proc/pressure/* or a cgroup's *.pressure): its "some" line,
+// and the avg10 of its "full" line where the file has one (the machine's cpu
+// file has none before Linux 5.13).
 struct Pressure {
     double avg10 = 0.0;       // % of the last 10 s some task was stalled
     std::uint64_t total_us = 0;
+    std::optional<double> full_avg10;  // % of the last 10 s all tasks were stalled at once
 };
 
 struct SystemSample {
@@ -36,7 +39,12 @@ struct UnitSample {
     double cpu_percent = 0.0;         // of one CPU, like top; from usage deltas
     std::uint64_t memory_bytes = 0;
     std::optional<std::uint64_t> memory_max_bytes;  // absent when unlimited
-    std::optional<Pressure> memory_pressure;        // cgroup v2 only
+    // The rest is cgroup v2 only: absent on v1/hybrid, and for "max".
+    std::optional<std::uint64_t> memory_high_bytes;  // memory.high (MemoryHigh=)
+    std::optional<double> cpu_limit_percent;         // cpu.max quota/period (CPUQuota=), % of one CPU
+    std::optional<Pressure> cpu_pressure;
+    std::optional<Pressure> memory_pressure;
+    std::optional<Pressure> io_pressure;
 };
 
 struct Sample {

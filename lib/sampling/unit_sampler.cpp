@@ -68,7 +68,11 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     out.unit = spec_.unit;
     out.memory_bytes = read_memory_bytes();
     out.memory_max_bytes = read_memory_max();
-    out.memory_pressure = read_memory_pressure();
+    out.memory_high_bytes = read_memory_high();
+    out.cpu_limit_percent = read_cpu_limit_percent();
+    out.cpu_pressure = read_pressure("cpu.pressure");
+    out.memory_pressure = read_pressure("memory.pressure");
+    out.io_pressure = read_pressure("io.pressure");
     // A unit stopping mid-read takes its counters with it: report it stopped
     // rather than as a running unit with zeroes.
     if (!usage && cgroup_inode() == 0) return stopped();
@@ -153,8 +157,20 @@ std::optional<std::uint64_t> UnitSampler::read_memory_max() {
     return std::nullopt;
 }
 
-std::optional<Pressure> UnitSampler::read_memory_pressure() {
-    if (!read(v2_dir_, "memory.pressure")) return std::nullopt;
+std::optional<std::uint64_t> UnitSampler::read_memory_high() {
+    if (!read(v2_dir_, "memory.high")) return std::nullopt;
+    const auto limit = parse_memory_limit(buffer_);
+    return limit ? limit->bytes : std::nullopt;
+}
+
+std::optional<double> UnitSampler::read_cpu_limit_percent() {
+    if (!read(v2_dir_, "cpu.max")) return std::nullopt;
+    const auto limit = parse_cpu_max(buffer_);
+    return limit ? limit->percent : std::nullopt;
+}
+
+std::optional<Pressure> UnitSampler::read_pressure(const char* name) {
+    if (!read(v2_dir_, name)) return std::nullopt;
     return parse_pressure(buffer_);
 }
 

@@ -58,7 +58,10 @@ private:
     std::optional<std::uint64_t> read_cpu_usage_usec();
     std::uint64_t read_memory_bytes();
     std::optional<std::uint64_t> read_memory_max();
-    std::optional<Pressure> read_memory_pressure();
+    // The v2-only files: absent on v1 and when "max".
+    std::optional<std::uint64_t> read_memory_high();
+    std::optional<double> read_cpu_limit_percent();
+    std::optional<Pressure> read_pressure(const char* name);
     std::uint64_t rss_of_tree(int depth);
     std::uint64_t rss_of_listed_processes();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.

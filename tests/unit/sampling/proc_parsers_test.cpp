@@ -83,6 +83,7 @@ TEST_CASE("parse_pressure reads avg10 and total of the some line", "[sampling][p
     REQUIRE(pressure);
     CHECK(pressure->avg10 == Approx(22.90));
     CHECK(pressure->total_us == 7557152);
+    CHECK(pressure->full_avg10 == Approx(1.00));
 
     CHECK_FALSE(heal::parse_pressure(""));
     CHECK_FALSE(heal::parse_pressure("full avg10=1.00 avg60=0.00 avg300=0.00 total=99\n"));
@@ -91,6 +92,36 @@ TEST_CASE("parse_pressure reads avg10 and total of the some line", "[sampling][p
     CHECK_FALSE(heal::parse_pressure("some avg10=nan avg60=0 avg300=0 total=1\n"));
     CHECK_FALSE(heal::parse_pressure("some avg10=1.0 avg60=0 avg300=0\n"));
     CHECK_FALSE(heal::parse_pressure("some avg10=1.0 avg60=0 avg300=0 total="));
+}
+
+TEST_CASE("parse_pressure leaves full absent when the full line is missing or malformed",
+          "[sampling][parsers]") {
+    const auto some_only = heal::parse_pressure("some avg10=3.00 avg60=0 avg300=0 total=5\n");
+    REQUIRE(some_only);
+    CHECK(some_only->avg10 == Approx(3.0));
+    CHECK_FALSE(some_only->full_avg10);
+
+    const auto broken_full = heal::parse_pressure(
+        "some avg10=3.00 avg60=0 avg300=0 total=5\nfull avg10=x avg60=0 avg300=0 total=1\n");
+    REQUIRE(broken_full);
+    CHECK(broken_full->total_us == 5);
+    CHECK_FALSE(broken_full->full_avg10);
+}
+
+TEST_CASE("parse_cpu_max turns quota and period into % of one CPU", "[sampling][parsers]") {
+    CHECK(heal::parse_cpu_max("50000 100000\n")->percent == 50.0);
+    CHECK(heal::parse_cpu_max("250000 100000")->percent == 250.0);
+    CHECK(heal::parse_cpu_max("1000 10000\n")->percent == 10.0);
+    const auto unlimited = heal::parse_cpu_max("max 100000\n");
+    REQUIRE(unlimited);
+    CHECK_FALSE(unlimited->percent);
+
+    CHECK_FALSE(heal::parse_cpu_max(""));
+    CHECK_FALSE(heal::parse_cpu_max("50000"));
+    CHECK_FALSE(heal::parse_cpu_max("50000 0"));
+    CHECK_FALSE(heal::parse_cpu_max("-5 100000"));
+    CHECK_FALSE(heal::parse_cpu_max("50000 100000 7"));
+    CHECK_FALSE(heal::parse_cpu_max("max"));
 }
 
 TEST_CASE("parse_cpu_stat_usage_usec finds usage_usec", "[sampling][parsers]") {

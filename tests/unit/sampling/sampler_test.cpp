@@ -105,11 +105,24 @@ TEST_CASE("pure cgroup v2: system and units from the fixture", "[sampling][v2]")
     REQUIRE(nginx.memory_pressure);
     CHECK(nginx.memory_pressure->avg10 == Approx(4.0));
     CHECK(nginx.memory_pressure->total_us == 444444);
+    CHECK(nginx.memory_pressure->full_avg10 == 0.0);
+    CHECK(nginx.memory_high_bytes == 201326592u);
+    CHECK(nginx.cpu_limit_percent == 150.0);  // "150000 100000": CPUQuota=150%
+    REQUIRE(nginx.cpu_pressure);
+    CHECK(nginx.cpu_pressure->avg10 == Approx(12.5));
+    CHECK(nginx.cpu_pressure->full_avg10 == Approx(6.25));
+    CHECK(nginx.cpu_pressure->total_us == 555555);
+    REQUIRE(nginx.io_pressure);
+    CHECK(nginx.io_pressure->avg10 == Approx(0.75));
+    CHECK(nginx.io_pressure->full_avg10 == Approx(0.5));
 
     const auto& worker = sample.units[1];
     CHECK(worker.present);
     CHECK(worker.memory_bytes == 1048576);
     CHECK_FALSE(worker.memory_max_bytes);  // "max"
+    CHECK_FALSE(worker.memory_high_bytes);  // "max"
+    CHECK_FALSE(worker.cpu_limit_percent);  // "max 100000"
+    CHECK_FALSE(worker.cpu_pressure);       // no file
 
     const auto& job = sample.units[2];
     CHECK(job.unit == "job.scope");
@@ -132,6 +145,10 @@ TEST_CASE("hybrid: counters from the v1 controllers, no PSI", "[sampling][hybrid
     CHECK(app.memory_bytes == 104857600);
     CHECK_FALSE(app.memory_max_bytes);  // v1's page-rounded LONG_MAX
     CHECK_FALSE(app.memory_pressure);
+    CHECK_FALSE(app.cpu_pressure);
+    CHECK_FALSE(app.io_pressure);
+    CHECK_FALSE(app.memory_high_bytes);
+    CHECK_FALSE(app.cpu_limit_percent);
 
     const auto& db = unit_named(sample, "db.service");
     CHECK(db.memory_bytes == 209715200);
@@ -162,6 +179,10 @@ TEST_CASE("container: no memory.current and no v1 memory dir sums VmRSS of the c
     CHECK_FALSE(web.memory_max_bytes);
     REQUIRE(web.memory_pressure);
     CHECK(web.memory_pressure->avg10 == Approx(3.5));
+    REQUIRE(web.cpu_pressure);
+    CHECK(web.cpu_pressure->total_us == 10);
+    REQUIRE(web.io_pressure);
+    CHECK(web.io_pressure->total_us == 30);
     REQUIRE(sample.system.memory_pressure);
     CHECK(sample.system.memory_pressure->total_us == 2000);
 }
@@ -193,11 +214,15 @@ TEST_CASE("unit files fall back one by one", "[sampling][fallback]") {
         tree.write(v2_unit + "memory.current", "lots\n");
         tree.write(v2_unit + "memory.max", "");
         tree.write(v2_unit + "memory.pressure", "some avg10=oops\n");
+        tree.write(v2_unit + "memory.high", "high\n");
+        tree.write(v2_unit + "cpu.max", "50000 0\n");
         const auto web = sampler.sample().units[0];
         CHECK(web.present);
         CHECK(web.memory_bytes == 777);
         CHECK_FALSE(web.memory_max_bytes);
         CHECK_FALSE(web.memory_pressure);
+        CHECK_FALSE(web.memory_high_bytes);
+        CHECK_FALSE(web.cpu_limit_percent);
     }
     SECTION("malformed cgroup.procs lines and status files are skipped") {
         tree.write(v2_unit + "cgroup.procs", "100\n../../etc\n\nxyz\n101");
