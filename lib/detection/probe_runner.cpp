@@ -12,8 +12,8 @@ namespace heal {
 
 // One probe: its timer, its attempt in flight (if any) and its state.
 struct ProbeRunner::Running {
-    Running(ProbeRunner& runner, ProbeSpec spec_)
-        : owner(runner), spec(std::move(spec_)), state(spec.options.failure_threshold, spec.options.success_threshold) {
+    Running(ProbeRunner& runner, ProbeSpec probe_spec)
+        : owner(runner), spec(std::move(probe_spec)), state(spec.options.failure_threshold, spec.options.success_threshold) {
         const auto delay = std::chrono::microseconds(spec.options.initial_delay);
         const int r = sd_event_add_time_relative(owner.event_, &timer, CLOCK_MONOTONIC,
                                                  static_cast<uint64_t>(delay.count()), kProbeTimerAccuracyUsec,

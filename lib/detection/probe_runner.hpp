@@ -17,8 +17,8 @@ namespace heal {
 
 class ProbeRunner {
 public:
-    // Called when a probe's health changes. It must not reconfigure or
-    // destroy the runner.
+    // Called when a probe's health changes, from the loop. It must not
+    // throw (sd-event is C), nor reconfigure or destroy the runner.
     using OnChange = std::function<void(const ProbeSpec&, const ProbeState&)>;
 
     // `event` must outlive the runner.
