@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "core/words.hpp"
+
 namespace heal {
 
 ConfigError::ConfigError(std::filesystem::path file, int line, const std::string& message)
@@ -64,19 +66,6 @@ std::string_view trim(std::string_view text) {
     while (!text.empty() && space(text.front())) text.remove_prefix(1);
     while (!text.empty() && space(text.back())) text.remove_suffix(1);
     return text;
-}
-
-std::vector<std::string_view> split_words(std::string_view text) {
-    std::vector<std::string_view> words;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const std::size_t start = text.find_first_not_of(" \t", pos);
-        if (start == std::string_view::npos) break;
-        const std::size_t end = std::min(text.find_first_of(" \t", start), text.size());
-        words.push_back(text.substr(start, end - start));
-        pos = end;
-    }
-    return words;
 }
 
 // A non-negative decimal number ("12", "0.5") at the start of `text`;

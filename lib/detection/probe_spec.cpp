@@ -10,20 +10,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/words.hpp"
+
 namespace heal {
 
 namespace {
-
-std::vector<std::string_view> words_of(std::string_view text) {
-    std::vector<std::string_view> words;
-    std::size_t pos = 0;
-    while ((pos = text.find_first_not_of(" \t", pos)) != std::string_view::npos) {
-        const std::size_t end = std::min(text.find_first_of(" \t", pos), text.size());
-        words.push_back(text.substr(pos, end - pos));
-        pos = end;
-    }
-    return words;
-}
 
 bool is_ip_address(const std::string& host) {
     in6_addr address{};
@@ -114,7 +105,7 @@ std::string_view to_string(ProbeKind kind) {
 }
 
 ProbeTarget parse_probe_target(std::string_view text) {
-    const auto words = words_of(text);
+    const auto words = split_words(text);
     if (words.empty()) throw std::invalid_argument("is empty: expected tcp, http or exec and what to probe");
     ProbeTarget target;
     const std::string_view kind = words.front();
