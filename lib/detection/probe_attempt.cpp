@@ -9,11 +9,10 @@
 namespace heal {
 
 ProbeAttempt::ProbeAttempt(sd_event* event, std::chrono::microseconds timeout, Done done)
-    : event_(event), start_(std::chrono::steady_clock::now()), done_(std::move(done)) {
-    const int r = sd_event_add_time_relative(event, &timer_, CLOCK_MONOTONIC, static_cast<uint64_t>(timeout.count()),
-                                             kProbeTimerAccuracyUsec, &ProbeAttempt::on_timer, this);
-    if (r < 0) throw std::system_error(-r, std::generic_category(), "sd_event_add_time_relative");
-}
+    : event_(event),
+      timer_(add_probe_timer(event, timeout, &ProbeAttempt::on_timer, this)),
+      start_(std::chrono::steady_clock::now()),
+      done_(std::move(done)) {}
 
 ProbeAttempt::~ProbeAttempt() { sd_event_source_disable_unref(timer_); }
 
@@ -49,6 +48,16 @@ int ProbeAttempt::on_timer(sd_event_source*, uint64_t, void* self) {
     else
         attempt->on_timeout();
     return 0;
+}
+
+sd_event_source* add_probe_timer(sd_event* event, std::chrono::microseconds delay, sd_event_time_handler_t handler,
+                                 void* userdata) {
+    constexpr uint64_t accuracy_usec = 1000;
+    sd_event_source* timer = nullptr;
+    const int r = sd_event_add_time_relative(event, &timer, CLOCK_MONOTONIC, static_cast<uint64_t>(delay.count()),
+                                             accuracy_usec, handler, userdata);
+    if (r < 0) throw std::system_error(-r, std::generic_category(), "sd_event_add_time_relative");
+    return timer;
 }
 
 std::unique_ptr<ProbeAttempt> start_probe_attempt(sd_event* event, const ProbeSpec& spec, ProbeAttempt::Done done) {

@@ -59,8 +59,10 @@ std::unique_ptr<ProbeAttempt> start_probe_attempt(sd_event* event, const ProbeSp
 std::unique_ptr<ProbeAttempt> start_socket_attempt(sd_event* event, const ProbeSpec& spec, ProbeAttempt::Done done);
 std::unique_ptr<ProbeAttempt> start_exec_attempt(sd_event* event, const ProbeSpec& spec, ProbeAttempt::Done done);
 
-// sd-event's fixed-point timers want an accuracy: 1 ms keeps a 200 ms timeout
-// at 200 ms rather than sd-event's default 250 ms slack.
-inline constexpr uint64_t kProbeTimerAccuracyUsec = 1000;
+// A one-shot CLOCK_MONOTONIC timer `delay` from now, accurate to 1 ms (a
+// 200 ms timeout stays 200 ms, not sd-event's default 250 ms of slack).
+// Throws std::system_error when the loop cannot take it.
+sd_event_source* add_probe_timer(sd_event* event, std::chrono::microseconds delay, sd_event_time_handler_t handler,
+                                 void* userdata);
 
 }  // namespace heal

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <stdexcept>
-#include <system_error>
 
 #include <fmt/format.h>
 
@@ -13,13 +12,10 @@ namespace heal {
 // One probe: its timer, its attempt in flight (if any) and its state.
 struct ProbeRunner::Running {
     Running(ProbeRunner& runner, ProbeSpec probe_spec)
-        : owner(runner), spec(std::move(probe_spec)), state(spec.options.failure_threshold, spec.options.success_threshold) {
-        const auto delay = std::chrono::microseconds(spec.options.initial_delay);
-        const int r = sd_event_add_time_relative(owner.event_, &timer, CLOCK_MONOTONIC,
-                                                 static_cast<uint64_t>(delay.count()), kProbeTimerAccuracyUsec,
-                                                 &Running::on_timer, this);
-        if (r < 0) throw std::system_error(-r, std::generic_category(), "sd_event_add_time_relative");
-    }
+        : owner(runner),
+          spec(std::move(probe_spec)),
+          state(spec.options.failure_threshold, spec.options.success_threshold),
+          timer(add_probe_timer(owner.event_, spec.options.initial_delay, &Running::on_timer, this)) {}
     ~Running() {
         attempt.reset();  // before the timer: the attempt's own sources go first
         sd_event_source_disable_unref(timer);

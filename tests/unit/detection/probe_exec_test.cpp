@@ -56,16 +56,18 @@ bool ended(const std::string& pid) {
 
 bool has_result(const ProbeRunner::Probe& probe) { return static_cast<bool>(probe.state.last()); }
 
+bool all_ran(const ProbeRunner& runner) {
+    const auto probes = runner.probes();
+    return std::all_of(probes.begin(), probes.end(), has_result);
+}
+
 }  // namespace
 
 TEST_CASE("probe exec: exit status 0 is success, any other a failure", "[probe]") {
     EventLoop loop;
     ProbeRunner runner(loop.get(), {});
     runner.reconfigure({command({"/bin/true"}), command({"/bin/false"}), command({"/bin/sh", "-c", "kill -9 $$"})});
-    REQUIRE(loop.run_until([&] {
-        const auto probes = runner.probes();
-        return std::all_of(probes.begin(), probes.end(), has_result);
-    }));
+    REQUIRE(loop.run_until([&] { return all_ran(runner); }));
     const auto probes = runner.probes();
     CHECK(probes[0].state.health() == ProbeHealth::healthy);
     CHECK(probes[1].state.health() == ProbeHealth::failing);
@@ -119,10 +121,7 @@ TEST_CASE("probe exec: runs as the unit user when healerd is root", "[probe]") {
     runner.reconfigure({command({"/bin/sh", "-c", is_nobody}, once(), "nobody"),
                         command({"/bin/sh", "-c", is_nobody}, once(), ""),
                         command({"/bin/true"}, once(), "no-such-user-healerd")});
-    REQUIRE(loop.run_until([&] {
-        const auto probes = runner.probes();
-        return std::all_of(probes.begin(), probes.end(), has_result);
-    }));
+    REQUIRE(loop.run_until([&] { return all_ran(runner); }));
     const auto probes = runner.probes();
     CHECK(probes[0].state.health() == ProbeHealth::healthy);
     CHECK(probes[1].state.last()->error == "exited with status 1");  // root stays root without a user
