@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "core/words.hpp"
+
 namespace heal {
 
 ConfigError::ConfigError(std::filesystem::path file, int line, const std::string& message)
@@ -44,6 +46,13 @@ const UnitSettings& Config::settings_of(std::string_view unit) const {
     return found == unit_settings.end() ? defaults : found->second;
 }
 
+std::vector<ProbeSpec> UnitSettings::probe_specs(std::string_view unit, std::string_view user) const {
+    std::vector<ProbeSpec> specs;
+    for (const ProbeTarget& target : probes)
+        specs.push_back(ProbeSpec{std::string(unit), target, probe_options, std::string(user)});
+    return specs;
+}
+
 Retention Config::default_retention() {
     return Retention{std::chrono::seconds(7 * 24 * 3600), std::int64_t{1'000'000}};
 }
@@ -57,19 +66,6 @@ std::string_view trim(std::string_view text) {
     while (!text.empty() && space(text.front())) text.remove_prefix(1);
     while (!text.empty() && space(text.back())) text.remove_suffix(1);
     return text;
-}
-
-std::vector<std::string_view> split_words(std::string_view text) {
-    std::vector<std::string_view> words;
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        const std::size_t start = text.find_first_not_of(" \t", pos);
-        if (start == std::string_view::npos) break;
-        const std::size_t end = std::min(text.find_first_of(" \t", start), text.size());
-        words.push_back(text.substr(start, end - start));
-        pos = end;
-    }
-    return words;
 }
 
 // A non-negative decimal number ("12", "0.5") at the start of `text`;
@@ -484,12 +480,64 @@ const std::vector<KeyRule<Config>>& key_rules() {
     return rules;
 }
 
-const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
-    static const std::vector<KeyRule<UnitSettings>> rules = {
-        {"Unit", "AllowFaultInjection",
-         boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
-        {"Unit", "StableSec", stable_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.stable; })},
+// Runs a parser that throws std::invalid_argument: its message is the Problem.
+template <typename Parse>
+Problem refusal_of(Parse&& parse) {
+    try {
+        parse();
+    } catch (const std::invalid_argument& error) {
+        return std::string(error.what());
+    }
+    return std::nullopt;
+}
+
+// [Probe] Probe=: adds a probe; an empty value clears the list, and a
+// repeated one probes once.
+Problem add_probe(UnitSettings& settings, std::string_view value) {
+    if (value.empty()) {
+        settings.probes.clear();
+        return std::nullopt;
+    }
+    return refusal_of([&] {
+        const ProbeTarget target = parse_probe_target(value);
+        if (std::find(settings.probes.begin(), settings.probes.end(), target) == settings.probes.end())
+            settings.probes.push_back(target);
+    });
+}
+
+// The [Probe] section of units.d files.
+std::vector<KeyRule<UnitSettings>> probe_key_rules() {
+    const auto options = [](UnitSettings& u) -> auto& { return u.probe_options; };
+    return {
+        {"Probe", "Probe", add_probe},
+        {"Probe", "ProbeIntervalSec",
+         timespan([=](UnitSettings& u) -> auto& { return options(u).interval; }, 100ms, 24h, "from 100ms to 1d")},
+        {"Probe", "ProbeTimeoutSec",
+         timespan([=](UnitSettings& u) -> auto& { return options(u).timeout; }, 10ms, 1h, "from 10ms to 1h")},
+        {"Probe", "ProbeFailureThreshold",
+         integer<std::uint32_t>([=](UnitSettings& u) -> auto& { return options(u).failure_threshold; }, 1, 1000)},
+        {"Probe", "ProbeSuccessThreshold",
+         integer<std::uint32_t>([=](UnitSettings& u) -> auto& { return options(u).success_threshold; }, 1, 1000)},
+        {"Probe", "ProbeInitialDelaySec",
+         timespan([=](UnitSettings& u) -> auto& { return options(u).initial_delay; }, 0s, 24h, "from 0 to 1d")},
+        {"Probe", "ProbeExpectStatus",
+         [](UnitSettings& u, std::string_view value) {
+             return refusal_of([&] { u.probe_options.expect = parse_status_range(value); });
+         }},
     };
+}
+
+const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
+    static const std::vector<KeyRule<UnitSettings>> rules = [] {
+        std::vector<KeyRule<UnitSettings>> all = {
+            {"Unit", "AllowFaultInjection",
+             boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
+            {"Unit", "StableSec", stable_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.stable; })},
+        };
+        const auto probe = probe_key_rules();
+        all.insert(all.end(), probe.begin(), probe.end());
+        return all;
+    }();
     return rules;
 }
 

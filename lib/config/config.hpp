@@ -18,6 +18,7 @@
 
 #include "core/action.hpp"
 #include "detection/adaptive_detector.hpp"
+#include "detection/probe_spec.hpp"
 #include "core/action_set.hpp"
 #include "recovery/backend.hpp"
 #include "recovery/incident.hpp"
@@ -47,6 +48,17 @@ struct UnitSettings {
     // [Unit] StableSec=: this unit's own StableSec (a service that fails
     // hours after a bad start needs longer than one that crashes at once).
     std::optional<std::chrono::seconds> stable;
+
+    // [Probe]: health probes asking the unit whether it works. Probe= adds
+    // one (an empty assignment clears the list); the other keys apply to
+    // every probe of the unit: ProbeIntervalSec=, ProbeTimeoutSec=,
+    // ProbeFailureThreshold=, ProbeSuccessThreshold=, ProbeInitialDelaySec=,
+    // ProbeExpectStatus=.
+    std::vector<ProbeTarget> probes;
+    ProbeOptions probe_options;
+    // The probes as a ProbeRunner takes them; exec probes run as `user`
+    // (the unit's User=, "" for healerd's own).
+    std::vector<ProbeSpec> probe_specs(std::string_view unit, std::string_view user) const;
 };
 
 // [Recovery] Mode=: `shadow` lets the default ladder act while the learned
