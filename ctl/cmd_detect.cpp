@@ -25,9 +25,12 @@ Command add_detect_command(CLI::App& app, const GlobalOptions& global) {
                 }
                 fmt::print("{}: {}\n", result.detected ? "Failure detected" : "No failure", result.status);
                 Table table({"METRIC", "VALUE", "THRESHOLD", "ANOMALOUS", "REASON"});
-                for (const auto& v : result.verdicts)
-                    table.add_row({v.metric, percent(v.value), percent(v.threshold), v.anomalous ? "yes" : "no",
-                                   v.reason});
+                for (const auto& v : result.verdicts) {
+                    // A health probe's figures are its latency and timeout; every other metric's a percentage.
+                    const bool probe = v.metric.ends_with(":probe");
+                    const auto value = [probe](double x) { return probe ? fmt::format("{:.1f} ms", x) : percent(x); };
+                    table.add_row({v.metric, value(v.value), value(v.threshold), v.anomalous ? "yes" : "no", v.reason});
+                }
                 fmt::print("{}", table.render());
             }};
 }

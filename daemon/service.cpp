@@ -77,6 +77,9 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
     pauses_ = std::make_unique<heal::PauseBook>(*store_);
     incidents_ = std::make_unique<heal::IncidentBook>(*store_, breaker_);
+    probes_ = std::make_unique<heal::ProbeRunner>(
+        event_, [this](const heal::ProbeSpec& spec, const heal::ProbeState& state) { report_probe_change(spec, state); });
+    configure_probes();
     metric_writer_ = std::make_unique<heal::MetricWriter>(*store_, config_.metric_write_interval);
     model_path_ = options_.state_dir / "policy.model";
     backend_ = make_backend(config_);
@@ -165,6 +168,7 @@ void Service::tick() {
     apply_memory_limits(sample);
     std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total_bytes_);
     mark_stopped_units(readings);
+    attach_probes(readings);
     overlay_->apply(readings);
     const std::vector<heal::FailureEvent> failures = monitor_.observe(readings);
     for (const heal::TargetStatus& status : monitor_.targets())
@@ -193,6 +197,45 @@ void Service::mark_stopped_units(std::vector<heal::TargetReading>& readings) {
                 log_warning(fmt::format("cannot ask systemd whether {} was stopped: {}", reading.unit, e.what()));
             stopped_probe_error_logged_ = true;
         }
+    }
+}
+
+// ---- health probes ------------------------------------------------------------
+
+void Service::configure_probes() {
+    std::vector<heal::ProbeSpec> specs;
+    for (const std::string& unit : config_.units) {
+        // exec probes run as healerd's own user: the operator wrote the command in a root-owned file.
+        std::vector<heal::ProbeSpec> of_unit = config_.settings_of(unit).probe_specs(unit, "");
+        specs.insert(specs.end(), of_unit.begin(), of_unit.end());
+    }
+    try {
+        probes_->reconfigure(std::move(specs));
+    } catch (const std::exception& e) {  // invalid (the configuration reader checks first), or no timer
+        log_error(fmt::format("health probes unchanged: {}", e.what()));
+    }
+}
+
+void Service::attach_probes(std::vector<heal::TargetReading>& readings) const {
+    for (const heal::ProbeRunner::Probe& probe : probes_->probes()) {
+        const auto reading = std::find_if(readings.begin(), readings.end(),
+                                          [&](const heal::TargetReading& r) { return r.unit == probe.spec.unit; });
+        if (reading == readings.end()) continue;
+        const std::string name = heal::describe(probe.spec);
+        const auto& last = probe.state.last();
+        reading->probes.push_back(heal::ProbeReading{
+            name, probe.state.health() == heal::ProbeHealth::failing,
+            last ? static_cast<double>(last->latency.count()) / 1000.0 : 0.0,
+            static_cast<double>(probe.spec.options.timeout.count()), probe.state.sentence(name)});
+    }
+}
+
+void Service::report_probe_change(const heal::ProbeSpec& spec, const heal::ProbeState& state) const noexcept {
+    try {
+        log(state.health() == heal::ProbeHealth::failing ? LOG_WARNING : LOG_NOTICE, {},
+            fmt::format("{}: now {}", state.sentence(heal::describe(spec)), heal::to_string(state.health())),
+            unit_field(spec.unit));
+    } catch (const std::exception&) {  // sd-event's C dispatch must not see an exception
     }
 }
 
@@ -498,6 +541,7 @@ void Service::apply_config(heal::Config config) {
     metric_writer_->set_interval(config.metric_write_interval);
     config_ = std::move(config);
     if (units_changed) watch_units(config_.units);
+    configure_probes();
     retention_schedule_.reset();  // new limits apply at the next tick
     publish_state();
 }

@@ -30,6 +30,7 @@
 #include "recovery/incident_book.hpp"
 #include "recovery/pause_book.hpp"
 #include "detection/monitor.hpp"
+#include "detection/probe_runner.hpp"
 #include "recovery/simulated_sampler.hpp"
 #include "rl/policy.hpp"
 #include "rl/trainer.hpp"
@@ -200,6 +201,11 @@ private:
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
     void tick();
     void mark_stopped_units(std::vector<heal::TargetReading>& readings);
+    // The watched units' health probes (units.d [Probe]), from config_.
+    void configure_probes();
+    // Adds each unit's probe states to its reading.
+    void attach_probes(std::vector<heal::TargetReading>& readings) const;
+    void report_probe_change(const heal::ProbeSpec& spec, const heal::ProbeState& state) const noexcept;
     void store_tick(const std::vector<heal::TargetReading>& readings);
     // Writes queued samples now, so a query or a stop sees every tick.
     void flush_metrics();
@@ -288,6 +294,7 @@ private:
     heal::ReadBudget read_budget_;
     heal::RetentionSchedule retention_schedule_;
     heal::Monitor monitor_;
+    std::unique_ptr<heal::ProbeRunner> probes_;
     heal::HealthBoard health_;
     heal::RealClock clock_;
     heal::RecoveryEngine engine_;

@@ -165,6 +165,9 @@ bool Service::store_ahead(heal::ActionRecord& record) {
         if (handoff->abandoned) return;
         handoff->record.id = incidents_->begin_attempt(handoff->record, std::chrono::steady_clock::now());
         report_incident_news();
+        // A restarted service is probed afresh, as Kubernetes does after a container restart.
+        const Action action = handoff->record.action;
+        if (action == Action::restart || action == Action::rollback) probes_->restart(handoff->record.unit);
         handoff->done = true;
         handoff->stored.notify_all();
     });

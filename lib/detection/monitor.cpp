@@ -52,6 +52,26 @@ Verdict with_ceiling(Verdict verdict, double ceiling) {
     return verdict;
 }
 
+// A running unit's health probe: its latency against its timeout; failing
+// is a failure at once (ProbeState's failureThreshold already waited).
+Verdict probe_verdict(const std::string& unit, const ProbeReading& probe) {
+    Verdict verdict;
+    verdict.metric = metric_name(unit, "probe");
+    verdict.value = probe.latency_ms;
+    verdict.threshold = probe.timeout_ms;
+    verdict.anomalous = verdict.failure = probe.failing;
+    verdict.reason = probe.sentence;
+    return verdict;
+}
+
+// The probes' verdicts, the first failing one first (it speaks for the unit).
+std::vector<Verdict> probe_verdicts(const std::string& unit, const std::vector<ProbeReading>& probes) {
+    std::vector<Verdict> verdicts;
+    for (const ProbeReading& probe : probes) verdicts.push_back(probe_verdict(unit, probe));
+    std::stable_partition(verdicts.begin(), verdicts.end(), [](const Verdict& v) { return v.failure; });
+    return verdicts;
+}
+
 // Tracks one metric's failure state: entered on a failure verdict, left on
 // the first value that is not anomalous.
 struct MetricState {
@@ -94,6 +114,7 @@ struct Monitor::Target {
     MetricState cpu_state;
     MetricState memory_state;
     MetricState active_state;
+    MetricState probe_state;
     std::size_t absent_streak = 0;
 };
 
@@ -131,7 +152,9 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
         status.stopped = reading->stopped;
         status.cpu = reading->cpu;
         status.memory = reading->memory;
+        status.probes = reading->probes;
         status.verdicts.clear();
+        if (!reading->present) target.probe_state = {};  // a unit that does not run cannot answer
         if (!reading->present && reading->stopped) {
             target.absent_streak = 0;
             target.cpu_state = target.memory_state = target.active_state = {};
@@ -162,8 +185,13 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
                 target.memory_state = {};
                 status.memory_anomalous = false;
             }
+            const std::vector<Verdict> probes = probe_verdicts(status.unit, reading->probes);
+            const Verdict probe = probes.empty() ? Verdict{} : probes.front();
+            if (target.probe_state.update(probe)) entered(status, probe, "probe");
+            status.verdicts.insert(status.verdicts.end(), probes.begin(), probes.end());
         }
-        status.failed = target.cpu_state.failing || target.memory_state.failing || target.active_state.failing;
+        status.failed = target.cpu_state.failing || target.memory_state.failing || target.active_state.failing ||
+                        target.probe_state.failing;
         if (status.failed && !was_failed) ++status.failure_count;
     }
     return events;
@@ -193,6 +221,8 @@ std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<doub
         }
         verdicts.push_back(target.cpu.peek(status.cpu));
         if (status.memory) verdicts.push_back(with_ceiling(target.memory.peek(*status.memory), detector_.memory_ceiling));
+        const std::vector<Verdict> probes = probe_verdicts(status.unit, status.probes);
+        verdicts.insert(verdicts.end(), probes.begin(), probes.end());
     }
     return verdicts;
 }

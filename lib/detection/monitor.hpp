@@ -5,8 +5,10 @@
 //
 // A metric enters failure when its detector says so (the consecutive rule)
 // and leaves it at the first value no longer anomalous; a unit that is not
-// running fails after the same number of samples in a row. A target is
-// failed while any of its metrics is.
+// running fails after the same number of samples in a row; a running unit
+// fails while one of its health probes is failing (the probe's own
+// thresholds make that a verdict). A target is failed while any of its
+// metrics is.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +32,7 @@ struct TargetStatus {
     bool failed = false;
     bool cpu_anomalous = false;
     bool memory_anomalous = false;
+    std::vector<ProbeReading> probes;  // as last read; judged only while the unit runs
     std::uint32_t failure_count = 0;   // times the target entered failure
     std::vector<Verdict> verdicts;     // the latest judgement of each of its metrics
     bool observed = false;             // a reading has arrived since it was watched
@@ -45,7 +48,7 @@ struct TargetStatus {
 // A metric that entered failure on this tick.
 struct FailureEvent {
     std::string unit;
-    std::string metric;  // "cpu", "memory" or "active"
+    std::string metric;  // "cpu", "memory", "active" or "probe"
     double value = 0.0;
     double threshold = 0.0;
     std::string reason;

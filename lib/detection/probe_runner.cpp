@@ -37,6 +37,14 @@ struct ProbeRunner::Running {
         }
     }
 
+    void restart() {
+        attempt.reset();
+        state = ProbeState(spec.options.failure_threshold, spec.options.success_threshold);
+        sd_event_source_set_time_relative(timer, static_cast<uint64_t>(
+                                                     std::chrono::microseconds(spec.options.initial_delay).count()));
+        sd_event_source_set_enabled(timer, SD_EVENT_ONESHOT);
+    }
+
     // Called by the attempt, which is destroyed here: nothing of it may be
     // used afterwards.
     void done(ProbeResult result) {
@@ -83,6 +91,11 @@ void ProbeRunner::reconfigure(std::vector<ProbeSpec> specs) {
     for (std::size_t i = 0; i < specs.size(); ++i)
         if (!next[i]) next[i] = std::move(*running(specs[i]));
     running_ = std::move(next);  // the probes left behind are cancelled here
+}
+
+void ProbeRunner::restart(const std::string& unit) {
+    for (const auto& running : running_)
+        if (running->spec.unit == unit) running->restart();
 }
 
 std::vector<ProbeRunner::Probe> ProbeRunner::probes() const {

@@ -6,6 +6,7 @@
 // result feeds the probe's ProbeState; a change of health is reported.
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <systemd/sd-event.h>
@@ -33,6 +34,11 @@ public:
     // afresh (after their initial delay). Throws std::invalid_argument, and
     // changes nothing, when a spec is invalid or appears twice.
     void reconfigure(std::vector<ProbeSpec> specs);
+
+    // The unit was just acted on (a restart): its probes start over, as a
+    // restarted container's do: state unknown, the attempt in flight
+    // cancelled, the next one after the initial delay.
+    void restart(const std::string& unit);
 
     struct Probe {
         const ProbeSpec& spec;

@@ -10,12 +10,24 @@
 
 namespace heal {
 
+// One health probe of a unit, as the tick found it.
+struct ProbeReading {
+    std::string name;        // "http probe http://127.0.0.1:8080/healthz of web.service"
+    bool failing = false;    // failureThreshold failures in a row, not yet healthy again
+    double latency_ms = 0.0;  // of its latest attempt
+    double timeout_ms = 0.0;
+    std::string sentence;    // what its latest attempts say, for an operator
+
+    bool operator==(const ProbeReading&) const = default;
+};
+
 struct TargetReading {
     std::string unit;               // "" for the whole machine
     bool present = true;            // the unit is running (always true for the machine)
     double cpu = 0.0;               // machine: % of all CPUs; unit: % of one CPU
     std::optional<double> memory;   // % of the unit's MemoryMax, else of the machine's RAM
     bool stopped = false;           // not running because it was stopped or exited cleanly: not a failure
+    std::vector<ProbeReading> probes{};  // the unit's health probes (units.d [Probe])
 
     bool operator==(const TargetReading&) const = default;
 };

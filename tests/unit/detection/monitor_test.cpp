@@ -236,3 +236,43 @@ TEST_CASE("a unit that was stopped or exited cleanly is not a failure", "[engine
     REQUIRE(events.size() == 1);
     CHECK(events[0].metric == "active");
 }
+
+TEST_CASE("a running unit whose health probe is failing is failed, with the probe's sentence", "[engine][monitor]") {
+    Monitor monitor({"web.service"}, detector(3));
+    settle(monitor);
+    const ProbeReading answering{"http probe http://127.0.0.1:8080/ of web.service", false, 0.4, 1000.0, "ok"};
+    ProbeReading hung = answering;
+    hung.failing = true;
+    hung.latency_ms = 1000.0;
+    hung.sentence = "http probe http://127.0.0.1:8080/ of web.service failed 3 times in a row (last: timed out)";
+    const auto with_probe = [](const ProbeReading& probe, bool present = true) {
+        TargetReading reading = unit("web.service", 0.0, 15.0, present);
+        reading.probes = {probe};
+        return reading;
+    };
+
+    CHECK(monitor.observe({machine(10.0), with_probe(answering)}).empty());
+    const TargetStatus* web = monitor.target("web.service");
+    CHECK(web->state() == "healthy");
+    REQUIRE(web->verdicts.size() == 3);
+    CHECK(web->verdicts[2].metric == "unit:web.service:probe");
+    CHECK(web->verdicts[2].value == 0.4);  // its latency, against its timeout
+    CHECK(web->verdicts[2].threshold == 1000.0);
+
+    // At 0 % CPU, nothing else is anomalous: the probe alone, at once (its own thresholds waited).
+    const auto events = monitor.observe({machine(10.0), with_probe(hung)});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].metric == "probe");
+    CHECK(events[0].reason == hung.sentence);
+    CHECK(web->failed);
+    CHECK(web->observation().unit_active);
+    CHECK(monitor.peek(std::nullopt, std::nullopt).back().failure);
+
+    monitor.observe({machine(10.0), with_probe(answering)});
+    CHECK_FALSE(web->failed);
+
+    // A unit that does not run is judged by that, not by its probe.
+    monitor.observe({machine(10.0), with_probe(hung, false)});
+    REQUIRE(web->verdicts.size() == 1);
+    CHECK(web->verdicts[0].metric == "unit:web.service:active");
+}

@@ -164,3 +164,27 @@ TEST_CASE("probe: destroying the runner closes its sockets", "[probe]") {
     }
     CHECK(open_fds() == fds);
 }
+
+TEST_CASE("probe: restart starts the unit's probes over from unknown, after their initial delay", "[probe]") {
+    EventLoop loop;
+    LocalSocket closed(false);
+    Changes changes;
+    ProbeRunner runner(loop.get(), changes.callback());
+    ProbeOptions delayed = thresholds(2, 1);
+    delayed.initial_delay = std::chrono::milliseconds(1000);
+    runner.reconfigure({probe("tcp " + closed.address(), delayed),
+                        probe("tcp " + closed.address(), delayed, "db.service")});
+    const ProbeState& web = runner.probes()[0].state;
+    const ProbeState& db = runner.probes()[1].state;
+    REQUIRE(loop.run_until([&] { return web.health() == ProbeHealth::failing && db.health() == ProbeHealth::failing; },
+                           5000ms));
+
+    runner.restart("web.service");
+    CHECK(runner.probes()[0].state.health() == ProbeHealth::unknown);
+    CHECK(runner.probes()[0].state.consecutive_failures() == 0);
+    CHECK(runner.probes()[1].state.health() == ProbeHealth::failing);  // another unit's probe goes on
+    // Within the initial delay nothing runs; after it, the failures count again.
+    loop.run_until([] { return false; }, std::chrono::milliseconds(150));
+    CHECK_FALSE(runner.probes()[0].state.last());
+    REQUIRE(loop.run_until([&] { return runner.probes()[0].state.health() == ProbeHealth::failing; }, 5000ms));
+}
