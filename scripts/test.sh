@@ -18,11 +18,21 @@ status=0
 
 cmake -S . -B build -DHEAL_WERROR=ON
 cmake --build build -j"$jobs"
+# The sanitizer build runs beside the main tests, at the lowest priority:
+# those mostly wait (daemons, containers, timeouts), and the tests keep the
+# CPU whenever they want it.
+cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >"$results/asan-build.log"
+nice -n 19 cmake --build build-asan -j"$jobs" --target heal-unit-tests >>"$results/asan-build.log" 2>&1 &
+asan_build=$!
 (cd build && ctest --output-on-failure -j1 --output-junit "$results/main.xml") || status=1
 
-cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-cmake --build build-asan -j"$jobs" --target heal-unit-tests
-(cd build-asan && ctest --output-on-failure -L unit -j"$jobs" --output-junit "$results/asan.xml") || status=1
+if wait "$asan_build"; then
+    (cd build-asan && ctest --output-on-failure -L unit -j"$jobs" --output-junit "$results/asan.xml") || status=1
+else
+    cat "$results/asan-build.log"
+    echo "scripts/test.sh: the sanitizer build failed" >&2
+    status=1
+fi
 
 tests/mutants/run --build build --junit "$results/mutants.xml" || status=1
 
