@@ -15,7 +15,11 @@
 #   6. systemctl stop of watched units: no incident, nothing started again,
 #      and healctl status shows them stopped on purpose;
 #   7. DryRun=yes: the crash is logged as what would be done, stored as a
-#      dry_run attempt, never as failed, and the breaker stays closed.
+#      dry_run attempt, never as failed, and the breaker stays closed;
+#   8. nginx stopped with SIGSTOP (it runs, at 0 % CPU, and answers nothing):
+#      its HTTP health probe (units.d [Probe], 1 s interval, 3 failures)
+#      sees it, and a restart resolves it. The time to detection is printed
+#      beside its goal (interval x threshold + 2 s), not asserted.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
 # time, StableSec=20s. Prints one line per scenario:
@@ -62,6 +66,9 @@ ct_install_healerd 500ms "$DEMO" "$LOOP" "$EXIT1" "$LEAK" "$NGINX"
 # Defaults again where healerd_settings departs from them for the demo: the
 # package-change window makes the freshly written heal-exit1 a recent deploy.
 in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
+in_ct mkdir -p /etc/healerd/units.d
+printf '%s\n' '[Probe]' 'Probe=http http://127.0.0.1:8089/' 'ProbeIntervalSec=1s' 'ProbeTimeoutSec=500ms' \
+    'ProbeFailureThreshold=3' | in_ct sh -c "cat > /etc/healerd/units.d/$NGINX.conf"
 in_ct systemctl reload healerd
 for service in "$EXIT1" "$LEAK" "$NGINX"; do in_ct systemctl start "$service"; done
 say "waiting for healerd to judge the services healthy"
@@ -71,6 +78,7 @@ in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || die "$NGINX does not answer
 ID_INCIDENT_RESOLVED=f14420d8ee994742ac4c3a5f56927b50
 ID_INCIDENT_GIVEN_UP=6b1c2e0a7d8f4c39a5e2b7d410f3c8e1
 ID_UNIT_STOPPED=ba54134aa5c3400b976f02f5c06ac508
+ID_FAILURE_DETECTED=65deafd6e8fa45a6aae003ff1d58906e
 
 # unit_actions UNIT: that unit's attempts as "ACTION RESULT", oldest first.
 unit_actions() { actions | awk -v unit="$1" '$1 == unit { print $2, $3 }' | tac; }
@@ -152,6 +160,20 @@ echo "scenario=pause actions_before=$nginx_actions actions_while_paused=$paused_
 [ "$paused_actions" -eq "$nginx_actions" ] || check_failed "$NGINX was acted on while paused"
 [ "$paused_state" != active ] || check_failed "$NGINX was started again while paused"
 in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does not answer after resume"
+
+# ---- 8. nginx hangs: only its health probe can tell ------------------------------------
+
+nginx_before=$(unit_actions "$NGINX" | wc -l)
+t0=$(now_us)
+in_ct systemctl kill -s STOP "$NGINX"
+wait_for 30 event_since "$t0" "$ID_FAILURE_DETECTED" "$NGINX" || check_failed "$NGINX: the hang was not detected within 30s"
+detected=$(journal_events "$t0" | awk -v id="$ID_FAILURE_DETECTED" -v unit="$NGINX" '$2 == id && $3 == unit { print $1; exit }')
+wait_for 60 event_since "$t0" "$ID_INCIDENT_RESOLVED" "$NGINX" || check_failed "$NGINX: the hang was not resolved within 60s"
+hang_sequence=$(unit_actions "$NGINX" | tail -n "+$((nginx_before + 1))" | awk '{ printf "%s%s", sep, $1; sep = "," }')
+echo "scenario=nginx_hang detected_after_s=$(seconds_since "$t0" "${detected:-$t0}") goal_s=5.0 sequence=$hang_sequence nginx=$(in_ct systemctl is-active "$NGINX" || true)" |
+    tee -a "$work/results"
+[ "$hang_sequence" = restart ] || check_failed "$NGINX: expected one restart for the hang, got '$hang_sequence'"
+in_ct curl -fsS --max-time 2 http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does not answer after the hang"
 
 # ---- the operator stops watched units: not a failure ------------------------------------
 
