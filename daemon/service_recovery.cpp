@@ -222,7 +222,8 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     incidents_->finish_attempt(target, result, now, outcome.healed_at);
     report_incident_news();
 
-    const std::string result_name = record.recovered ? "recovered" : "failed";
+    const bool dry_run = result == heal::AttemptResult::dry_run;
+    const std::string result_name = dry_run ? "dry_run" : record.recovered ? "recovered" : "failed";
     std::vector<LogField> fields = unit_field(target);
     fields.push_back({"ACTION", std::string(heal::to_string(record.action))});
     fields.push_back({"RESULT", result_name});
@@ -237,9 +238,14 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     else if (incident && incident->next_attempt_at())
         timing += fmt::format(", next attempt in {}s",
                               std::chrono::ceil<std::chrono::seconds>(*incident->next_attempt_at() - now).count());
-    log(record.recovered ? LOG_INFO : LOG_WARNING, message_id::recovery_finished,
-        fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action), target_name(target),
-                    result_name, timing, record.reward, backend_->simulated() ? " (simulated)" : "", outcome.detail),
+    // A dry run neither failed nor healed: it says what it would have done.
+    const std::string message =
+        dry_run ? fmt::format("{} of {}: not run (DryRun=yes); {}", heal::to_string(record.action), target_name(target),
+                              outcome.detail)
+                : fmt::format("{} of {}: {}{}, reward {:.2f}{}; {}", heal::to_string(record.action),
+                              target_name(target), result_name, timing, record.reward,
+                              backend_->simulated() ? " (simulated)" : "", outcome.detail);
+    log(dry_run ? LOG_NOTICE : record.recovered ? LOG_INFO : LOG_WARNING, message_id::recovery_finished, message,
         fields);
     if (outcome.shadow_action) {
         std::vector<LogField> shadow = unit_field(target);

@@ -207,6 +207,7 @@ newest=$(unit_actions "$EXIT1" | tail -n 1)
 echo "scenario=dry_run logged='${dry_line:-none}' newest='$newest' failures_before=$failures_before failures_after=$failures_after" |
     tee -a "$work/results"
 [ -n "$dry_line" ] || check_failed "dry run: nothing logged as what would be done"
+case "$dry_line" in *failed* | *reward*) check_failed "dry run: its journal line reads like a failed recovery: $dry_line" ;; esac
 [ "${newest#* }" = dry_run ] || check_failed "dry run: the newest attempt is '$newest', not a dry_run"
 [ "$failures_after" = "$failures_before" ] || check_failed "dry run: failures went from $failures_before to $failures_after"
 [ "$(in_ct systemctl is-active "$EXIT1")" != active ] || check_failed "dry run: $EXIT1 was restarted"
