@@ -46,7 +46,14 @@ struct FailureCase {
 };
 
 struct CalibrationSettings {
-    double success_prior_weight = 10.0;  // pseudo-outcomes behind each prior success rate
+    // Pseudo-outcomes behind each prior success rate (each row of result
+    // probabilities). 5, not 10: with 10, a unit whose every crash a restart
+    // relapsed and a rollback healed still had the incident oracle restart
+    // first after 9 such incidents (and retraining's comparison on that model
+    // favour restart-first policies); with 5 the oracle rolls back first from
+    // the 6th. docs/rl.md, "Calibration from stored attempts"; the unit test
+    // "stored crashes only a rollback heals ...".
+    double success_prior_weight = 5.0;
     double time_prior_weight = 5.0;      // pseudo-recoveries behind each prior mean recovery time
 };
 

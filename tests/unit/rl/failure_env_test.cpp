@@ -117,9 +117,9 @@ TEST_CASE("calibration blends stored outcomes into the priors (Beta-Bernoulli)")
     const FailureModel model = FailureModel::calibrated(history);
     const auto& p = prior.profile(FailureKind::crash);
     const auto& c = model.profile(FailureKind::crash);
-    // Prior worth 10 outcomes: (10 p0 + successes) / (10 + outcomes).
-    CHECK(c.success[idx(Action::rollback)] == Approx((10 * 0.5 + 30) / 40.0));
-    CHECK(c.success[idx(Action::restart)] == Approx((10 * 0.9 + 1) / 21.0));
+    // Prior worth 5 outcomes: (5 p0 + successes) / (5 + outcomes).
+    CHECK(c.success[idx(Action::rollback)] == Approx((5 * 0.5 + 30) / 35.0));
+    CHECK(c.success[idx(Action::restart)] == Approx((5 * 0.9 + 1) / 16.0));
     // Prior mean time worth 5 recoveries.
     CHECK(c.recovery_time[idx(Action::rollback)] == Approx((5 * 3.0 + 30 * 1.0) / 35.0));
     CHECK(c.recovery_time[idx(Action::restart)] == Approx(p.recovery_time[idx(Action::restart)]));

@@ -186,14 +186,53 @@ TEST_CASE("calibration moves the result probabilities toward stored attempts (Di
     const IncidentModel model = IncidentModel::calibrated(history);
     const auto& p0 = prior.effect(FailureKind::crash, Action::restart);
     const auto& p = model.effect(FailureKind::crash, Action::restart);
-    // Prior worth 10 attempts: (10 p0 + n) / (10 + 40).
-    CHECK(p.probability[idx(AttemptResult::durable)] == Approx((10 * 0.85 + 10) / 50.0));
-    CHECK(p.probability[idx(AttemptResult::relapse)] == Approx((10 * 0.10 + 20) / 50.0));
-    CHECK(p.probability[idx(AttemptResult::failure)] == Approx((10 * 0.05 + 10) / 50.0));
+    // Prior worth 5 attempts: (5 p0 + n) / (5 + 40).
+    CHECK(p.probability[idx(AttemptResult::durable)] == Approx((5 * 0.85 + 10) / 45.0));
+    CHECK(p.probability[idx(AttemptResult::relapse)] == Approx((5 * 0.10 + 20) / 45.0));
+    CHECK(p.probability[idx(AttemptResult::failure)] == Approx((5 * 0.05 + 10) / 45.0));
     CHECK(p.probability[idx(AttemptResult::relapse)] > p0.probability[idx(AttemptResult::relapse)]);
     // Execution time of the 30 recovered attempts, prior worth 5.
     CHECK(p.execution_s == Approx((5 * p0.execution_s + 20 * 2.0 + 10 * 4.0) / 35.0));
     // Untouched cells keep their priors.
     CHECK(model.effect(FailureKind::crash, Action::rollback).probability ==
           prior.effect(FailureKind::crash, Action::rollback).probability);
+}
+
+// A unit whose crashes a restart does not fix and its rollback hook does
+// (tests/system/learning-test.sh): each incident stores "restart relapsed"
+// and "rollback recovered" in 0.5 s. The default prior weight lets the model
+// learn that within 10 incidents; the former weight, 10, did not.
+TEST_CASE("stored crashes only a rollback heals turn the oracle to rollback first after 6 incidents",
+          "[rl][incident]") {
+    Observation dead;  // a crash as the priors draw one: the unit died, no package changed
+    dead.cpu_percent = 5;
+    dead.memory_percent = 10;
+    dead.failure_count = 1;
+    dead.unit_active = false;
+    ActionSet available;  // no memory limit to raise
+    available.set(idx(Action::restart)).set(idx(Action::rollback)).set(idx(Action::do_nothing));
+    const auto first_action = [&](int incidents, bool relapsed, double prior_weight) {
+        std::vector<Outcome> history;
+        for (int i = 0; i < incidents; ++i) {
+            history.push_back({Action::restart, FailureKind::crash, relapsed, relapsed ? 0.5 : 0.0, relapsed});
+            history.push_back({Action::rollback, FailureKind::crash, true, 0.5, false});
+        }
+        CalibrationSettings calibration;
+        calibration.success_prior_weight = prior_weight;
+        const IncidentOracle oracle(IncidentModel::calibrated(history, calibration));
+        return oracle.choose(open_incident(dead, available));
+    };
+    const auto first_rollback = [&](bool relapsed, double prior_weight) {
+        int n = 0;
+        while (n <= 10 && first_action(n, relapsed, prior_weight) != Action::rollback) ++n;
+        return n;  // 11: not within 10 incidents
+    };
+    CHECK(CalibrationSettings{}.success_prior_weight == 5.0);
+    // Restarts that relapse: rollback first from the 6th incident on.
+    CHECK(first_rollback(true, 5.0) == 6);
+    for (int n = 6; n <= 10; ++n) CHECK(first_action(n, true, 5.0) == Action::rollback);
+    // Restarts that fail outright say it sooner.
+    CHECK(first_rollback(false, 5.0) == 4);
+    // With the former weight of 10 the oracle still restarts first after 9 incidents.
+    CHECK(first_rollback(true, 10.0) == 10);
 }
