@@ -66,6 +66,7 @@ struct SummaryStats {
     std::uint64_t relapses = 0;
     std::optional<double> attempts_per_incident;  // over resolved and given-up ones
     std::optional<double> mttr;                   // seconds to durable health; absent without a resolved one
+    std::uint64_t self_resolved = 0;              // passed before any action: not in the figures above
 };
 
 // Percent of the decided incidents (resolved or given up) that were

@@ -357,6 +357,7 @@ SummaryStats BusClient::summary() {
         else if (name == "resolved") read_variant(r, "t", &s.resolved, "GetSummary");
         else if (name == "given_up") read_variant(r, "t", &s.given_up, "GetSummary");
         else if (name == "relapses") read_variant(r, "t", &s.relapses, "GetSummary");
+        else if (name == "self_resolved") read_variant(r, "t", &s.self_resolved, "GetSummary");
         else if (name == "attempts_per_incident") read_mean(s.attempts_per_incident);
         else if (name == "mttr") read_mean(s.mttr);
         else check_read(sd_bus_message_skip(r, "v"), "GetSummary");  // a newer daemon's figure

@@ -122,6 +122,7 @@ Command add_summary_command(CLI::App& app, const GlobalOptions& global) {
                      s.attempts_per_incident ? fmt::format("{:.2f}", *s.attempts_per_incident) : "-");
                 line("Relapses", std::to_string(s.relapses));
                 line("MTTR", optional_seconds(s.mttr));
+                line("Passed on their own", fmt::format("{} (no action taken: not counted above)", s.self_resolved));
             }};
 }
 

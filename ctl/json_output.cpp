@@ -51,7 +51,8 @@ void to_json(Json& j, const SummaryStats& stats) {
          {"resolved_rate", optional_number(resolved_rate(stats))},
          {"attempts_per_incident", optional_number(stats.attempts_per_incident)},
          {"relapses", stats.relapses},
-         {"mttr", optional_number(stats.mttr)}};
+         {"mttr", optional_number(stats.mttr)},
+         {"self_resolved", stats.self_resolved}};
 }
 
 void to_json(Json& j, const IncidentEntry& entry) {

@@ -250,7 +250,8 @@ int method_get_summary(sd_bus_message* call, void* userdata, sd_bus_error* error
               "append summary");
         check(sd_bus_message_open_container(reply, 'a', "{sv}"), "open incidents");
         for (const auto& [name, value] : {std::pair{"incidents", s.incidents}, std::pair{"resolved", s.resolved},
-                                          std::pair{"given_up", s.given_up}, std::pair{"relapses", s.relapses}})
+                                          std::pair{"given_up", s.given_up}, std::pair{"relapses", s.relapses},
+                                          std::pair{"self_resolved", s.self_resolved}})
             check(sd_bus_message_append(reply, "{sv}", name, "t", count(value)), "append incident count");
         for (const auto& [name, value] : {std::pair{"attempts_per_incident", s.attempts_per_incident},
                                           std::pair{"mttr", s.mttr}})

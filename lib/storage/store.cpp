@@ -17,6 +17,9 @@
 namespace heal {
 namespace {
 
+// An incident that passed before healerd acted on it (SQL, over incidents).
+constexpr std::string_view kSelfResolved = "(outcome = 'resolved' AND attempts = 0)";
+
 using std::chrono::microseconds;
 
 std::int64_t to_micros(TimePoint time) {
@@ -152,8 +155,9 @@ struct Store::Impl {
                               "UPDATE incidents SET outcome = 'interrupted', closed_at = ? WHERE outcome = 'open'"),
           recent_incidents(db, fmt::format("SELECT {} FROM incidents ORDER BY opened_at DESC, id DESC LIMIT ?",
                                            kIncidentColumns)),
-          closed_incidents_since(db, "SELECT count(*) FROM incidents WHERE outcome IN ('resolved', 'given_up') "
-                                     "AND closed_at > ?"),
+          closed_incidents_since(db, fmt::format("SELECT count(*) FROM incidents WHERE outcome IN ('resolved', "
+                                                 "'given_up') AND NOT {} AND closed_at > ?",
+                                                 kSelfResolved)),
           save_pause(db, "INSERT OR REPLACE INTO pauses (unit, since, until, paused_by) VALUES (?, ?, ?, ?)"),
           remove_pause(db, "DELETE FROM pauses WHERE unit = ?"),
           pauses(db, "SELECT unit, since, until, paused_by FROM pauses ORDER BY unit"),
@@ -168,13 +172,20 @@ struct Store::Impl {
                   "SELECT count(*), coalesce(sum(result = 'recovered' AND relapsed = 0), 0), "
                   "avg(CASE WHEN result = 'recovered' AND relapsed = 0 THEN recovery_time END) FROM actions "
                   "WHERE phase = 'done'"),
+          // An incident resolved with no attempt passed on its own (the
+          // machine on a real host is only observed): not a recovery.
           incident_summary(db,
-                           "SELECT count(*), coalesce(sum(outcome = 'resolved'), 0), "
-                           "coalesce(sum(outcome = 'given_up'), 0), "
-                           "avg(CASE WHEN outcome IN ('resolved', 'given_up') THEN attempts END), "
-                           "coalesce(sum(relapses), 0), "
-                           "avg(CASE WHEN outcome = 'resolved' THEN healthy_since - opened_at END) / 1e6 "
-                           "FROM incidents"),
+                           fmt::format("SELECT coalesce(sum(NOT {0}), 0), "
+                                       "coalesce(sum(outcome = 'resolved' AND attempts > 0), 0), "
+                                       "coalesce(sum(outcome = 'given_up'), 0), "
+                                       "avg(CASE WHEN outcome = 'given_up' OR (outcome = 'resolved' AND attempts > 0) "
+                                       "THEN attempts END), "
+                                       "coalesce(sum(relapses), 0), "
+                                       "avg(CASE WHEN outcome = 'resolved' AND attempts > 0 "
+                                       "THEN healthy_since - opened_at END) / 1e6, "
+                                       "coalesce(sum({0}), 0) "
+                                       "FROM incidents",
+                                       kSelfResolved)),
           retention{retention_for(kTables[0]), retention_for(kTables[1]), retention_for(kTables[2])} {}
 
     TableRetention retention_for(const RetainedTable& table) {
@@ -552,6 +563,7 @@ Summary Store::summary() const {
     summary.attempts_per_incident = query.column_optional_double(3);
     summary.relapses = query.column_int(4);
     summary.mttr = query.column_optional_double(5);
+    summary.self_resolved = query.column_int(6);
     return summary;
 }
 

@@ -121,13 +121,17 @@ struct Summary {
     std::int64_t failures = 0;
     double success_rate = 0.0;          // percent; 0 when there are no attempts
     std::optional<double> avg_mttr;     // mean recovery_time of the successes, seconds; none without any
-    // Every incident, open ones included; dry-run ones are neither resolved nor given up.
+    // Every incident healerd acted on or could still act on, open ones
+    // included; dry-run ones are neither resolved nor given up. One resolved
+    // without any attempt passed on its own (on a real host the machine is
+    // only observed): it is counted apart, in self_resolved, and nowhere else.
     std::int64_t incidents = 0;
     std::int64_t resolved = 0;
     std::int64_t given_up = 0;
     std::optional<double> attempts_per_incident;  // mean over resolved and given-up ones; none without any
     std::int64_t relapses = 0;                    // over every incident
     std::optional<double> mttr;  // mean healthy_since - opened of resolved incidents, seconds; none without any
+    std::int64_t self_resolved = 0;
 };
 
 // Applies to each table: metrics and actions by timestamp, incidents by
@@ -179,7 +183,8 @@ public:
     std::int64_t interrupt_open_incidents(TimePoint now);
     // Newest first (by opened, then id).
     std::vector<IncidentRecord> recent_incidents(std::uint32_t limit) const;
-    // Incidents resolved or given up after `since` (what retraining learns from).
+    // Incidents resolved (after an attempt) or given up after `since`: what
+    // retraining learns from.
     std::int64_t closed_incidents_since(TimePoint since) const;
     // Pauses: save_pause replaces the target's pause, if any; remove_pause
     // returns whether there was one; pauses() lists them by unit.

@@ -893,6 +893,7 @@ TEST_CASE("store: closed incidents since a time count the resolved and given-up 
     store.open_incident(incident(kT0 + 20s, IncidentOutcome::dry_run));
     store.open_incident(incident(kT0 + 30s, IncidentOutcome::interrupted));
     store.open_incident(incident(kT0 + 40s, IncidentOutcome::open));
+    store.open_incident(incident(kT0 + 50s, IncidentOutcome::resolved, 0, 1.0));  // passed on its own
     CHECK(store.closed_incidents_since(kT0) == 2);
     CHECK(store.closed_incidents_since(kT0 + 60s) == 1);  // strictly after
     CHECK(store.closed_incidents_since(kT0 + 70s) == 0);
@@ -987,8 +988,12 @@ TEST_CASE("store: summary of incidents") {
     store.open_incident(incident(kT0 + 4s, IncidentOutcome::interrupted, 7));
     // A dry run that saw the target heal is still no resolution.
     store.open_incident(incident(kT0 + 5s, IncidentOutcome::dry_run, 1, 1.0));
+    // Failures that passed before any action (the machine on a real host): not recoveries.
+    store.open_incident(incident(kT0 + 6s, IncidentOutcome::resolved, 0, 2.0));
+    store.open_incident(incident(kT0 + 7s, IncidentOutcome::resolved, 0, 3.0));
 
     const Summary summary = store.summary();
+    CHECK(summary.self_resolved == 2);
     CHECK(summary.incidents == 6);
     CHECK(summary.resolved == 2);
     CHECK(summary.given_up == 1);
