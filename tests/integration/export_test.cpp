@@ -35,6 +35,12 @@ const std::vector<std::string> kRecoveredSeries = {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
+std::size_t occurrences(const std::string& text, const std::string& part) {
+    std::size_t count = 0;
+    for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++count;
+    return count;
+}
+
 bool holds_every(const std::string& text, const std::vector<std::string>& series) {
     for (const std::string& line : series)
         if (!contains(text, line)) return false;
@@ -115,6 +121,25 @@ TEST_CASE("the Prometheus textfile holds the recovery's counters and the gauges,
     CHECK(contains(text, "healerd_cpu_usage_ratio{unit=\"\"} "));
     for (const auto& entry : std::filesystem::directory_iterator(textfiles))
         CHECK(entry.path().filename() == "healerd.prom");  // no temporary left behind
+}
+
+TEST_CASE("an export that cannot be written is logged once, ticks go on, and it is written once it can",
+          "[daemon][export]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    const auto textfiles = dir.path() / "not-yet";  // the write fails until the directory exists
+    Healerd healerd(dir.path(), export_config(textfiles / "healerd.prom"));
+    REQUIRE(eventually([&] { return contains(healerd.log(), "cannot export metrics, retrying every 1s: "); }));
+    // Ticks go on: the detectors still see the machine fail.
+    REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
+    CHECK(eventually([] { return status_of()["health"] == "failed"; }));
+
+    std::filesystem::create_directories(textfiles);
+    REQUIRE(eventually([&] { return contains(healerd.log(), "writing " + (textfiles / "healerd.prom").string() +
+                                                                " works again"); }));
+    CHECK(std::filesystem::exists(textfiles / "healerd.prom"));
+    CHECK(occurrences(healerd.log(), "cannot export metrics") == 1);  // once per outage, not once a tick
+    CHECK(healerd.process().running());
 }
 
 TEST_CASE("prometheus-node-exporter serves the healerd series from the textfile", "[daemon][export]") {
