@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <functional>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -139,34 +138,25 @@ std::string render_prometheus(const PrometheusSnapshot& snapshot) {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
     const std::filesystem::path temporary = path.string() + ".tmp";
-    const auto fail = [&](std::string_view what) {
+    // errno is read first: building the message may allocate, and close and unlink may set it.
+    const auto fail = [&temporary](int fd, std::string_view what) {
         const int error = errno;
+        if (fd >= 0) ::close(fd);
         ::unlink(temporary.c_str());
         throw std::system_error(error, std::generic_category(), fmt::format("{}: {}", temporary.string(), what));
     };
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) fail("cannot create");
-    std::size_t written = 0;
-    while (written < text.size()) {
+    if (fd < 0) fail(fd, "cannot create");
+    for (std::size_t written = 0; written < text.size();) {
         const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const int error = errno;
-            ::close(fd);
-            errno = error;
-            fail("cannot write");
-        }
+        if (n < 0) fail(fd, "cannot write");
         written += static_cast<std::size_t>(n);
     }
     // Without fsync a crash could leave the renamed file empty.
-    if (::fsync(fd) != 0) {
-        const int error = errno;
-        ::close(fd);
-        errno = error;
-        fail("cannot sync");
-    }
-    if (::close(fd) != 0) fail("cannot close");
-    if (::rename(temporary.c_str(), path.c_str()) != 0) fail(fmt::format("cannot rename to {}", path.string()));
+    if (::fsync(fd) != 0) fail(fd, "cannot sync");
+    if (::close(fd) != 0) fail(-1, "cannot close");
+    if (::rename(temporary.c_str(), path.c_str()) != 0) fail(-1, "cannot rename over the file it replaces");
 }
 
 }  // namespace heal
