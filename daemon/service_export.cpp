@@ -16,7 +16,8 @@ std::optional<double> stall_ratio(const std::optional<heal::Pressure>& pressure)
     return pressure->avg10 / 100.0;
 }
 
-heal::PrometheusSnapshot::Pressure pressure_of(const std::optional<heal::Pressure>& cpu, const std::optional<heal::Pressure>& memory,
+heal::PrometheusSnapshot::Pressure pressure_of(const std::optional<heal::Pressure>& cpu,
+                                               const std::optional<heal::Pressure>& memory,
                                                const std::optional<heal::Pressure>& io) {
     return {stall_ratio(cpu), stall_ratio(memory), stall_ratio(io)};
 }
@@ -53,7 +54,8 @@ void Service::export_metrics(const heal::Sample& sample, heal::SteadyTime now) {
         snapshot.incidents = store_->closed_incident_counts();
         snapshot.recovery_seconds = store_->recovery_times();
         heal::write_file_atomically(*config_.prometheus_textfile, heal::render_prometheus(snapshot));
-        if (export_error_logged_) log_info(fmt::format("writing {} works again", config_.prometheus_textfile->string()));
+        if (export_error_logged_)
+            log_info(fmt::format("writing {} works again", config_.prometheus_textfile->string()));
         export_error_logged_ = false;
     } catch (const std::exception& e) {
         if (!export_error_logged_)

@@ -88,7 +88,8 @@ std::string scrape(int port) {
         const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
         if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
             char buffer[65536];
-            for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) response.append(buffer, static_cast<std::size_t>(n));
+            for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+                response.append(buffer, static_cast<std::size_t>(n));
         }
     }
     ::close(fd);
