@@ -182,6 +182,7 @@ void Service::tick() {
     publish_state();
     if (config_.auto_recover) auto_recover(observed);
     apply_retention();
+    export_metrics(sample, observed);
 }
 
 // Only systemd knows whether a unit with no processes failed or was stopped.

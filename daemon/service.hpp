@@ -223,6 +223,9 @@ private:
     // Starts the next attempt of each incident whose backoff has passed.
     void auto_recover(heal::SteadyTime now);
     void apply_retention();
+    // Rewrites [Export] PrometheusTextfile= when ExportIntervalSec has passed
+    // (service_export.cpp); `sample` gives the pressure gauges.
+    void export_metrics(const heal::Sample& sample, heal::SteadyTime now);
 
     // Checks a Recover request; returns the target to recover.
     std::string recovery_target(const std::string& unit) const;
@@ -310,6 +313,8 @@ private:
     bool stopped_probe_error_logged_ = false;
     bool store_error_logged_ = false;  // until the metric writer commits again
     bool bad_sample_logged_ = false;
+    heal::SteadyTime next_export_{};  // the first tick exports at once
+    bool export_error_logged_ = false;  // until the export file is written again
 
     std::map<std::string, Recovery> recoveries_;     // in progress, per target
     std::map<std::uint64_t, std::thread> workers_;   // fault injections and decisions in flight

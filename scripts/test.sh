@@ -8,8 +8,9 @@
 # Run as root on Debian 12.
 set -eu
 cd "$(dirname "$0")/.."
-# nginx is the system test's service not written for healerd.
-HEAL_EXTRA_PACKAGES="nginx-light"
+# nginx is the system tests' service not written for healerd; node_exporter
+# reads the Prometheus textfile export in an integration test.
+HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter"
 . scripts/deps.sh
 jobs=$(nproc)
 results=$(mktemp -d /tmp/healerd-test-results.XXXXXX)

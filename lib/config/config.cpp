@@ -301,15 +301,19 @@ Problem set_cpu_ceiling(Config& config, std::string_view value) {
     return std::nullopt;
 }
 
-Problem set_database(Config& config, std::string_view value) {
-    if (value.empty()) {
-        config.database.reset();
+// An absolute path, or empty for none (the default).
+template <typename Field>
+auto optional_path(Field field) {
+    return [field](Config& config, std::string_view value) -> Problem {
+        if (value.empty()) {
+            field(config).reset();
+            return std::nullopt;
+        }
+        std::filesystem::path path;
+        if (auto problem = set_absolute_path(path, value)) return problem;
+        field(config) = path;
         return std::nullopt;
-    }
-    std::filesystem::path path;
-    if (auto problem = set_absolute_path(path, value)) return problem;
-    config.database = path;
-    return std::nullopt;
+    };
 }
 
 Problem set_max_age(Config& config, std::string_view value) {
@@ -467,12 +471,17 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Learning", "RetrainEpisodes",
          integer<std::uint32_t>([](Config& c) -> auto& { return c.retrain_episodes; }, 1, 10000)},
 
-        {"Storage", "Path", set_database},
+        {"Storage", "Path", optional_path([](Config& c) -> auto& { return c.database; })},
         {"Storage", "MaxAgeSec", set_max_age},
         {"Storage", "MaxRows", set_max_rows},
         {"Storage", "WriteIntervalSec",
          timespan([](Config& c) -> auto& { return c.metric_write_interval; }, 0s, hour,
                   "from 0 (every sample) to 1h")},
+
+        {"Export", "PrometheusTextfile", optional_path([](Config& c) -> auto& { return c.prometheus_textfile; })},
+        {"Export", "ExportIntervalSec",
+         timespan([](Config& c) -> auto& { return c.export_interval; }, 1s, hour,
+                  "of whole seconds, from 1s to 1h")},
 
         {"Simulation", "Seed", set_seed},
         {"Simulation", "HealChance", set_heal_chances},

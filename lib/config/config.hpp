@@ -94,6 +94,10 @@ struct Config {
     Retention retention = default_retention();          // MaxAgeSec=, MaxRows=
     std::chrono::milliseconds metric_write_interval{10000};  // WriteIntervalSec=
 
+    // [Export]
+    std::optional<std::filesystem::path> prometheus_textfile;  // PrometheusTextfile=; absent: no export
+    std::chrono::seconds export_interval{15};                  // ExportIntervalSec=
+
     // [Simulation]: Seed=, HealChance= (healerd --simulated only)
     SimulationOptions simulation;
 

@@ -186,6 +186,12 @@ struct Store::Impl {
                                        "coalesce(sum({0}), 0) "
                                        "FROM incidents",
                                        kSelfResolved)),
+          action_counts(db, "SELECT unit, action, result, count(*) FROM actions WHERE phase = 'done' "
+                            "GROUP BY unit, action, result ORDER BY unit, action, result"),
+          incident_counts(db, "SELECT unit, coalesce(failure_kind, ''), outcome, count(*) FROM incidents "
+                              "WHERE outcome != 'open' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"),
+          recovery_times(db, "SELECT recovery_time FROM actions WHERE phase = 'done' AND result = 'recovered' "
+                             "AND recovery_time IS NOT NULL ORDER BY recovery_time"),
           retention{retention_for(kTables[0]), retention_for(kTables[1]), retention_for(kTables[2])} {}
 
     TableRetention retention_for(const RetainedTable& table) {
@@ -326,6 +332,9 @@ struct Store::Impl {
     sqlite::Statement all_actions;
     sqlite::Statement summary;
     sqlite::Statement incident_summary;
+    sqlite::Statement action_counts;
+    sqlite::Statement incident_counts;
+    sqlite::Statement recovery_times;
     std::array<TableRetention, kTables.size()> retention;
     std::int64_t rows_added = 0;
 };
@@ -565,6 +574,32 @@ Summary Store::summary() const {
     summary.mttr = query.column_optional_double(5);
     summary.self_resolved = query.column_int(6);
     return summary;
+}
+
+std::vector<ActionCount> Store::action_counts() const {
+    auto& query = impl_->action_counts;
+    const auto use = query.use();
+    std::vector<ActionCount> counts;
+    while (query.step("counting actions"))
+        counts.push_back({query.column_text(0), query.column_text(1), query.column_text(2), query.column_int(3)});
+    return counts;
+}
+
+std::vector<IncidentCount> Store::closed_incident_counts() const {
+    auto& query = impl_->incident_counts;
+    const auto use = query.use();
+    std::vector<IncidentCount> counts;
+    while (query.step("counting incidents"))
+        counts.push_back({query.column_text(0), query.column_text(1), query.column_text(2), query.column_int(3)});
+    return counts;
+}
+
+std::vector<double> Store::recovery_times() const {
+    auto& query = impl_->recovery_times;
+    const auto use = query.use();
+    std::vector<double> times;
+    while (query.step("reading recovery times")) times.push_back(query.column_double(0));
+    return times;
 }
 
 std::int64_t Store::apply_retention(const Retention& retention, TimePoint now) {

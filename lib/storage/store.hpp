@@ -134,6 +134,23 @@ struct Summary {
     std::int64_t self_resolved = 0;
 };
 
+// History counted by labels, for a metrics export; values as stored
+// (a missing failure kind is "").
+struct ActionCount {
+    std::string unit;
+    std::string action;
+    std::string result;  // "recovered" or "failed"
+    std::int64_t count = 0;
+    bool operator==(const ActionCount&) const = default;
+};
+struct IncidentCount {
+    std::string unit;
+    std::string failure_kind;
+    std::string outcome;  // a closed outcome: never "open"
+    std::int64_t count = 0;
+    bool operator==(const IncidentCount&) const = default;
+};
+
 // Applies to each table: metrics and actions by timestamp, incidents by
 // closed_at (ordered by opened_at for max_rows). An open incident is never
 // deleted, though it counts among the newest max_rows.
@@ -205,6 +222,15 @@ public:
     std::vector<ActionRecord> all_actions() const;
 
     Summary summary() const;
+    // Finished (`done`) attempts by unit, action and result, relapsed ones
+    // under the result they were judged with (so the counts only grow).
+    std::vector<ActionCount> action_counts() const;
+    // Closed incidents by unit, failure kind and outcome (an open incident's
+    // outcome is still to change).
+    std::vector<IncidentCount> closed_incident_counts() const;
+    // The recovery_time of every finished, recovered attempt, in seconds.
+    std::vector<double> recovery_times() const;
+    // All three ordered by their labels.
     // Deletes rows older than max_age and beyond max_rows (see Retention);
     // returns rows removed.
     // Negative limits throw std::invalid_argument.

@@ -365,6 +365,10 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Storage", "MaxAgeSec=forever", "[Storage] MaxAgeSec=forever: must be a time span like 7d or 12h, or infinity"},
         {"Storage", "MaxRows=-3", "[Storage] MaxRows=-3: must be a whole number of rows, or infinity"},
         {"Storage", "WriteIntervalSec=2h", "[Storage] WriteIntervalSec=2h: must be a time span from 0 (every sample) to 1h"},
+        {"Export", "PrometheusTextfile=healerd.prom", "[Export] PrometheusTextfile=healerd.prom: must be an absolute path"},
+        {"Export", "ExportIntervalSec=0", "[Export] ExportIntervalSec=0: must be a time span of whole seconds, from 1s to 1h"},
+        {"Export", "ExportIntervalSec=2h", "[Export] ExportIntervalSec=2h: must be a time span of whole seconds, from 1s to 1h"},
+        {"Export", "ExportIntervalSec=often", "[Export] ExportIntervalSec=often: must be a time span"},
         {"Simulation", "Seed=-1", "[Simulation] Seed=-1: must be a whole number from 0 to 18446744073709551615, or empty for a random seed"},
         {"Simulation", "Seed=18446744073709551616", "[Simulation] Seed=18446744073709551616: must be a whole number"},
         {"Simulation", "Seed=0x10", "[Simulation] Seed=0x10: must be a whole number"},
@@ -517,4 +521,21 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.retention.max_age == defaults.retention.max_age);
     CHECK(config.retention.max_rows == defaults.retention.max_rows);
     CHECK(config.metric_write_interval == defaults.metric_write_interval);
+    CHECK(config.prometheus_textfile == defaults.prometheus_textfile);
+    CHECK(config.export_interval == defaults.export_interval);
+}
+
+TEST_CASE("the Prometheus export is off by default and takes an absolute path", "[config]") {
+    TempDir dir;
+    CHECK_FALSE(load_config(dir.write("empty.conf", ""), true).prometheus_textfile);
+    CHECK(Config{}.export_interval == 15s);
+    const Config config = load_config(
+        dir.write("healerd.conf",
+                  "[Export]\nPrometheusTextfile=/var/lib/node_exporter/healerd.prom\nExportIntervalSec=1min\n"),
+        true);
+    CHECK(config.prometheus_textfile == std::filesystem::path("/var/lib/node_exporter/healerd.prom"));
+    CHECK(config.export_interval == 60s);
+    // An empty assignment turns an earlier one off again.
+    CHECK_FALSE(load_config(dir.write("off.conf", "[Export]\nPrometheusTextfile=/x.prom\nPrometheusTextfile=\n"), true)
+                    .prometheus_textfile);
 }

@@ -1061,3 +1061,48 @@ TEST_CASE("store: an incident row it cannot understand is reported with its id")
     CHECK(error_of([&] { store.recent_incidents(1); }) ==
           file.string() + ": incidents row 1: unknown failure_kind \"gremlins\"");
 }
+
+TEST_CASE("store: finished attempts counted by unit, action and result") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    CHECK(store.action_counts().empty());
+    CHECK(store.recovery_times().empty());
+    ActionRecord web = action(kT0, true, 3.5);
+    web.unit = "web.service";
+    store.add_action(web);
+    store.add_action(web);
+    web.recovered = false;
+    web.recovery_time.reset();
+    store.add_action(web);
+    ActionRecord scale = action(kT0, true, 0.5);
+    scale.action = Action::scale_up;
+    const std::int64_t relapsed = store.add_action(scale);
+    store.mark_relapsed(relapsed);  // still counted as judged: the counts only grow
+    ActionRecord running = action(kT0, true, 9.0);
+    running.phase = AttemptPhase::dry_run;  // not a finished attempt
+    store.add_action(running);
+
+    CHECK(store.action_counts() == std::vector<ActionCount>{{"", "scale_up", "recovered", 1},
+                                                             {"web.service", "restart", "failed", 1},
+                                                             {"web.service", "restart", "recovered", 2}});
+    CHECK(store.recovery_times() == std::vector<double>{0.5, 3.5, 3.5});
+}
+
+TEST_CASE("store: closed incidents counted by unit, kind and outcome") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    CHECK(store.closed_incident_counts().empty());
+    store.open_incident(incident(kT0, IncidentOutcome::open));  // its outcome is still to come
+    IncidentRecord crash = incident(kT0, IncidentOutcome::resolved, 1, 2.0);
+    crash.failure_kind = FailureKind::crash;
+    store.open_incident(crash);
+    store.open_incident(crash);
+    store.open_incident(incident(kT0, IncidentOutcome::given_up, 3));
+    IncidentRecord machine = incident(kT0, IncidentOutcome::interrupted);
+    machine.unit = "";
+    store.open_incident(machine);
+
+    CHECK(store.closed_incident_counts() == std::vector<IncidentCount>{{"", "", "interrupted", 1},
+                                                                        {"web.service", "", "given_up", 1},
+                                                                        {"web.service", "crash", "resolved", 2}});
+}
