@@ -109,7 +109,8 @@ TEST_CASE("summary gives the incident figures, and MTTR only once something was 
                                        {"avg_mttr", nullptr}, {"incidents", 0},
                                        {"resolved", 0},       {"given_up", 0},
                                        {"resolved_rate", nullptr}, {"attempts_per_incident", nullptr},
-                                       {"relapses", 0},       {"mttr", nullptr}});
+                                       {"relapses", 0},       {"mttr", nullptr},
+                                       {"self_resolved", 0}});
         const RunResult text = healctl({"summary"});
         INFO(text.describe());
         CHECK(text.exit_code == 0);
@@ -117,7 +118,8 @@ TEST_CASE("summary gives the incident figures, and MTTR only once something was 
         CHECK(contains(text.out, "Attempts per incident  -\nRelapses               0\nMTTR                   -\n"));
         const RunResult raw = busctl_call("GetSummary");
         INFO(raw.describe());
-        CHECK(contains(raw.out, "(tttdd)a{sv} 0 0 0 0 -1 4 \"incidents\" t 0 "));  // four counts, no means
+        CHECK(contains(raw.out, "(tttdd)a{sv} 0 0 0 0 -1 5 \"incidents\" t 0 "));  // five counts, no means
+        CHECK(contains(text.out, "Passed on their own    0 (no action taken: not counted above)\n"));
         CHECK_FALSE(contains(raw.out, "\"mttr\""));
     }
     SECTION("a seeded history") {
