@@ -1,3 +1,4 @@
+#include "support/validation.hpp"
 #include "detection/adaptive_detector.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <vector>
 
 using namespace heal;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -21,15 +23,6 @@ AdaptiveDetectorConfig no_floor() {
 // Alternating 20/22: mean 21, σ exactly 1, so the k=2 threshold is 23.
 void feed_baseline(AdaptiveDetector& detector, int samples) {
     for (int i = 0; i < samples; ++i) REQUIRE_FALSE(detector.observe(i % 2 == 0 ? 20.0 : 22.0).anomalous);
-}
-
-std::string invalid_field(AdaptiveDetectorConfig config) {
-    try {
-        config.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "(accepted)";
 }
 
 }  // namespace

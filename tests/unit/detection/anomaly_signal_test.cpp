@@ -1,3 +1,4 @@
+#include "support/validation.hpp"
 #include "detection/anomaly_signal.hpp"
 
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@ using heal::AnomalyDetector;
 using heal::SignalVerdict;
 using heal::test::Noise;
 using heal::test::unit_at;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -41,15 +43,6 @@ Count run(AnomalyDetector& detector, double seconds, double step, const std::fun
         failed = count.last.failure;
     }
     return count;
-}
-
-std::string invalid_field(AnomalyConfig config) {
-    try {
-        config.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "(accepted)";
 }
 
 }  // namespace

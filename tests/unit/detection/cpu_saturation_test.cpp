@@ -1,3 +1,4 @@
+#include "support/validation.hpp"
 #include "detection/cpu_saturation.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@ using heal::CpuSaturationConfig;
 using heal::CpuSaturationDetector;
 using heal::SignalVerdict;
 using heal::test::unit_at;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -18,15 +20,6 @@ heal::SignalInput quota_unit(double second, double cpu) {
     input.cpu_limit_percent = 50.0;
     input.cpu_percent = cpu;
     return input;
-}
-
-std::string invalid_field(CpuSaturationConfig config) {
-    try {
-        config.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "(accepted)";
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "support/validation.hpp"
 #include "detection/memory_exhaustion.hpp"
 
 #include <catch2/catch.hpp>
@@ -12,6 +13,7 @@ using heal::SignalVerdict;
 using heal::test::kMiB;
 using heal::test::Noise;
 using heal::test::unit_at;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -41,15 +43,6 @@ Outcome run(MemoryExhaustionDetector& detector, int seconds, const std::function
         }
     }
     return outcome;
-}
-
-std::string invalid_field(MemoryExhaustionConfig config) {
-    try {
-        config.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "(accepted)";
 }
 
 }  // namespace

@@ -1,3 +1,4 @@
+#include "support/validation.hpp"
 #include "detection/pressure_stall.hpp"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@ using heal::PressureDetector;
 using heal::PressureResource;
 using heal::SignalVerdict;
 using heal::test::unit_at;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -17,15 +19,6 @@ heal::SignalInput with_memory_pressure(double second, double some, std::optional
     auto input = unit_at(second);
     input.memory_pressure = heal::Pressure{some, 0, full};
     return input;
-}
-
-std::string invalid_field(PressureConfig config) {
-    try {
-        config.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "(accepted)";
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 
 #include <functional>
 
+#include "support/validation.hpp"
 #include "detection/probe_spec.hpp"
 
 using namespace heal;
 using namespace std::chrono_literals;
+using heal::test::invalid_field;
 
 namespace {
 
@@ -16,15 +18,6 @@ std::string refusal(std::string_view text) {
         return error.what();
     }
     return "accepted";
-}
-
-std::string invalid_field(const ProbeSpec& spec) {
-    try {
-        spec.validate();
-    } catch (const std::invalid_argument& error) {
-        return error.what();
-    }
-    return "valid";
 }
 
 }  // namespace
@@ -99,7 +92,7 @@ TEST_CASE("probe spec: expected status ranges", "[probe]") {
 
 TEST_CASE("probe spec: validate names the offending field", "[probe]") {
     const ProbeSpec good{"web.service", parse_probe_target("http http://127.0.0.1:8080/"), {}, ""};
-    CHECK(invalid_field(good) == "valid");
+    CHECK(invalid_field(good) == "(accepted)");
     struct Case {
         std::function<void(ProbeSpec&)> change;
         std::string message;
