@@ -212,4 +212,13 @@ std::optional<std::uint64_t> parse_status_vmrss_bytes(std::string_view text) {
     return *kb * 1024;
 }
 
+std::optional<char> parse_stat_state(std::string_view text) {
+    const auto close = text.rfind(')');
+    if (text.find('(') == std::string_view::npos || close == std::string_view::npos || close + 2 >= text.size() ||
+        text[close + 1] != ' ')
+        return std::nullopt;
+    const char state = text[close + 2];
+    return state >= 'A' && state <= 'Z' ? std::optional<char>(state) : std::nullopt;
+}
+
 }  // namespace heal

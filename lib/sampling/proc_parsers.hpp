@@ -64,6 +64,12 @@ std::optional<CpuLimit> parse_cpu_max(std::string_view text);
 // VmRSS of a /proc/PID/status, in bytes; nullopt for kernel threads (no VmRSS).
 std::optional<std::uint64_t> parse_status_vmrss_bytes(std::string_view text);
 
+// The state letter of a /proc/PID/stat or /proc/PID/task/TID/stat line
+// ("R" running or runnable, "S" sleeping, ...): the field after the command,
+// which is the text between the first '(' and the last ')' since a command
+// may itself hold parentheses and spaces. nullopt when malformed.
+std::optional<char> parse_stat_state(std::string_view text);
+
 // Splits off the first line of `rest` (without its '\n').
 std::string_view next_line(std::string_view& rest);
 

@@ -39,6 +39,9 @@ struct UnitSample {
     double cpu_percent = 0.0;         // of one CPU, like top; from usage deltas
     std::uint64_t memory_bytes = 0;
     std::optional<std::uint64_t> memory_max_bytes;  // absent when unlimited
+    // Threads of the cgroup (and its children) running or waiting for a CPU
+    // at the moment of the sample: how many cores the unit could use now.
+    unsigned runnable_threads = 0;
     // The rest is cgroup v2 only: absent on v1/hybrid, and for "max".
     std::optional<std::uint64_t> memory_high_bytes;  // memory.high (MemoryHigh=)
     std::optional<double> cpu_limit_percent;         // cpu.max quota/period (CPUQuota=), % of one CPU

@@ -68,6 +68,7 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     out.unit = spec_.unit;
     out.memory_bytes = read_memory_bytes();
     out.memory_max_bytes = read_memory_max();
+    out.runnable_threads = count_runnable_threads();
     out.memory_high_bytes = read_memory_high();
     out.cpu_limit_percent = read_cpu_limit_percent();
     out.cpu_pressure = read_pressure("cpu.pressure");
@@ -142,9 +143,7 @@ std::uint64_t UnitSampler::read_memory_bytes() {
     if (read(memory_dir_, "memory.usage_in_bytes")) {
         if (const auto bytes = parse_single_u64(buffer_)) return *bytes;
     }
-    if (procs_dir_.empty()) return 0;
-    walk_dir_.assign(procs_dir_);
-    return rss_of_tree(0);
+    return rss_of_tree();
 }
 
 std::optional<std::uint64_t> UnitSampler::read_memory_max() {
@@ -174,14 +173,28 @@ std::optional<Pressure> UnitSampler::read_pressure(const char* name) {
     return parse_pressure(buffer_);
 }
 
-// Summed VmRSS of the processes in walk_dir_ and its child cgroups, like
-// memory.current which also counts descendants. Pages shared between the
-// processes count once per process, so this can overstate a little.
-std::uint64_t UnitSampler::rss_of_tree(int depth) {
+std::uint64_t UnitSampler::rss_of_tree() {
+    if (procs_dir_.empty()) return 0;
+    walk_dir_.assign(procs_dir_);
+    return sum_over_tree(0, "cgroup.procs", &UnitSampler::rss_of_listed_processes);
+}
+
+unsigned UnitSampler::count_runnable_threads() {
+    if (procs_dir_.empty()) return 0;
+    walk_dir_.assign(procs_dir_);
+    // v2 lists a cgroup's threads in cgroup.threads, v1 in tasks.
+    const char* threads = v2_dir_.empty() ? "tasks" : "cgroup.threads";
+    return static_cast<unsigned>(sum_over_tree(0, threads, &UnitSampler::runnable_of_listed_threads));
+}
+
+// `of_listed` summed over walk_dir_ and its child cgroups, each read from its
+// `list_file`, as the kernel's own counters also count descendants.
+std::uint64_t UnitSampler::sum_over_tree(int depth, const char* list_file, std::uint64_t (UnitSampler::*of_listed)()) {
     // Child cgroups come and go: their files are not kept open.
     path_.assign(walk_dir_);
-    path_ += "/cgroup.procs";
-    std::uint64_t total = read_file(path_, buffer_) == 0 ? rss_of_listed_processes() : 0;
+    path_ += '/';
+    path_ += list_file;
+    std::uint64_t total = read_file(path_, buffer_) == 0 ? (this->*of_listed)() : 0;
     if (depth >= kMaxTreeDepth) return total;
 
     const std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(walk_dir_.c_str()), &::closedir};
@@ -193,14 +206,15 @@ std::uint64_t UnitSampler::rss_of_tree(int depth) {
         if (entry->d_type != DT_DIR && entry->d_type != DT_UNKNOWN) continue;
         walk_dir_ += '/';
         walk_dir_ += name;
-        if (entry->d_type == DT_DIR || is_directory(walk_dir_)) total += rss_of_tree(depth + 1);
+        if (entry->d_type == DT_DIR || is_directory(walk_dir_)) total += sum_over_tree(depth + 1, list_file, of_listed);
         walk_dir_.resize(length);
     }
     return total;
 }
 
-// The processes listed in buffer_ (a cgroup.procs); those that exit while
-// being read are skipped.
+// Summed VmRSS of the processes listed in buffer_ (a cgroup.procs); those
+// that exit while being read are skipped. Pages shared between the processes
+// count once per process, so this can overstate a little.
 std::uint64_t UnitSampler::rss_of_listed_processes() {
     std::uint64_t total = 0;
     std::string_view rest = buffer_;
@@ -215,6 +229,24 @@ std::uint64_t UnitSampler::rss_of_listed_processes() {
         total += parse_status_vmrss_bytes(status_buffer_).value_or(0);
     }
     return total;
+}
+
+// Threads listed in buffer_ (a cgroup.threads or tasks) whose state is R;
+// those that exit while being read are skipped.
+std::uint64_t UnitSampler::runnable_of_listed_threads() {
+    std::uint64_t runnable = 0;
+    std::string_view rest = buffer_;
+    while (!rest.empty()) {
+        const auto tid = next_line(rest);
+        if (!is_pid(tid)) continue;
+        path_.assign(proc_dir_);
+        path_ += '/';
+        path_ += tid;
+        path_ += "/stat";
+        if (read_file(path_, status_buffer_) != 0) continue;
+        if (parse_stat_state(status_buffer_) == 'R') ++runnable;
+    }
+    return runnable;
 }
 
 }  // namespace heal

@@ -62,8 +62,11 @@ private:
     std::optional<std::uint64_t> read_memory_high();
     std::optional<double> read_cpu_limit_percent();
     std::optional<Pressure> read_pressure(const char* name);
-    std::uint64_t rss_of_tree(int depth);
+    std::uint64_t rss_of_tree();
+    unsigned count_runnable_threads();
+    std::uint64_t sum_over_tree(int depth, const char* list_file, std::uint64_t (UnitSampler::*of_listed)());
     std::uint64_t rss_of_listed_processes();
+    std::uint64_t runnable_of_listed_threads();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
     // The unit's own files stay open between ticks (KernelFile).
     bool read(const std::string& dir, const char* name);

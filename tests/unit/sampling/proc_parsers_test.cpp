@@ -186,3 +186,13 @@ TEST_CASE("next_line splits on newlines and tolerates a missing last one",
     CHECK(heal::next_line(rest) == "b");
     CHECK(rest.empty());
 }
+
+TEST_CASE("parse_stat_state reads the state after the command", "[sampling][parsers]") {
+    CHECK(heal::parse_stat_state("42 (bash) S 1 42 42 0 -1") == 'S');
+    CHECK(heal::parse_stat_state("43 (a (b) R c) D 1 43") == 'D');
+    CHECK(heal::parse_stat_state("44 (spin) R 1") == 'R');
+    CHECK_FALSE(heal::parse_stat_state("44 spin R 1"));
+    CHECK_FALSE(heal::parse_stat_state("44 (spin)"));
+    CHECK_FALSE(heal::parse_stat_state("44 (spin) r 1"));
+    CHECK_FALSE(heal::parse_stat_state(""));
+}

@@ -177,6 +177,10 @@ TEST_CASE("container: no memory.current and no v1 memory dir sums VmRSS of the c
     // and 103 is a zombie without VmRSS.
     CHECK(web.memory_bytes == (10240u + 2048u + 1024u) * 1024u);
     CHECK_FALSE(web.memory_max_bytes);
+    // Threads 101 and 102 (in "worker") are runnable; 1011's command holds
+    // " R " but its state is the field after the last ')': D; 100 sleeps
+    // and 999 has exited.
+    CHECK(web.runnable_threads == 2);
     REQUIRE(web.memory_pressure);
     CHECK(web.memory_pressure->avg10 == Approx(3.5));
     REQUIRE(web.cpu_pressure);
