@@ -13,12 +13,12 @@ namespace healctl {
 namespace {
 
 heal::AdaptiveDetectorConfig base_config(const std::optional<std::filesystem::path>& file) {
-    if (!file) return heal::Config::default_detector();
+    if (!file) return heal::DetectionConfig::default_original();
     std::error_code error;
     if (!std::filesystem::exists(*file, error))
         throw CtlError(Exit::usage, fmt::format("cannot read {}: no such file.", file->string()));
     try {
-        return heal::load_config(*file, true).detector;
+        return heal::load_config(*file, true).detection.original;
     } catch (const heal::ConfigError& e) {
         throw CtlError(Exit::failed, fmt::format("{}.", e.what()));
     }
@@ -55,7 +55,7 @@ heal::AdaptiveDetectorConfig DetectorFlags::resolve() const {
 }
 
 void add_detector_options(CLI::App* sub, DetectorFlags& flags) {
-    const heal::AdaptiveDetectorConfig d = heal::Config::default_detector();
+    const heal::AdaptiveDetectorConfig d = heal::DetectionConfig::default_original();
     auto* group = sub->add_option_group(
         "Detector", "Detector parameters; each overrides healerd.conf's [Detector] key and has its range");
     group->add_option("--config", flags.config_file, "Take the parameters from this healerd.conf (and its .d/)");

@@ -7,6 +7,7 @@
 #include <random>
 
 #include <time.h>
+#include <unistd.h>
 
 #include <fmt/ranges.h>
 #include <systemd/sd-daemon.h>
@@ -35,6 +36,10 @@ std::uint64_t usec_of(std::chrono::milliseconds duration) { return static_cast<s
 
 // MemTotal, against which units without a MemoryMax are judged; 0 when
 // unreadable (those units' memory is then not judged).
+heal::DetectionOf detection_settings(const heal::Config& config) {
+    return [&config](const std::string& unit) { return config.detection_of(unit); };
+}
+
 std::uint64_t read_memory_total() {
     std::string text;
     if (heal::read_file("/proc/meminfo", text) != 0) return 0;
@@ -67,7 +72,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       overlay_(std::make_shared<heal::FaultOverlay>(simulation_seed(config_, kOverlayStream))),
       read_budget_(kReadBudgetRows, kReadRefillRows),
       retention_schedule_(kRetentionEvery),
-      monitor_(config_.units, config_.detector),
+      monitor_(config_.units, detection_settings(config_), heal::MachineShape{}),
       engine_(health_, clock_),
       breaker_(config_.circuit_breaker_burst, config_.circuit_breaker_interval),
       policy_(std::make_shared<heal::LadderPolicy>()),
@@ -91,6 +96,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
         proc_sampler_ = std::make_unique<heal::ProcSampler>();
         watch_units(config_.units);
     }
+    monitor_ = heal::Monitor(config_.units, detection_settings(config_), machine_shape());
     if (options_.simulated)
         log_info(fmt::format("simulation seed {}{}", config_.simulation.seed.value_or(random_simulation_seed_),
                              config_.simulation.seed ? "" : " (random; [Simulation] Seed= repeats this run)"));
@@ -149,6 +155,12 @@ int Service::on_tick(sd_event_source* source, std::uint64_t, void* self) {
     return 0;
 }
 
+heal::MachineShape Service::machine_shape() const {
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return heal::MachineShape{static_cast<unsigned>(std::max(1L, cpus)),
+                              simulated_sampler_ ? heal::SimulatedSampler::kMachineMemoryBytes : memory_total_bytes_};
+}
+
 heal::Sample Service::take_sample() {
     if (simulated_sampler_) return simulated_sampler_->sample();
     return proc_sampler_->sample();
@@ -170,7 +182,7 @@ void Service::tick() {
     mark_stopped_units(readings);
     attach_probes(readings);
     overlay_->apply(readings);
-    const std::vector<heal::FailureEvent> failures = monitor_.observe(readings);
+    const std::vector<heal::FailureEvent> failures = monitor_.observe(readings, observed);
     for (const heal::TargetStatus& status : monitor_.targets())
         if (status.observed) health_.publish(status.unit, heal::HealthReport{observed, looks_healthy(status)});
 
@@ -272,10 +284,13 @@ void Service::report_failures(const std::vector<heal::FailureEvent>& events) {
     for (const heal::FailureEvent& event : events) {
         std::vector<LogField> fields = unit_field(event.unit);
         fields.push_back({"METRIC", event.metric});
+        fields.push_back({"SIGNAL", event.signal});
         fields.push_back({"VALUE", fmt::format("{:.1f}", event.value)});
         fields.push_back({"THRESHOLD", fmt::format("{:.1f}", event.threshold)});
+        fields.push_back({"HELD_SEC", fmt::format("{:.1f}", event.held_sec)});
         log(LOG_WARNING, message_id::failure_detected,
-            fmt::format("failure detected on {}: {}", target_name(event.unit), event.reason), fields);
+            fmt::format("failure detected on {} by {}: {}", target_name(event.unit), event.signal, event.reason),
+            fields);
         if (events_) events_->failure_detected(event);
     }
 }
@@ -537,7 +552,7 @@ void Service::apply_config(heal::Config config) {
     if (backend_changed) backend_ = make_backend(config);
 
     const bool units_changed = config.units != config_.units;
-    monitor_.reconfigure(config.units, config.detector);
+    monitor_.reconfigure(config.units, detection_settings(config));
     breaker_.reconfigure(config.circuit_breaker_burst, config.circuit_breaker_interval);
     metric_writer_->set_interval(config.metric_write_interval);
     config_ = std::move(config);

@@ -259,6 +259,8 @@ private:
 
     void apply_config(heal::Config config);
     heal::Sample take_sample();
+    // This machine's CPUs and RAM (the simulated machine's with simulated metrics).
+    heal::MachineShape machine_shape() const;
     void watch_units(const std::vector<std::string>& units);
     void learn_control_group(const std::string& unit, const std::optional<std::string>& control_group);
     void learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max);

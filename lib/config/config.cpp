@@ -28,11 +28,6 @@ ConfigError::ConfigError(std::filesystem::path file, int line, const std::string
       file_(std::move(file)),
       line_(line) {}
 
-AdaptiveDetectorConfig Config::default_detector() {
-    AdaptiveDetectorConfig detector;
-    detector.consecutive = 3;  // three samples in a row: one spike is not a failure
-    return detector;
-}
 
 IncidentOptions Config::incident_options(std::string_view unit) const {
     IncidentOptions options = incident;
@@ -406,31 +401,201 @@ auto stable_rule(Field field) {
     };
 }
 
+// Runs a parser that throws std::invalid_argument: its message is the Problem.
+template <typename Parse>
+Problem refusal_of(Parse&& parse) {
+    try {
+        parse();
+    } catch (const std::invalid_argument& error) {
+        return std::string(error.what());
+    }
+    return std::nullopt;
+}
+
+// A time span stored as seconds in a double, within [low, high].
+template <typename Field>
+auto seconds(Field field, std::chrono::microseconds low, std::chrono::microseconds high, std::string_view range_text) {
+    return [=](auto& config, std::string_view value) -> Problem {
+        std::chrono::microseconds parsed{};
+        const auto parse = timespan([&parsed](auto&) -> auto& { return parsed; }, low, high, range_text);
+        if (auto problem = parse(config, value)) return problem;
+        field(config) = std::chrono::duration<double>(parsed).count();
+        return std::nullopt;
+    };
+}
+
+Problem set_signals(DetectionConfig& detection, std::string_view value) {
+    return refusal_of([&] { detection.signals = parse_signal_list(value); });
+}
+
+Problem set_max_gap(DetectionConfig& detection, std::string_view value) {
+    double gap = 0.0;
+    const auto parse = seconds([&gap](DetectionConfig&) -> auto& { return gap; }, std::chrono::microseconds(100ms),
+                               std::chrono::microseconds(1h), "from 100ms to 1h");
+    if (auto problem = parse(detection, value)) return problem;
+    detection.set_max_gap_sec(gap);
+    return std::nullopt;
+}
+
+// Growth per second as a size: "100K" is 100 KiB/s.
+Problem set_trend_min_slope(DetectionConfig& detection, std::string_view value) {
+    const auto parsed = parse_size(value);
+    if (!parsed || !*parsed || **parsed == 0) return std::string("must be a size per second like 100K or 1M");
+    detection.memory_leak.trend_min_slope_bytes_per_sec = static_cast<double>(**parsed);
+    return std::nullopt;
+}
+
+template <typename Field>
+auto pressure_line(Field field) {
+    return [=](DetectionConfig& detection, std::string_view value) -> Problem {
+        if (value == "some")
+            field(detection) = PressureLine::some;
+        else if (value == "full")
+            field(detection) = PressureLine::full;
+        else
+            return std::string("must be some or full");
+        return std::nullopt;
+    };
+}
+
+// The keys of one pressure signal's section.
+void add_pressure_rules(std::vector<KeyRule<DetectionConfig>>& rules, std::string_view section,
+                        PressureConfig DetectionConfig::*member) {
+    const auto config = [member](DetectionConfig& d) -> PressureConfig& { return d.*member; };
+    rules.push_back({section, "Limit",
+                     real([=](DetectionConfig& d) -> auto& { return config(d).limit_percent; }, 0.0, 100.0,
+                          "(percent of time stalled) from 0 to 100")});
+    rules.push_back({section, "Line", pressure_line([=](DetectionConfig& d) -> auto& { return config(d).line; })});
+    rules.push_back({section, "ForSec",
+                     seconds([=](DetectionConfig& d) -> auto& { return config(d).for_sec; }, 0s, 24h,
+                             "from 0 to 1d")});
+}
+
+// Every key of the detection sections, in documentation order. The main
+// file and units.d/ files share them: a unit's file overrides the main one's.
+const std::vector<KeyRule<DetectionConfig>>& detection_key_rules() {
+    using D = DetectionConfig;
+    constexpr auto hour = std::chrono::microseconds(3600s);
+    constexpr auto week = std::chrono::microseconds(std::chrono::hours(24 * 7));
+    static const std::vector<KeyRule<D>> rules = [&] {
+        const auto anomaly_seconds = [&](double AnomalyConfig::*member, std::chrono::microseconds low,
+                                         std::chrono::microseconds high, std::string_view text) {
+            return [=](D& d, std::string_view value) -> Problem {
+                const auto set = seconds([member](D& t) -> auto& { return t.cpu_anomaly.*member; }, low, high, text);
+                if (auto problem = set(d, value)) return problem;
+                d.memory_anomaly.*member = d.cpu_anomaly.*member;
+                return std::nullopt;
+            };
+        };
+        const auto anomaly_real = [&](double AnomalyConfig::*member, double low, double high, std::string_view text) {
+            return [=](D& d, std::string_view value) -> Problem {
+                const auto set = real([member](D& t) -> auto& { return t.cpu_anomaly.*member; }, low, high, text);
+                if (auto problem = set(d, value)) return problem;
+                d.memory_anomaly.*member = d.cpu_anomaly.*member;
+                return std::nullopt;
+            };
+        };
+        std::vector<KeyRule<D>> all = {
+            {"Detection", "Signals", set_signals},
+            {"Detection", "InactiveForSec",
+             seconds([](D& d) -> auto& { return d.inactive_for_sec; }, 0s, hour, "from 0 to 1h")},
+            {"Detection", "MaxGapSec", set_max_gap},
+
+            {"CpuSaturation", "ForSec",
+             seconds([](D& d) -> auto& { return d.cpu_saturation.for_sec; }, 0s, 24h, "from 0 to 1d")},
+            {"CpuSaturation", "SaturationPercent",
+             real([](D& d) -> auto& { return d.cpu_saturation.saturation_percent; }, 1.0, 100.0,
+                  "(percent of capacity) from 1 to 100")},
+            {"CpuSaturation", "BaselineSec",
+             seconds([](D& d) -> auto& { return d.cpu_saturation.baseline_sec; }, 10s, week, "from 10s to 1w")},
+            {"CpuSaturation", "BaselineMinSec",
+             seconds([](D& d) -> auto& { return d.cpu_saturation.baseline_min_sec; }, 10s, week,
+                     "from 10s to 1w")},
+
+            {"MemoryLeak", "ForSec",
+             seconds([](D& d) -> auto& { return d.memory_leak.for_sec; }, 0s, 24h, "from 0 to 1d")},
+            {"MemoryLeak", "PredictHorizonSec",
+             seconds([](D& d) -> auto& { return d.memory_leak.predict_horizon_sec; }, 1s, week, "from 1s to 1w")},
+            {"MemoryLeak", "TrendWindowSec",
+             seconds([](D& d) -> auto& { return d.memory_leak.trend_window_sec; }, 1s, 24h, "from 1s to 1d")},
+            {"MemoryLeak", "TrendPointSec",
+             seconds([](D& d) -> auto& { return d.memory_leak.trend_point_sec; }, std::chrono::microseconds(100ms),
+                     hour, "from 100ms to 1h")},
+            {"MemoryLeak", "TrendMinPoints",
+             integer<std::size_t>([](D& d) -> auto& { return d.memory_leak.trend_min_points; }, 3, 10000)},
+            {"MemoryLeak", "TrendMinSlope", set_trend_min_slope},
+            {"MemoryLeak", "TrendConsistency",
+             real([](D& d) -> auto& { return d.memory_leak.trend_consistency; }, 0.5, 1.0, "from 0.5 to 1")},
+
+            {"Anomaly", "FalseAlarmsPerWeek",
+             anomaly_real(&AnomalyConfig::false_alarms_per_week, 0.001, 10000.0, "from 0.001 to 10000")},
+            {"Anomaly", "ForSec", anomaly_seconds(&AnomalyConfig::for_sec, 0s, 24h, "from 0 to 1d")},
+            {"Anomaly", "SummarySec", anomaly_seconds(&AnomalyConfig::summary_sec, 1s, hour, "from 1s to 1h")},
+            {"Anomaly", "HistorySec", anomaly_seconds(&AnomalyConfig::history_sec, 60s, 4 * week, "from 1min to 4w")},
+            {"Anomaly", "HistoryMinSec",
+             anomaly_seconds(&AnomalyConfig::history_min_sec, 0s, 4 * week, "from 0 to 4w")},
+            {"Anomaly", "RelearnSec", anomaly_seconds(&AnomalyConfig::relearn_sec, 60s, week, "from 1min to 1w")},
+            {"Anomaly", "MinDeviation",
+             anomaly_real(&AnomalyConfig::min_deviation, 0.0, 100.0, "(percentage points) from 0 to 100")},
+
+            {"Detector", "Window",
+             integer<std::size_t>([](D& d) -> auto& { return d.original.window; }, 2, 100000)},
+            {"Detector", "K", real([](D& d) -> auto& { return d.original.k; }, 0.0, 100.0, "from 0 to 100")},
+            {"Detector", "MinSamples",
+             integer<std::size_t>([](D& d) -> auto& { return d.original.min_samples; }, 2, 100000)},
+            {"Detector", "WarmupThreshold",
+             real([](D& d) -> auto& { return d.original.warmup_threshold; }, 0.0, 10000.0,
+                  "(percent) from 0 to 10000")},
+            {"Detector", "Consecutive",
+             integer<std::size_t>([](D& d) -> auto& { return d.original.consecutive; }, 1, 10000)},
+            {"Detector", "Floor",
+             real([](D& d) -> auto& { return d.original.floor; }, 0.0, 10000.0, "(percent) from 0 to 10000")},
+            {"Detector", "MemoryCeiling",
+             real([](D& d) -> auto& { return d.original.memory_ceiling; }, 1.0, 10000.0,
+                  "(percent) from 1 to 10000")},
+            {"Detector", "RelearnAfter",
+             integer<std::size_t>([](D& d) -> auto& { return d.original.relearn_after; }, 0, 1000000)},
+        };
+        add_pressure_rules(all, "MemoryPressure", &D::memory_pressure);
+        add_pressure_rules(all, "CPUPressure", &D::cpu_pressure);
+        add_pressure_rules(all, "IOPressure", &D::io_pressure);
+        return all;
+    }();
+    return rules;
+}
+
+// The detection keys as main-file rules: they set Config::detection.
+std::vector<KeyRule<Config>> main_detection_rules() {
+    std::vector<KeyRule<Config>> rules;
+    for (const KeyRule<DetectionConfig>& rule : detection_key_rules())
+        rules.push_back({rule.section, rule.key,
+                         [set = rule.set](Config& c, std::string_view value) { return set(c.detection, value); }});
+    return rules;
+}
+
+// The detection keys in a units.d/ file: checked on their own when read,
+// kept to be applied over the main file's settings (Config::detection_of).
+std::vector<KeyRule<UnitSettings>> unit_detection_rules() {
+    std::vector<KeyRule<UnitSettings>> rules;
+    for (const KeyRule<DetectionConfig>& rule : detection_key_rules())
+        rules.push_back({rule.section, rule.key, [&rule](UnitSettings& u, std::string_view value) -> Problem {
+                             DetectionConfig scratch;
+                             if (auto problem = rule.set(scratch, value)) return problem;
+                             u.detection.push_back({std::string(rule.section), std::string(rule.key),
+                                                    std::string(value)});
+                             return std::nullopt;
+                         }});
+    return rules;
+}
+
 const std::vector<KeyRule<Config>>& key_rules() {
     constexpr auto hour = std::chrono::microseconds(3600s);
     constexpr auto ten_years = std::chrono::microseconds(std::chrono::hours(24 * 3650));
-    static const std::vector<KeyRule<Config>> rules = {
+    static const std::vector<KeyRule<Config>> rules = [&] {
+    std::vector<KeyRule<Config>> all = {
         {"Monitor", "SampleIntervalSec",
          timespan([](Config& c) -> auto& { return c.sample_interval; }, 100ms, hour, "from 100ms to 1h")},
         {"Monitor", "Units", set_units},
-
-        {"Detector", "Window",
-         integer<std::size_t>([](Config& c) -> auto& { return c.detector.window; }, 2, 100000)},
-        {"Detector", "K", real([](Config& c) -> auto& { return c.detector.k; }, 0.0, 100.0, "from 0 to 100")},
-        {"Detector", "MinSamples",
-         integer<std::size_t>([](Config& c) -> auto& { return c.detector.min_samples; }, 2, 100000)},
-        {"Detector", "WarmupThreshold",
-         real([](Config& c) -> auto& { return c.detector.warmup_threshold; }, 0.0, 10000.0,
-              "(percent) from 0 to 10000")},
-        {"Detector", "Consecutive",
-         integer<std::size_t>([](Config& c) -> auto& { return c.detector.consecutive; }, 1, 10000)},
-        {"Detector", "Floor",
-         real([](Config& c) -> auto& { return c.detector.floor; }, 0.0, 10000.0, "(percent) from 0 to 10000")},
-        {"Detector", "MemoryCeiling",
-         real([](Config& c) -> auto& { return c.detector.memory_ceiling; }, 1.0, 10000.0,
-              "(percent) from 1 to 10000")},
-        {"Detector", "RelearnAfter",
-         integer<std::size_t>([](Config& c) -> auto& { return c.detector.relearn_after; }, 0, 1000000)},
 
         {"Recovery", "AutoRecover", boolean([](Config& c) -> auto& { return c.auto_recover; })},
         {"Recovery", "AllowedActions", set_actions},
@@ -486,18 +651,11 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Simulation", "Seed", set_seed},
         {"Simulation", "HealChance", set_heal_chances},
     };
+    const auto detection = main_detection_rules();
+    all.insert(all.begin() + 2, detection.begin(), detection.end());  // after [Monitor]
+    return all;
+    }();
     return rules;
-}
-
-// Runs a parser that throws std::invalid_argument: its message is the Problem.
-template <typename Parse>
-Problem refusal_of(Parse&& parse) {
-    try {
-        parse();
-    } catch (const std::invalid_argument& error) {
-        return std::string(error.what());
-    }
-    return std::nullopt;
 }
 
 // [Probe] Probe=: adds a probe; an empty value clears the list, and a
@@ -545,6 +703,8 @@ const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
         };
         const auto probe = probe_key_rules();
         all.insert(all.end(), probe.begin(), probe.end());
+        const auto detection = unit_detection_rules();
+        all.insert(all.end(), detection.begin(), detection.end());
         return all;
     }();
     return rules;
@@ -557,8 +717,9 @@ constexpr std::size_t kDetectorSampleBudget = std::size_t{8} << 20;
 constexpr std::size_t kMetricsPerTarget = 2;
 
 // Settings that only make sense together, checked once every file is applied.
-void check_combination(const Config& config, const std::filesystem::path& last_file) {
-    const AdaptiveDetectorConfig& d = config.detector;
+void check_combination(const Config& config, const std::filesystem::path& main_file,
+                       const std::filesystem::path& last_file) {
+    const AdaptiveDetectorConfig& d = config.detection.original;
     if (d.min_samples > d.window)
         throw ConfigError(last_file, 0,
                           fmt::format("[Detector] MinSamples={} is larger than Window={}", d.min_samples, d.window));
@@ -566,6 +727,23 @@ void check_combination(const Config& config, const std::filesystem::path& last_f
         throw ConfigError(last_file, 0,
                           fmt::format("[Detector] RelearnAfter={} must be 0 or at least Consecutive={}",
                                       d.relearn_after, d.consecutive));
+    // Each unit's settings are the main file's with its own on top: both must make sense together.
+    for (const std::string& unit : config.units) {
+        try {
+            config.detection_of(unit).validate();
+        } catch (const std::invalid_argument& e) {
+            const std::filesystem::path file = config.unit_settings.count(unit) != 0
+                                                   ? unit_settings_directory(main_file) / (unit + ".conf")
+                                                   : last_file;
+            throw ConfigError(file, 0, fmt::format("the detection settings of {} do not fit together: {}", unit,
+                                                   e.what()));
+        }
+    }
+    try {
+        config.detection.validate();
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(last_file, 0, fmt::format("the detection settings do not fit together: {}", e.what()));
+    }
     if (config.incident.backoff.max < config.incident.backoff.initial)
         throw ConfigError(last_file, 0,
                           fmt::format("[Recovery] BackoffMaxSec={}s is shorter than BackoffSec={}s",
@@ -776,18 +954,32 @@ std::map<std::string, UnitSettings, std::less<>> load_unit_settings(const std::f
 
 }  // namespace
 
+DetectionConfig Config::detection_of(std::string_view unit) const {
+    DetectionConfig resolved = detection;
+    const auto& rules = detection_key_rules();
+    for (const DetectionAssignment& a : settings_of(unit).detection) {
+        const auto rule = std::find_if(rules.begin(), rules.end(), [&](const KeyRule<DetectionConfig>& r) {
+            return r.section == a.section && r.key == a.key;
+        });
+        // Checked when the file was read, so it is known and its value good.
+        if (rule != rules.end()) rule->set(resolved, a.value);
+    }
+    return resolved;
+}
+
 void apply_config_file(Config& config, const std::filesystem::path& file) { apply_file(key_rules(), config, file); }
 
 std::optional<std::string> set_detector_key(AdaptiveDetectorConfig& detector, std::string_view key,
                                             std::string_view value) {
-    const auto& rules = key_rules();
-    const auto rule = std::find_if(rules.begin(), rules.end(),
-                                   [&](const KeyRule<Config>& r) { return r.section == "Detector" && r.key == key; });
+    const auto& rules = detection_key_rules();
+    const auto rule = std::find_if(rules.begin(), rules.end(), [&](const KeyRule<DetectionConfig>& r) {
+        return r.section == "Detector" && r.key == key;
+    });
     if (rule == rules.end()) throw std::invalid_argument(fmt::format("[Detector] has no key {}", key));
-    Config config;
-    config.detector = detector;
-    if (Problem problem = rule->set(config, value)) return problem;
-    detector = config.detector;
+    DetectionConfig detection;
+    detection.original = detector;
+    if (Problem problem = rule->set(detection, value)) return problem;
+    detector = detection.original;
     return std::nullopt;
 }
 
@@ -828,7 +1020,7 @@ Config load_config(const std::filesystem::path& main_file, bool main_required) {
         last_file = drop_in;
     }
     config.unit_settings = load_unit_settings(unit_settings_directory(main_file));
-    check_combination(config, last_file);
+    check_combination(config, main_file, last_file);
     return config;
 }
 

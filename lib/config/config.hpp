@@ -18,6 +18,7 @@
 
 #include "core/action.hpp"
 #include "detection/adaptive_detector.hpp"
+#include "detection/detection_config.hpp"
 #include "detection/probe_spec.hpp"
 #include "core/action_set.hpp"
 #include "recovery/backend.hpp"
@@ -37,6 +38,13 @@ public:
 private:
     std::filesystem::path file_;
     int line_;
+};
+
+// One detection key set in a units.d/ file, applied over the main file's.
+struct DetectionAssignment {
+    std::string section;
+    std::string key;
+    std::string value;
 };
 
 // Settings of one watched unit, from units.d/NAME.conf next to the main file
@@ -59,6 +67,10 @@ struct UnitSettings {
     // The probes as a ProbeRunner takes them; exec probes run as `user`
     // (the unit's User=, "" for healerd's own).
     std::vector<ProbeSpec> probe_specs(std::string_view unit, std::string_view user) const;
+
+    // The detection sections ([Detection], [CpuSaturation], ...), in file
+    // order; keys not set here keep the main file's values.
+    std::vector<DetectionAssignment> detection;
 };
 
 // [Recovery] Mode=: `shadow` lets the default ladder act while the learned
@@ -70,8 +82,10 @@ struct Config {
     std::chrono::milliseconds sample_interval{1000};  // SampleIntervalSec=
     std::vector<std::string> units;                   // Units=
 
-    // [Detector]
-    AdaptiveDetectorConfig detector = default_detector();
+    // [Detection], [CpuSaturation], [MemoryLeak], [MemoryPressure],
+    // [CPUPressure], [IOPressure], [Anomaly] and [Detector] (the original
+    // design's detector, in detection.original)
+    DetectionConfig detection;
 
     // [Recovery]
     bool auto_recover = true;                          // AutoRecover=
@@ -107,8 +121,10 @@ struct Config {
     // The incident settings of `unit` ("" = the machine): [Recovery]'s, with
     // the unit's own StableSec= where it has one.
     IncidentOptions incident_options(std::string_view unit) const;
+    // The detection settings of `unit` ("" = the machine): the main file's,
+    // with the unit's own keys on top.
+    DetectionConfig detection_of(std::string_view unit) const;
 
-    static AdaptiveDetectorConfig default_detector();
     static Retention default_retention();
 };
 

@@ -31,6 +31,7 @@ struct AdaptiveDetectorConfig {
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;
+    bool operator==(const AdaptiveDetectorConfig&) const = default;
 };
 
 class AdaptiveDetector final : public Detector {

@@ -59,6 +59,7 @@ struct AnomalyConfig {
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;
+    bool operator==(const AnomalyConfig&) const = default;
 };
 
 class AnomalyDetector final : public SignalDetector {
@@ -66,6 +67,7 @@ public:
     explicit AnomalyDetector(AnomalyConfig config);  // validates it
     std::string_view name() const override { return "anomaly"; }
     SignalVerdict observe(const SignalInput& input) override;
+    std::unique_ptr<SignalDetector> clone() const override { return std::make_unique<AnomalyDetector>(*this); }
 
 private:
     struct Judgement {

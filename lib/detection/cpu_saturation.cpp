@@ -21,15 +21,23 @@ CpuSaturationConfig validated(CpuSaturationConfig config) {
     return config;
 }
 
+// The cores an unlimited unit can use now: one per runnable thread, at
+// least one, at most the machine's.
+unsigned usable_cores(const SignalInput& input) {
+    return std::clamp(input.runnable_threads, 1u, std::max(input.cpus, 1u));
+}
+
 double capacity_percent(const SignalInput& input) {
     if (input.cpu_limit_percent) return *input.cpu_limit_percent;
-    return input.unit.empty() ? 100.0 : 100.0 * input.cpus;
+    return input.unit.empty() ? 100.0 : 100.0 * usable_cores(input);
 }
 
 std::string capacity_text(const SignalInput& input) {
     if (input.cpu_limit_percent) return fmt::format("its CPUQuota {:.1f}%", *input.cpu_limit_percent);
     if (input.unit.empty()) return "all its CPUs";
-    return fmt::format("all {} CPUs ({:.0f}%)", input.cpus, 100.0 * input.cpus);
+    const unsigned cores = usable_cores(input);
+    return cores == 1 ? std::string("one full core (one runnable thread)")
+                      : fmt::format("{} full cores ({} runnable threads)", cores, cores);
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 #pragma once
 // Signal "cpu_saturation": a target's CPU pinned at its capacity for ForSec
 // while its own baseline is lower. Capacity is the unit's CPUQuota= when it
-// has one; an unlimited unit can use every CPU, so its capacity is one full
-// core per CPU (a single-threaded unit at 100 % of one core on a bigger
-// machine is busy, not saturated: if it starves, its cpu.pressure says so);
-// the machine's CPU is a % of all CPUs, so its capacity is 100 %.
+// has one; an unlimited unit can use one full core per thread that is
+// running or waiting for a CPU (at least one, at most every CPU), so a
+// thread spinning in a loop pins its unit at one core however many CPUs the
+// machine has, while a unit whose threads share a busy load spreads it; the
+// machine's CPU is a % of all CPUs, so its capacity is 100 %.
 //
 // The baseline is the median of 10-second CPU means over the last
 // BaselineSec. Values are admitted to it only while the signal is not
@@ -28,6 +29,7 @@ struct CpuSaturationConfig {
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;
+    bool operator==(const CpuSaturationConfig&) const = default;
 };
 
 class CpuSaturationDetector final : public SignalDetector {
@@ -35,6 +37,7 @@ public:
     explicit CpuSaturationDetector(CpuSaturationConfig config);  // validates it
     std::string_view name() const override { return "cpu_saturation"; }
     SignalVerdict observe(const SignalInput& input) override;
+    std::unique_ptr<SignalDetector> clone() const override { return std::make_unique<CpuSaturationDetector>(*this); }
 
 private:
     double baseline_percent() const;  // median of the closed baseline buckets

@@ -48,6 +48,7 @@ struct MemoryExhaustionConfig {
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;
+    bool operator==(const MemoryExhaustionConfig&) const = default;
 };
 
 class MemoryExhaustionDetector final : public SignalDetector {
@@ -55,6 +56,7 @@ public:
     explicit MemoryExhaustionDetector(MemoryExhaustionConfig config);  // validates it
     std::string_view name() const override { return "memory_leak"; }
     SignalVerdict observe(const SignalInput& input) override;
+    std::unique_ptr<SignalDetector> clone() const override { return std::make_unique<MemoryExhaustionDetector>(*this); }
 
 private:
     struct Trend {

@@ -1,35 +1,31 @@
 #include "detection/monitor.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
 namespace heal {
 namespace {
 
-bool same_settings(const AdaptiveDetectorConfig& a, const AdaptiveDetectorConfig& b) {
-    return a.window == b.window && a.k == b.k && a.min_samples == b.min_samples &&
-           a.warmup_threshold == b.warmup_threshold && a.consecutive == b.consecutive && a.floor == b.floor &&
-           a.relearn_after == b.relearn_after && a.memory_ceiling == b.memory_ceiling;
-}
-
-std::string metric_name(const std::string& unit, const char* metric) {
+std::string metric_name(const std::string& unit, std::string_view metric) {
     return unit.empty() ? std::string(metric) : fmt::format("unit:{}:{}", unit, metric);
 }
 
-// A unit that is not running, judged like a metric: anomalous at once, a
-// failure after `consecutive` samples in a row.
-Verdict absence_verdict(const std::string& unit, std::size_t streak, std::size_t consecutive) {
+std::string held_text(double seconds) { return fmt::format("{:.0f} s", seconds); }
+
+// A unit that is not running: a failure once that has lasted InactiveForSec.
+Verdict inactive_verdict(const std::string& unit, double held_sec, double for_sec, bool failure) {
     Verdict verdict;
     verdict.metric = metric_name(unit, "active");
     verdict.value = 0.0;
     verdict.threshold = 1.0;
     verdict.anomalous = true;
-    verdict.failure = streak >= consecutive;
-    verdict.reason = verdict.failure || consecutive <= 1
-                         ? fmt::format("{} is not running", unit)
-                         : fmt::format("{} is not running; {} of {} in a row before failure", unit, streak,
-                                       consecutive);
+    verdict.failure = failure;
+    verdict.reason = failure || for_sec <= 0.0
+                         ? fmt::format("{} is not running (for {})", unit, held_text(held_sec))
+                         : fmt::format("{} is not running for {}; a failure at {} (InactiveForSec=)", unit,
+                                       held_text(held_sec), held_text(for_sec));
     return verdict;
 }
 
@@ -39,16 +35,6 @@ Verdict stopped_verdict(const std::string& unit) {
     verdict.metric = metric_name(unit, "active");
     verdict.threshold = 1.0;
     verdict.reason = fmt::format("{} is stopped (inactive, Result=success): not a failure", unit);
-    return verdict;
-}
-
-// Memory at the ceiling: a failure at once, whatever the window has learned.
-Verdict with_ceiling(Verdict verdict, double ceiling) {
-    if (!(verdict.value >= ceiling)) return verdict;
-    verdict.threshold = ceiling;
-    verdict.anomalous = verdict.failure = true;
-    verdict.reason = fmt::format("{} {:.1f}% is at or above the {:.1f}% ceiling: at its memory limit", verdict.metric,
-                                 verdict.value, ceiling);
     return verdict;
 }
 
@@ -72,18 +58,58 @@ std::vector<Verdict> probe_verdicts(const std::string& unit, const std::vector<P
     return verdicts;
 }
 
-// Tracks one metric's failure state: entered on a failure verdict, left on
-// the first value that is not anomalous.
-struct MetricState {
+// Tracks one signal's failure state: entered on a failure verdict, left on
+// the first tick it no longer holds.
+struct FailureState {
     bool failing = false;
 
-    // True when this verdict makes the metric enter failure.
-    bool update(const Verdict& verdict) {
-        if (!failing && verdict.failure) return failing = true;
-        if (failing && !verdict.anomalous) failing = false;
+    // True when this tick makes the signal enter failure.
+    bool update(bool failure, bool holds) {
+        if (!failing && failure) return failing = true;
+        if (failing && !holds) failing = false;
         return false;
     }
 };
+
+// What a target's signals see of a reading. Memory in bytes comes back from
+// the % and the limit it is a % of (MemoryMax, else the machine's RAM), so
+// an injected fault that rewrites the % is seen by every signal.
+SignalInput input_of(const TargetReading& reading, SteadyTime now, const MachineShape& machine) {
+    SignalInput input;
+    input.unit = reading.unit;
+    input.time = now;
+    input.present = reading.present;
+    input.stopped = reading.stopped;
+    input.cpus = machine.cpus;
+    input.runnable_threads = reading.runnable_threads;
+    if (machine.memory_bytes > 0) input.machine_memory_bytes = machine.memory_bytes;
+    input.cpu_pressure = reading.cpu_pressure;
+    input.memory_pressure = reading.memory_pressure;
+    input.io_pressure = reading.io_pressure;
+    if (!reading.present) return input;
+    input.cpu_percent = reading.cpu;
+    input.cpu_limit_percent = reading.cpu_limit_percent;
+    input.memory_max_bytes = reading.memory_max_bytes;
+    input.memory_high_bytes = reading.memory_high_bytes;
+    const std::uint64_t of = reading.memory_max_bytes.value_or(machine.memory_bytes);
+    if (reading.memory && std::isfinite(*reading.memory) && of > 0)
+        input.memory_bytes = static_cast<std::uint64_t>(std::max(0.0, *reading.memory) / 100.0 * static_cast<double>(of));
+    return input;
+}
+
+Verdict verdict_of(const std::string& unit, SignalKind kind, const SignalVerdict& signal, bool failure) {
+    Verdict verdict;
+    verdict.metric = metric_name(unit, to_string(kind));
+    verdict.value = signal.value;
+    verdict.threshold = signal.threshold;
+    verdict.anomalous = signal.firing;
+    verdict.failure = failure;
+    verdict.reason = signal.reason;
+    if (signal.failure && !failure)
+        verdict.reason += fmt::format("; not acted on alone: no other signal of {} is firing",
+                                      unit.empty() ? "the machine" : unit);
+    return verdict;
+}
 
 }  // namespace
 
@@ -106,24 +132,58 @@ Observation TargetStatus::observation() const {
 }
 
 struct Monitor::Target {
-    Target(const std::string& unit, const AdaptiveDetectorConfig& config)
-        : cpu(metric_name(unit, "cpu"), config), memory(metric_name(unit, "memory"), config) {}
+    Target(DetectionConfig settings)
+        : config(std::move(settings)),
+          detectors(make_detectors(config)),
+          failing(detectors.size()),
+          inactive(config.inactive_for_sec, config.cpu_saturation.max_gap_sec) {}
 
-    AdaptiveDetector cpu;
-    AdaptiveDetector memory;
-    MetricState cpu_state;
-    MetricState memory_state;
-    MetricState active_state;
-    MetricState probe_state;
-    std::size_t absent_streak = 0;
+    DetectionConfig config;
+    std::vector<NamedDetector> detectors;
+    std::vector<FailureState> failing;  // one per detector
+    SustainedCondition inactive;
+    FailureState inactive_state;
+    FailureState probe_state;
+    std::optional<SignalInput> last_input;
+
+    bool any_failing() const {
+        return inactive_state.failing || probe_state.failing ||
+               std::any_of(failing.begin(), failing.end(), [](const FailureState& f) { return f.failing; });
+    }
 };
 
-Monitor::Monitor(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector)
-    : detector_(detector) {
+namespace {
+
+// The detectors' verdicts for one input, with corroboration applied: a
+// signal that needs it is a failure only while another signal fires or a
+// probe fails.
+struct Judgement {
+    std::vector<SignalVerdict> signals;
+    std::vector<bool> failure;
+};
+
+Judgement judge(std::vector<NamedDetector>& detectors, const SignalInput& input, bool probe_failing) {
+    Judgement judgement;
+    for (NamedDetector& named : detectors) judgement.signals.push_back(named.detector->observe(input));
+    const bool corroborated =
+        probe_failing || std::any_of(judgement.signals.begin(), judgement.signals.end(), [](const SignalVerdict& v) {
+            return v.firing && !v.needs_corroboration;
+        });
+    for (const SignalVerdict& verdict : judgement.signals)
+        judgement.failure.push_back(verdict.failure && (!verdict.needs_corroboration || corroborated));
+    return judgement;
+}
+
+}  // namespace
+
+Monitor::Monitor(const std::vector<std::string>& units, const DetectionOf& detection, MachineShape machine)
+    : machine_(machine) {
     std::vector<std::string> targets{""};
     targets.insert(targets.end(), units.begin(), units.end());
     for (const std::string& unit : targets) {
-        state_.push_back(std::make_unique<Target>(unit, detector_));
+        DetectionConfig config = detection(unit);
+        config.validate();
+        state_.push_back(std::make_unique<Target>(std::move(config)));
         TargetStatus status;
         status.unit = unit;
         status_.push_back(std::move(status));
@@ -134,17 +194,19 @@ Monitor::~Monitor() = default;
 Monitor::Monitor(Monitor&&) noexcept = default;
 Monitor& Monitor::operator=(Monitor&&) noexcept = default;
 
-std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& readings) {
+std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& readings, SteadyTime now) {
     std::vector<FailureEvent> events;
-    const auto entered = [&](const TargetStatus& status, const Verdict& verdict, const char* metric) {
-        events.push_back(FailureEvent{status.unit, metric, verdict.value, verdict.threshold, verdict.reason});
-    };
     for (std::size_t i = 0; i < status_.size(); ++i) {
         TargetStatus& status = status_[i];
         Target& target = *state_[i];
         const auto reading = std::find_if(readings.begin(), readings.end(),
                                           [&](const TargetReading& r) { return r.unit == status.unit; });
         if (reading == readings.end()) continue;
+        const auto entered = [&](std::string_view metric, std::string_view signal, const Verdict& verdict,
+                                 double held_sec) {
+            events.push_back(FailureEvent{status.unit, std::string(metric), std::string(signal), verdict.value,
+                                          verdict.threshold, held_sec, verdict.reason});
+        };
 
         const bool was_failed = status.failed;
         status.observed = true;
@@ -154,44 +216,46 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
         status.memory = reading->memory;
         status.probes = reading->probes;
         status.verdicts.clear();
+        const SignalInput input = input_of(*reading, now, machine_);
+        target.last_input = input;
+
         if (!reading->present) target.probe_state = {};  // a unit that does not run cannot answer
-        if (!reading->present && reading->stopped) {
-            target.absent_streak = 0;
-            target.cpu_state = target.memory_state = target.active_state = {};
-            status.cpu_anomalous = status.memory_anomalous = false;
-            status.verdicts.push_back(stopped_verdict(status.unit));
-        } else if (!reading->present) {
-            ++target.absent_streak;
-            target.cpu_state = {};
-            target.memory_state = {};
-            status.cpu_anomalous = status.memory_anomalous = false;
-            const Verdict verdict = absence_verdict(status.unit, target.absent_streak, detector_.consecutive);
-            if (target.active_state.update(verdict)) entered(status, verdict, "active");
-            status.verdicts.push_back(verdict);
-        } else {
-            target.absent_streak = 0;
-            target.active_state = {};
-            const Verdict cpu = target.cpu.observe(reading->cpu);
-            if (target.cpu_state.update(cpu)) entered(status, cpu, "cpu");
-            status.cpu_anomalous = cpu.anomalous;
-            status.verdicts.push_back(cpu);
-            if (reading->memory) {
-                const Verdict memory =
-                    with_ceiling(target.memory.observe(*reading->memory), detector_.memory_ceiling);
-                if (target.memory_state.update(memory)) entered(status, memory, "memory");
-                status.memory_anomalous = memory.anomalous;
-                status.verdicts.push_back(memory);
+        const std::vector<Verdict> probes =
+            reading->present ? probe_verdicts(status.unit, reading->probes) : std::vector<Verdict>{};
+        const bool probe_failing = !probes.empty() && probes.front().failure;
+        target.inactive.observe(now, !reading->present && !reading->stopped);
+        // Signals judge only a running target; fed the absence, they break their ForSec.
+        const Judgement judgement = judge(target.detectors, input, probe_failing);
+        status.cpu_anomalous = status.memory_anomalous = false;
+        if (!reading->present) {
+            for (FailureState& state : target.failing) state = {};
+            if (reading->stopped) {
+                target.inactive_state = {};
+                status.verdicts.push_back(stopped_verdict(status.unit));
             } else {
-                target.memory_state = {};
-                status.memory_anomalous = false;
+                const Verdict verdict = inactive_verdict(status.unit, target.inactive.held_sec(),
+                                                         target.config.inactive_for_sec, target.inactive.met());
+                if (target.inactive_state.update(verdict.failure, true))
+                    entered("active", "active", verdict, target.inactive.held_sec());
+                status.verdicts.push_back(verdict);
             }
-            const std::vector<Verdict> probes = probe_verdicts(status.unit, reading->probes);
-            const Verdict probe = probes.empty() ? Verdict{} : probes.front();
-            if (target.probe_state.update(probe)) entered(status, probe, "probe");
+        } else {
+            target.inactive_state = {};
+            for (std::size_t d = 0; d < target.detectors.size(); ++d) {
+                const SignalKind kind = target.detectors[d].kind;
+                const SignalVerdict& signal = judgement.signals[d];
+                const Verdict verdict = verdict_of(status.unit, kind, signal, judgement.failure[d]);
+                if (target.failing[d].update(verdict.failure, signal.firing))
+                    entered(metric_of(kind), to_string(kind), verdict, signal.held_sec);
+                if (signal.firing && metric_of(kind) == "cpu") status.cpu_anomalous = true;
+                if (signal.firing && metric_of(kind) == "memory") status.memory_anomalous = true;
+                status.verdicts.push_back(verdict);
+            }
+            if (target.probe_state.update(probe_failing, probe_failing))
+                entered("probe", "probe", probes.front(), 0.0);
             status.verdicts.insert(status.verdicts.end(), probes.begin(), probes.end());
         }
-        status.failed = target.cpu_state.failing || target.memory_state.failing || target.active_state.failing ||
-                        target.probe_state.failing;
+        status.failed = target.any_failing();
         if (status.failed && !was_failed) ++status.failure_count;
     }
     return events;
@@ -203,26 +267,21 @@ std::vector<Verdict> Monitor::peek(std::optional<double> cpu, std::optional<doub
         const TargetStatus& status = status_[i];
         const Target& target = *state_[i];
         const bool machine = status.unit.empty();
-        if (machine) {
-            verdicts.push_back(target.cpu.peek(cpu.value_or(status.cpu)));
-            if (memory || status.memory)
-                verdicts.push_back(
-                    with_ceiling(target.memory.peek(memory ? *memory : *status.memory), detector_.memory_ceiling));
+        if (!machine || (!cpu && !memory)) {
+            verdicts.insert(verdicts.end(), status.verdicts.begin(), status.verdicts.end());
             continue;
         }
-        if (!status.observed) continue;
-        if (!status.present && status.stopped) {
-            verdicts.push_back(stopped_verdict(status.unit));
-            continue;
-        }
-        if (!status.present) {
-            verdicts.push_back(absence_verdict(status.unit, target.absent_streak + 1, detector_.consecutive));
-            continue;
-        }
-        verdicts.push_back(target.cpu.peek(status.cpu));
-        if (status.memory) verdicts.push_back(with_ceiling(target.memory.peek(*status.memory), detector_.memory_ceiling));
-        const std::vector<Verdict> probes = probe_verdicts(status.unit, status.probes);
-        verdicts.insert(verdicts.end(), probes.begin(), probes.end());
+        // As the next tick; before the first one, a reading of just these values.
+        SignalInput input = target.last_input ? *target.last_input : input_of(TargetReading{}, SteadyTime{}, machine_);
+        input.time += std::chrono::seconds(1);
+        if (cpu) input.cpu_percent = *cpu;
+        if (memory && machine_.memory_bytes > 0)
+            input.memory_bytes = static_cast<std::uint64_t>(*memory / 100.0 * static_cast<double>(machine_.memory_bytes));
+        std::vector<NamedDetector> copies;
+        for (const NamedDetector& named : target.detectors) copies.push_back({named.kind, named.detector->clone()});
+        const Judgement judgement = judge(copies, input, false);
+        for (std::size_t d = 0; d < copies.size(); ++d)
+            verdicts.push_back(verdict_of(status.unit, copies[d].kind, judgement.signals[d], judgement.failure[d]));
     }
     return verdicts;
 }
@@ -260,15 +319,14 @@ std::vector<MetricRecord> metric_records(const std::vector<TargetReading>& readi
     return records;
 }
 
-void Monitor::reconfigure(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector) {
-    const bool keep_history = same_settings(detector, detector_);
-    Monitor next(units, detector);
+void Monitor::reconfigure(const std::vector<std::string>& units, const DetectionOf& detection) {
+    Monitor next(units, detection, machine_);
     for (std::size_t i = 0; i < next.status_.size(); ++i) {
         const auto old = std::find_if(status_.begin(), status_.end(),
                                       [&](const TargetStatus& s) { return s.unit == next.status_[i].unit; });
         if (old == status_.end()) continue;
         const auto index = static_cast<std::size_t>(old - status_.begin());
-        if (keep_history) {
+        if (state_[index]->config == next.state_[i]->config) {
             next.status_[i] = std::move(status_[index]);
             next.state_[i] = std::move(state_[index]);
         } else {

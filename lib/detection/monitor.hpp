@@ -1,23 +1,27 @@
 #pragma once
-// Detection over the metric stream: one AdaptiveDetector per watched metric
-// (machine CPU and memory, each unit's CPU and memory) plus each unit's
-// liveness, and the health state every target is in.
+// Detection over the metric stream: per target (the machine and each watched
+// unit) the signals its DetectionConfig names (detection_config.hpp), plus a
+// unit's state and its health probes, and the health state every target is in.
 //
-// A metric enters failure when its detector says so (the consecutive rule)
-// and leaves it at the first value no longer anomalous; a unit that is not
-// running fails after the same number of samples in a row; a running unit
-// fails while one of its health probes is failing (the probe's own
-// thresholds make that a verdict). A target is failed while any of its
-// metrics is.
+// A signal enters failure when its verdict says so (it has held for its
+// ForSec=) and leaves it when it stops firing. A signal that needs
+// corroboration (the anomaly likelihood) enters failure only while another
+// signal of the same target is firing or a probe is failing. A unit that is
+// not running, and was not stopped on purpose, fails once that has lasted
+// InactiveForSec=; a running unit fails while one of its health probes is
+// failing (the probe's own thresholds make that a verdict). A target is
+// failed while any of these is.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "detection/adaptive_detector.hpp"
+#include "detection/detection_config.hpp"
 #include "detection/target_reading.hpp"
+#include "detection/verdict.hpp"
 #include "rl/observation.hpp"
 #include "storage/store.hpp"
 
@@ -30,11 +34,13 @@ struct TargetStatus {
     double cpu = 0.0;
     std::optional<double> memory;
     bool failed = false;
-    bool cpu_anomalous = false;
-    bool memory_anomalous = false;
+    bool cpu_anomalous = false;     // a CPU signal is firing
+    bool memory_anomalous = false;  // a memory signal is firing
     std::vector<ProbeReading> probes;  // as last read; judged only while the unit runs
     std::uint32_t failure_count = 0;   // times the target entered failure
-    std::vector<Verdict> verdicts;     // the latest judgement of each of its metrics
+    // The latest judgement of each of its signals: metric "cpu_saturation"
+    // (the machine) or "unit:NAME:cpu_saturation", anomalous while firing.
+    std::vector<Verdict> verdicts;
     bool observed = false;             // a reading has arrived since it was watched
 
     // The policy's view of this target; unit liveness and package changes
@@ -45,28 +51,43 @@ struct TargetStatus {
     std::string_view state() const;
 };
 
-// A metric that entered failure on this tick.
+// A signal that entered failure on this tick.
 struct FailureEvent {
     std::string unit;
-    std::string metric;  // "cpu", "memory", "active" or "probe"
+    std::string metric;  // "cpu", "memory", "io", "active" or "probe"
+    std::string signal;  // "cpu_saturation", "memory_leak", ..., "active" or "probe"
     double value = 0.0;
     double threshold = 0.0;
+    double held_sec = 0.0;  // how long the condition had held
     std::string reason;
 };
 
+// What the monitor knows of the machine: its CPUs and RAM (0 when unknown).
+struct MachineShape {
+    unsigned cpus = 1;
+    std::uint64_t memory_bytes = 0;
+};
+
+// Each target's detection settings, by unit name ("" for the machine).
+using DetectionOf = std::function<DetectionConfig(const std::string& unit)>;
+
 class Monitor {
 public:
-    Monitor(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector);
+    // Each config must be valid (std::invalid_argument otherwise).
+    Monitor(const std::vector<std::string>& units, const DetectionOf& detection, MachineShape machine);
     ~Monitor();
     Monitor(Monitor&&) noexcept;
     Monitor& operator=(Monitor&&) noexcept;
 
-    // Judges one tick's readings (as readings_from produces them; readings of
-    // unwatched units are ignored) and returns the metrics that entered failure.
-    std::vector<FailureEvent> observe(const std::vector<TargetReading>& readings);
+    // Judges one tick's readings taken at `now` (as readings_from produces
+    // them; readings of unwatched units are ignored) and returns the signals
+    // that entered failure.
+    std::vector<FailureEvent> observe(const std::vector<TargetReading>& readings, SteadyTime now);
 
-    // Judges values without recording them: the machine's CPU and memory
-    // (overridden when given), then each unit at its latest reading.
+    // The latest judgement of every target, the machine first. With a CPU
+    // or memory (%) given, the machine's signals judge its latest reading
+    // with those values as if it were the next tick, on copies: nothing is
+    // recorded.
     std::vector<Verdict> peek(std::optional<double> cpu, std::optional<double> memory) const;
 
     // The machine first, then the units in configuration order.
@@ -75,13 +96,13 @@ public:
     bool healthy() const;
     std::uint32_t failure_count() const;  // over all targets
 
-    // Watches a new set of units. Targets still watched keep their history
-    // unless the detector settings changed, which restarts every detector.
-    void reconfigure(const std::vector<std::string>& units, const AdaptiveDetectorConfig& detector);
+    // Watches a new set of units. A target still watched with the same
+    // settings keeps its history; one whose settings changed starts over.
+    void reconfigure(const std::vector<std::string>& units, const DetectionOf& detection);
 
 private:
     struct Target;
-    AdaptiveDetectorConfig detector_;
+    MachineShape machine_;
     std::vector<std::unique_ptr<Target>> state_;
     std::vector<TargetStatus> status_;  // mirrors state_, kept for callers
 };

@@ -30,6 +30,13 @@ SignalVerdict OriginalDetector::observe(const SignalInput& input) {
     verdict.failure = judged.failure;
     verdict.held_sec = anomalous_.held_sec();
     verdict.reason = fmt::format("{}: {}", target_name(input), judged.reason);
+    if (metric_ == SignalMetric::memory && *value >= detector_.config().memory_ceiling) {
+        // At the limit whatever the window has learned: a leak's ramp can look like its baseline.
+        verdict.threshold = detector_.config().memory_ceiling;
+        verdict.firing = verdict.failure = true;
+        verdict.reason = fmt::format("memory of {} {:.1f}% is at or above the {:.1f}% ceiling: at its memory limit",
+                                     target_name(input), *value, verdict.threshold);
+    }
     return verdict;
 }
 

@@ -29,6 +29,7 @@ struct PressureConfig {
 
     // Throws std::invalid_argument naming the offending field.
     void validate() const;
+    bool operator==(const PressureConfig&) const = default;
 };
 
 class PressureDetector final : public SignalDetector {
@@ -36,6 +37,7 @@ public:
     explicit PressureDetector(PressureConfig config);  // validates it
     std::string_view name() const override { return name_; }  // "memory_pressure", ...
     SignalVerdict observe(const SignalInput& input) override;
+    std::unique_ptr<SignalDetector> clone() const override { return std::make_unique<PressureDetector>(*this); }
 
 private:
     PressureConfig config_;

@@ -40,6 +40,7 @@ SignalInput signal_input(const UnitSample& unit, SteadyTime time, unsigned cpus,
     if (!unit.present) return input;
     input.cpu_percent = unit.cpu_percent;
     input.cpu_limit_percent = unit.cpu_limit_percent;
+    input.runnable_threads = unit.runnable_threads;
     input.memory_bytes = unit.memory_bytes;
     input.memory_max_bytes = unit.memory_max_bytes;
     input.memory_high_bytes = unit.memory_high_bytes;

@@ -10,6 +10,7 @@
 // is, judging values counted in samples.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@ struct SignalInput {
     double cpu_percent = 0.0;  // unit: % of one CPU (two full cores read 200); machine: % of all CPUs
     std::optional<double> cpu_limit_percent;  // CPUQuota= as % of one CPU; absent = unlimited
     unsigned cpus = 1;                        // CPUs of the machine
+    unsigned runnable_threads = 0;            // unit: threads running or waiting for a CPU now
     std::optional<std::uint64_t> memory_bytes;          // absent when unknown
     std::optional<std::uint64_t> memory_max_bytes;      // MemoryMax=; absent = none
     std::optional<std::uint64_t> memory_high_bytes;     // MemoryHigh=; absent = none
@@ -95,6 +97,9 @@ public:
     virtual ~SignalDetector() = default;
     virtual std::string_view name() const = 0;
     virtual SignalVerdict observe(const SignalInput& input) = 0;
+    // A copy with the same history, to judge a hypothetical reading without
+    // touching this one's.
+    virtual std::unique_ptr<SignalDetector> clone() const = 0;
 };
 
 }  // namespace heal

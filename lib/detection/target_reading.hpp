@@ -1,6 +1,7 @@
 #pragma once
 // One sampling tick reduced to what detection judges: per target (the whole
-// machine or one watched unit) whether it runs, and its CPU and memory in %.
+// machine or one watched unit) whether it runs, its CPU and memory in %, and
+// what the signals need besides: limits, runnable threads, pressure.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,15 @@ struct TargetReading {
     std::optional<double> memory;   // % of the unit's MemoryMax, else of the machine's RAM
     bool stopped = false;           // not running because it was stopped or exited cleanly: not a failure
     std::vector<ProbeReading> probes{};  // the unit's health probes (units.d [Probe])
+    // Units only; the limits are absent when unset.
+    std::optional<std::uint64_t> memory_max_bytes{};   // what `memory` is a % of, when set
+    std::optional<std::uint64_t> memory_high_bytes{};
+    std::optional<double> cpu_limit_percent{};         // CPUQuota= as % of one CPU
+    unsigned runnable_threads = 0;
+    // PSI of the unit's cgroup, or of the machine.
+    std::optional<Pressure> cpu_pressure{};
+    std::optional<Pressure> memory_pressure{};
+    std::optional<Pressure> io_pressure{};
 
     bool operator==(const TargetReading&) const = default;
 };

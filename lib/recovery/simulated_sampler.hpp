@@ -17,6 +17,8 @@ namespace heal {
 class SimulatedSampler final : public Sampler {
 public:
     static constexpr std::uint64_t kUnitMemoryMaxBytes = 512ull << 20;
+    // The RAM the simulated machine's memory % is of.
+    static constexpr std::uint64_t kMachineMemoryBytes = 8ull << 30;
 
     SimulatedSampler(std::vector<std::string> units, std::uint64_t seed);
     void watch(std::vector<std::string> units);

@@ -23,6 +23,8 @@ struct Pressure {
     double avg10 = 0.0;       // % of the last 10 s some task was stalled
     std::uint64_t total_us = 0;
     std::optional<double> full_avg10;  // % of the last 10 s all tasks were stalled at once
+
+    bool operator==(const Pressure&) const = default;
 };
 
 struct SystemSample {

@@ -118,12 +118,12 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
         CHECK(d["detected"] == true);
         CHECK(d["status"] == "Failed");
         REQUIRE(d["verdicts"].size() >= 2);
-        CHECK(d["verdicts"][0]["metric"] == "cpu");
+        CHECK(d["verdicts"][0]["metric"] == "cpu_original");
         CHECK(d["verdicts"][0]["value"] == 99.5);
         CHECK(d["verdicts"][0]["anomalous"] == true);
         CHECK(d["verdicts"][0]["threshold"].get<double>() < 99.5);
         CHECK_FALSE(d["verdicts"][0]["reason"].get<std::string>().empty());
-        CHECK(d["verdicts"][1]["metric"] == "memory");
+        CHECK(d["verdicts"][1]["metric"] == "memory_original");
 
         const RunResult low = healctl({"detect", "--json", "--cpu", "1", "--memory", "1"});
         const Json quiet = json_of(low);

@@ -110,6 +110,12 @@ std::string test_config(double heal_chance) {
 SampleIntervalSec=200ms
 Units={0}
 
+# The original design's detector counts samples, so an injected fault is seen
+# within a second; the signals judged over time have unit and system tests.
+[Detection]
+Signals=original
+InactiveForSec=400ms
+
 [Recovery]
 AutoRecover=no
 RecoveryTimeoutSec=3s

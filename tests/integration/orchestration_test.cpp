@@ -61,7 +61,7 @@ std::future<RunResult> restart_in_progress() {
 // The threshold the machine's CPU detector applies now.
 double machine_cpu_threshold() {
     const Json verdicts = json_of(healctl({"detect", "--json", "--cpu", "1"}))["verdicts"];
-    REQUIRE(verdicts[0]["metric"] == "cpu");
+    REQUIRE(verdicts[0]["metric"] == "cpu_original");
     return verdicts[0]["threshold"].get<double>();
 }
 

@@ -69,7 +69,7 @@ TEST_CASE("a unit whose health probe fails is failed with the probe's sentence, 
     Healerd healerd(dir.path(), test_config(1.0));
 
     REQUIRE(eventually([] { return unit_state() == "failed"; }, 10s));
-    const std::string failure = fmt::format("failure detected on {}: {} failed 2 times in a row (last: connection "
+    const std::string failure = fmt::format("failure detected on {} by probe: {} failed 2 times in a row (last: connection "
                                             "refused after ",
                                             kWatchedUnit, probe);
     CHECK(eventually([&] { return contains(healerd.log(), failure); }));

@@ -70,8 +70,10 @@ void BM_Pipeline(benchmark::State& state) {
     heal::ProcSampler sampler(kUnits, root.root(), [&now] { return now; });
     std::vector<std::string> unit_names;
     for (const heal::UnitSpec& unit : kUnits) unit_names.push_back(unit.unit);
-    heal::Monitor monitor(unit_names, heal::Config::default_detector());
     const std::uint64_t memory_total = memory_total_bytes(root);
+    // The default signals, as healerd runs them.
+    heal::Monitor monitor(
+        unit_names, [](const std::string&) { return heal::DetectionConfig{}; }, heal::MachineShape{4, memory_total});
     heal::bench::BenchDatabase database;
 
     CpuCounters counters(root);
@@ -83,7 +85,7 @@ void BM_Pipeline(benchmark::State& state) {
 
         const heal::Sample sample = sampler.sample();
         const std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total);
-        benchmark::DoNotOptimize(monitor.observe(readings));
+        benchmark::DoNotOptimize(monitor.observe(readings, now));
         database.store().add_metrics(heal::metric_records(readings, monitor, sample.time));
     }
     state.SetItemsProcessed(state.iterations());

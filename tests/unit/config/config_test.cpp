@@ -33,12 +33,12 @@ TEST_CASE("an absent optional main file gives the defaults", "[config]") {
     const Config config = load_config(dir.root() / "healerd.conf", false);
     CHECK(config.sample_interval == 1s);
     CHECK(config.units.empty());
-    CHECK(config.detector.window == 60);
-    CHECK(config.detector.k == 2.0);
-    CHECK(config.detector.min_samples == 10);
-    CHECK(config.detector.warmup_threshold == 90.0);
-    CHECK(config.detector.consecutive == 3);
-    CHECK(config.detector.floor == 50.0);
+    CHECK(config.detection.original.window == 60);
+    CHECK(config.detection.original.k == 2.0);
+    CHECK(config.detection.original.min_samples == 10);
+    CHECK(config.detection.original.warmup_threshold == 90.0);
+    CHECK(config.detection.original.consecutive == 3);
+    CHECK(config.detection.original.floor == 50.0);
     CHECK(config.auto_recover);
     CHECK(config.allowed_actions == all_actions());
     CHECK(config.recovery_timeout == 5s);
@@ -119,14 +119,14 @@ HealChance=restart:1 scale_up:0 rollback:0.25 do_nothing:0.125
     const Config config = load_config(file, true);
     CHECK(config.sample_interval == 500ms);
     CHECK(config.units == std::vector<std::string>{"nginx.service", "postgresql@15-main.service"});
-    CHECK(config.detector.window == 120);
-    CHECK(config.detector.k == 3.5);
-    CHECK(config.detector.min_samples == 20);
-    CHECK(config.detector.warmup_threshold == 95.0);
-    CHECK(config.detector.consecutive == 2);
-    CHECK(config.detector.floor == 40.0);
-    CHECK(config.detector.memory_ceiling == 90.0);
-    CHECK(config.detector.relearn_after == 0);
+    CHECK(config.detection.original.window == 120);
+    CHECK(config.detection.original.k == 3.5);
+    CHECK(config.detection.original.min_samples == 20);
+    CHECK(config.detection.original.warmup_threshold == 95.0);
+    CHECK(config.detection.original.consecutive == 2);
+    CHECK(config.detection.original.floor == 40.0);
+    CHECK(config.detection.original.memory_ceiling == 90.0);
+    CHECK(config.detection.original.relearn_after == 0);
     CHECK_FALSE(config.auto_recover);
     CHECK(contains(config.allowed_actions, Action::restart));
     CHECK(contains(config.allowed_actions, Action::do_nothing));
@@ -296,7 +296,7 @@ TEST_CASE("the detectors' memory is bounded by Window times the units", "[config
 }
 
 TEST_CASE("a [Detector] key set from text follows healerd.conf's rule", "[config]") {
-    AdaptiveDetectorConfig detector = Config::default_detector();
+    AdaptiveDetectorConfig detector = DetectionConfig::default_original();
     CHECK_FALSE(set_detector_key(detector, "Window", "100000"));
     CHECK(detector.window == 100000);
     CHECK(set_detector_key(detector, "Window", "200000") == "must be a whole number from 2 to 100000");
@@ -496,13 +496,7 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.units == defaults.units);
     CHECK(config.incident == defaults.incident);
     CHECK(config.mode == defaults.mode);
-    CHECK(config.detector.window == defaults.detector.window);
-    CHECK(config.detector.k == defaults.detector.k);
-    CHECK(config.detector.min_samples == defaults.detector.min_samples);
-    CHECK(config.detector.warmup_threshold == defaults.detector.warmup_threshold);
-    CHECK(config.detector.consecutive == defaults.detector.consecutive);
-    CHECK(config.detector.floor == defaults.detector.floor);
-    CHECK(config.detector.relearn_after == defaults.detector.relearn_after);
+    CHECK(config.detection == defaults.detection);
     CHECK(config.auto_recover == defaults.auto_recover);
     CHECK(config.retrain_after == defaults.retrain_after);
     CHECK(config.retrain_episodes == defaults.retrain_episodes);

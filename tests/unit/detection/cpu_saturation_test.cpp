@@ -93,14 +93,27 @@ TEST_CASE("cpu saturation: a unit pinned since its start is its own baseline") {
     CHECK(verdict.reason == "cpu of web.service 50.0% is pinned at its CPUQuota 50.0%, as usual: its baseline is 50.0%");
 }
 
-TEST_CASE("cpu saturation: without a quota a unit's capacity is all CPUs, the machine's 100%") {
+TEST_CASE("cpu saturation: without a quota a unit's capacity is a core per runnable thread, the machine's 100%") {
     CpuSaturationDetector unit{CpuSaturationConfig{}};
     auto input = unit_at(0);
     input.cpus = 4;
-    input.cpu_percent = 100.0;  // one full core of four: busy, not saturated
+    input.cpu_percent = 100.0;
+    input.runnable_threads = 1;  // one thread spinning: one full core is all it can use
     auto verdict = unit.observe(input);
-    CHECK(verdict.threshold == 380.0);
-    CHECK(verdict.reason == "cpu of web.service 100.0% is below 380.0%, 95% of all 4 CPUs (400%)");
+    CHECK(verdict.threshold == 95.0);
+    CHECK(verdict.reason ==
+          "cpu of web.service 100.0% is pinned at one full core (one runnable thread) but its baseline is still being "
+          "learned");
+
+    input.runnable_threads = 3;  // three threads sharing the load: it could use three cores
+    verdict = unit.observe(input);
+    CHECK(verdict.threshold == 285.0);
+    CHECK(verdict.reason == "cpu of web.service 100.0% is below 285.0%, 95% of 3 full cores (3 runnable threads)");
+
+    input.runnable_threads = 9;  // more threads than CPUs: every CPU
+    CHECK(unit.observe(input).threshold == 380.0);
+    input.runnable_threads = 0;  // caught between runs: still at least one core
+    CHECK(unit.observe(input).threshold == 95.0);
 
     CpuSaturationDetector machine{CpuSaturationConfig{}};
     auto whole = unit_at(0, "");
