@@ -309,7 +309,13 @@ for unit in $RECORDED; do
     (echo "$steps" | while read -r step; do eval "$step" </dev/null; done) &
     fault_jobs="$fault_jobs $!"
 done
-in_ct "$BENCH" record "$@" --seconds "$seconds" --out /var/lib/heal-record/traces.csv --state-dir "$STATE"
+# Its one line on stderr names the cgroup layout it detected, for traces.meta.
+if ! in_ct "$BENCH" record "$@" --seconds "$seconds" --out /var/lib/heal-record/traces.csv --state-dir "$STATE" \
+    2>"$work/record.err"; then
+    cat "$work/record.err" >&2
+    die "heal-bench record failed"
+fi
+cat "$work/record.err" >&2
 # A fault still going when the recording ends (a short MINUTES) ends with it.
 # shellcheck disable=SC2086 # one word per job
 kill $fault_jobs 2>/dev/null || true
@@ -334,7 +340,7 @@ windows=$(awk -F, 'NR > 1 && $2 != "" {
     echo "host kernel: $(uname -srvm)"
     echo "host cpus: $(nproc), memory: $(awk '/^MemTotal/ { print $2 " kB" }' /proc/meminfo)"
     echo "container: systemd-nspawn --volatile=yes --boot of the host's /usr (tests/system/container.sh), systemd $(in_ct systemctl --version | awk 'NR == 1 { print $2 }')"
-    echo "container cgroup layout: $(in_ct sh -c 'ls /sys/fs/cgroup | tr "\n" " "') (heal-bench record: see below)"
+    echo "container cgroup layout: $(in_ct sh -c 'ls /sys/fs/cgroup | tr "\n" " "') ($(cat "$work/record.err"))"
     echo "container /proc/1/cgroup:"
     in_ct cat /proc/1/cgroup | sed 's/^/    /'
     echo "recording: $seconds s, 1 tick a second, $(echo "$RECORDED" | wc -w) units + the machine"
