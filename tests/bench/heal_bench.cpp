@@ -4,6 +4,7 @@
 //   heal-bench ppo --env failure  --seed S [--steps N] [--episodes E] [--check]
 //   heal-bench ppo --env incident --seed S [--steps N] [--episodes E] [--check]
 //   heal-bench storage [--metrics N] [--actions N] [--dir DIR]
+//   heal-bench record --unit U [--unit U2 ...] --seconds N --out FILE.csv [--state-dir DIR] [--interval-ms MS]
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench_record.hpp"
 #include "bench_storage.hpp"
 #include "rl/cartpole.hpp"
 #include "rl/failure_env.hpp"
@@ -201,9 +203,18 @@ int main(int argc, char** argv) {
     ppo->add_flag("-v,--verbose", options.verbose, "print progress to stderr");
     heal::bench::StorageOptions storage_options;
     const CLI::App* storage = heal::bench::add_storage_command(app, storage_options);
-    CLI11_PARSE(app, argc, argv);
+    heal::bench::RecordOptions record_options;
+    const CLI::App* record = heal::bench::add_record_command(app, record_options);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        // record's callers (record-traces.sh) expect 2 for any bad argument.
+        return status != 0 && record->parsed() ? 2 : status;
+    }
     try {
         if (storage->parsed()) return heal::bench::bench_storage(storage_options);
+        if (record->parsed()) return heal::bench::bench_record(record_options);
         if (options.env == "incident") return bench_incident(options);
         return options.env == "cartpole" ? bench_cartpole(options) : bench_failure(options);
     } catch (const std::exception& e) {
