@@ -7,6 +7,11 @@ state=$(mktemp -d /tmp/healerd-walkthrough.XXXXXX)
 cat > "$state/healerd.conf" <<'CONF'
 [Monitor]
 SampleIntervalSec=1
+[Detection]
+# The walk-through injects step faults and looks 5 s later: the original
+# design's detector counts samples, while the default signals wait for
+# ForSec (a minute and more) as they should on real services.
+Signals=original
 [Recovery]
 # The walk-through asks for each recovery itself.
 AutoRecover=no
