@@ -24,11 +24,17 @@ Command add_detect_command(CLI::App& app, const GlobalOptions& global) {
                     return;
                 }
                 fmt::print("{}: {}\n", result.detected ? "Failure detected" : "No failure", result.status);
-                Table table({"METRIC", "VALUE", "THRESHOLD", "ANOMALOUS", "REASON"});
+                Table table({"SIGNAL", "VALUE", "THRESHOLD", "FIRING", "REASON"});
                 for (const auto& v : result.verdicts) {
-                    // A health probe's figures are its latency and timeout; every other metric's a percentage.
-                    const bool probe = v.metric.ends_with(":probe");
-                    const auto value = [probe](double x) { return probe ? fmt::format("{:.1f} ms", x) : percent(x); };
+                    // A health probe's figures are its latency and timeout, memory_leak's bytes; every
+                    // other signal's a percentage.
+                    const bool probe = v.metric.ends_with("probe");
+                    const bool bytes = v.metric.ends_with("memory_leak");
+                    const auto value = [probe, bytes](double x) {
+                        if (probe) return fmt::format("{:.1f} ms", x);
+                        if (bytes) return fmt::format("{:.1f} MiB", x / (1024.0 * 1024.0));
+                        return percent(x);
+                    };
                     table.add_row({v.metric, value(v.value), value(v.threshold), v.anomalous ? "yes" : "no", v.reason});
                 }
                 fmt::print("{}", table.render());
