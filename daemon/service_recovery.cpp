@@ -66,9 +66,11 @@ void Service::recover(const heal::Caller& caller, const std::string& unit, const
         throw RequestError(RequestCode::NotAllowed,
                            fmt::format("{} is paused ({}); resume it first", target_name(target),
                                        pause_description(*pauses_->find(target))));
-    if (action && !heal::contains(config_.allowed_actions, *action))
-        throw RequestError(RequestCode::NotAllowed, fmt::format("{} is not in AllowedActions=", action_name));
-    if (config_.allowed_actions.none())
+    const heal::ActionSet allowed = config_.allowed_actions_of(target);
+    if (action && !heal::contains(allowed, *action))
+        throw RequestError(RequestCode::NotAllowed,
+                           fmt::format("{} is not in AllowedActions= of {}", action_name, target_name(target)));
+    if (allowed.none())
         throw RequestError(RequestCode::NotAllowed,
                            fmt::format("AllowedActions= allows no action on {}", target_name(target)));
     check_breaker(target);
@@ -88,7 +90,7 @@ heal::RecoveryPlan Service::plan_for(const std::string& target, std::optional<Ac
     heal::RecoveryPlan plan;
     plan.unit = target;
     plan.action = action;
-    plan.allowed = config_.allowed_actions;
+    plan.allowed = config_.allowed_actions_of(target);
     plan.observation = status.observation();
     if (const heal::Incident* incident = incidents_->active(target)) {
         plan.tried = incident->tried();

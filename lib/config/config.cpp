@@ -29,6 +29,10 @@ ConfigError::ConfigError(std::filesystem::path file, int line, const std::string
       line_(line) {}
 
 
+ActionSet Config::allowed_actions_of(std::string_view unit) const {
+    return settings_of(unit).allowed_actions.value_or(allowed_actions);
+}
+
 IncidentOptions Config::incident_options(std::string_view unit) const {
     IncidentOptions options = incident;
     if (const auto stable = settings_of(unit).stable) options.stable = *stable;
@@ -262,16 +266,20 @@ Problem set_units(Config& config, std::string_view value) {
     return std::nullopt;
 }
 
-// An allow-list: each assignment replaces it, so one line says all that is allowed.
-Problem set_actions(Config& config, std::string_view value) {
-    ActionSet allowed;
-    for (const std::string_view word : split_words(value)) {
-        const auto action = parse_action(word);
-        if (!action) return fmt::format("'{}' is not an action (restart, scale_up, rollback, do_nothing)", word);
-        allowed.set(static_cast<std::size_t>(*action));
-    }
-    config.allowed_actions = allowed;
-    return std::nullopt;
+// An allow-list: each assignment replaces it, so one line says all that is
+// allowed. [Recovery]'s and a unit's [Unit] share the rule.
+template <typename Field>
+auto action_list(Field field) {
+    return [field](auto& settings, std::string_view value) -> Problem {
+        ActionSet allowed;
+        for (const std::string_view word : split_words(value)) {
+            const auto action = parse_action(word);
+            if (!action) return fmt::format("'{}' is not an action (restart, scale_up, rollback, do_nothing)", word);
+            allowed.set(static_cast<std::size_t>(*action));
+        }
+        field(settings) = allowed;
+        return std::nullopt;
+    };
 }
 
 Problem set_absolute_path(std::filesystem::path& target, std::string_view value) {
@@ -598,7 +606,7 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Monitor", "Units", set_units},
 
         {"Recovery", "AutoRecover", boolean([](Config& c) -> auto& { return c.auto_recover; })},
-        {"Recovery", "AllowedActions", set_actions},
+        {"Recovery", "AllowedActions", action_list([](Config& c) -> auto& { return c.allowed_actions; })},
         {"Recovery", "RecoveryTimeoutSec",
          timespan([](Config& c) -> auto& { return c.recovery_timeout; }, 100ms, hour, "from 100ms to 1h")},
         {"Recovery", "CircuitBreakerBurst",
@@ -700,6 +708,8 @@ const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
             {"Unit", "AllowFaultInjection",
              boolean([](UnitSettings& u) -> auto& { return u.allow_fault_injection; })},
             {"Unit", "StableSec", stable_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.stable; })},
+            {"Unit", "AllowedActions",
+             action_list([](UnitSettings& u) -> std::optional<ActionSet>& { return u.allowed_actions; })},
         };
         const auto probe = probe_key_rules();
         all.insert(all.end(), probe.begin(), probe.end());

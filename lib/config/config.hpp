@@ -56,6 +56,9 @@ struct UnitSettings {
     // [Unit] StableSec=: this unit's own StableSec (a service that fails
     // hours after a bad start needs longer than one that crashes at once).
     std::optional<std::chrono::seconds> stable;
+    // [Unit] AllowedActions=: this unit's own allow-list, replacing
+    // [Recovery]'s (a database may be restarted but never rolled back).
+    std::optional<ActionSet> allowed_actions;
 
     // [Probe]: health probes asking the unit whether it works. Probe= adds
     // one (an empty assignment clears the list); the other keys apply to
@@ -121,6 +124,9 @@ struct Config {
     // The incident settings of `unit` ("" = the machine): [Recovery]'s, with
     // the unit's own StableSec= where it has one.
     IncidentOptions incident_options(std::string_view unit) const;
+    // The actions allowed on `unit` ("" = the machine): its own
+    // AllowedActions= where it has one, else [Recovery]'s.
+    ActionSet allowed_actions_of(std::string_view unit) const;
     // The detection settings of `unit` ("" = the machine): the main file's,
     // with the unit's own keys on top.
     DetectionConfig detection_of(std::string_view unit) const;

@@ -88,3 +88,22 @@ TEST_CASE("detection: a bad value names file, line and key, and a bad combinatio
     dir.write("units.d/web.service.conf", "[CpuSaturation]\nForSec=soon\n");
     CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("web.service.conf:2: [CpuSaturation] ForSec=soon"));
 }
+
+TEST_CASE("units.d [Unit] AllowedActions= replaces [Recovery]'s for that unit alone", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=db.service web.service\n"
+                                                "[Recovery]\nAllowedActions=restart rollback\n");
+    dir.write("units.d/db.service.conf", "[Unit]\nAllowedActions=restart\n");
+    const Config config = load_config(main, true);
+    const ActionSet db = config.allowed_actions_of("db.service");
+    CHECK(contains(db, Action::restart));
+    CHECK(db.count() == 1);
+    const ActionSet web = config.allowed_actions_of("web.service");
+    CHECK(contains(web, Action::restart));
+    CHECK(contains(web, Action::rollback));
+    CHECK(web.count() == 2);
+    CHECK(config.allowed_actions_of("") == config.allowed_actions);
+    dir.write("units.d/db.service.conf", "[Unit]\nAllowedActions=restart reboot\n");
+    CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("db.service.conf:2: [Unit] AllowedActions=restart reboot: "
+                                                               "'reboot' is not an action"));
+}
