@@ -32,6 +32,7 @@ struct CommandLine {
     bool user = false;
     bool simulated = false;
     bool simulated_metrics = false;
+    bool verify_config = false;
     std::string config;
     std::string state_dir;
 };
@@ -60,6 +61,21 @@ ServiceOptions service_options(const CommandLine& line) {
         options.state_dir = line.user ? user_directory("XDG_STATE_HOME", ".local/state")
                                       : std::filesystem::path("/var/lib/healerd");
     return options;
+}
+
+// --verify-config, like `nginx -t`: reads the configuration as a start or a
+// SIGHUP would, and says whether healerd would take it.
+int verify_config(const ServiceOptions& options) {
+    try {
+        const heal::Config config = heal::load_config(options.config_path, options.config_required);
+        fmt::print("healerd: {} is valid: {} watched unit(s), {} with settings in {}\n",
+                   options.config_path.string(), config.units.size(), config.unit_settings.size(),
+                   heal::unit_settings_directory(options.config_path).string());
+        return EXIT_SUCCESS;
+    } catch (const heal::ConfigError& e) {
+        fmt::print(stderr, "healerd: {}\n", e.what());
+        return EXIT_FAILURE;
+    }
 }
 
 int on_terminate(sd_event_source* source, const signalfd_siginfo* info, void*) {
@@ -229,6 +245,9 @@ int main(int argc, char** argv) {
                  "Simulate the machine's and the units' metrics too, so nothing real is read "
                  "(deterministic tests, demos)")
         ->needs(simulated);
+    app.add_flag("--verify-config", line.verify_config,
+                 "Check the configuration (with drop-ins and units.d/ files) and exit: 0 when healerd would take "
+                 "it, 1 with FILE:LINE: and the key when not");
     app.set_version_flag("--version", HEALERD_VERSION);
     try {
         app.parse(argc, argv);
@@ -236,6 +255,7 @@ int main(int argc, char** argv) {
         const int code = app.exit(e);
         return code == 0 ? EXIT_SUCCESS : kExitUsage;
     }
+    if (line.verify_config) return verify_config(service_options(line));
     init_log();
     try {
         return run(service_options(line));

@@ -229,3 +229,26 @@ TEST_CASE("probe samples this machine without the daemon", "[probe]") {
     CHECK(text.exit_code == 0);
     CHECK(text.out.find("memory") != std::string::npos);
 }
+
+TEST_CASE("healerd --verify-config says whether healerd would take a configuration, without starting", "[config]") {
+    TempDir dir;
+    const auto conf = dir.path() / "healerd.conf";
+    write_file(conf, "[Monitor]\nUnits=web.service\n[CpuSaturation]\nForSec=2min\n");
+    std::filesystem::create_directory(dir.path() / "units.d");
+    write_file(dir.path() / "units.d" / "web.service.conf", "[Detection]\nSignals=memory_leak\n");
+    const RunResult good = run({HEALERD_PATH, "--verify-config", "--config", conf.string()});
+    INFO(good.describe());
+    CHECK(good.exit_code == 0);
+    CHECK(good.out.find(conf.string() + " is valid: 1 watched unit(s), 1 with settings in") != std::string::npos);
+
+    write_file(dir.path() / "units.d" / "web.service.conf", "[Detection]\nSignals=memory_leak\n[MemoryLeak]\nForSec=ages\n");
+    const RunResult bad = run({HEALERD_PATH, "--verify-config", "--config", conf.string()});
+    INFO(bad.describe());
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("web.service.conf:4: [MemoryLeak] ForSec=ages: must be a time span") != std::string::npos);
+    CHECK(bad.out.empty());
+
+    const RunResult missing = run({HEALERD_PATH, "--verify-config", "--config", (dir.path() / "none.conf").string()});
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.find("none.conf: does not exist") != std::string::npos);
+}
