@@ -214,7 +214,7 @@ void print_details(const std::string& name, const DetectionScore& score) {
 CLI::App* add_detect_command(CLI::App& app, DetectOptions& options) {
     CLI::App* command = app.add_subcommand(
         "detect", "replay a labelled trace corpus through the Monitor and score each detector configuration");
-    options.corpus = HEAL_TRACES_DIR "/traces.csv.gz";
+    options.corpus = (fs::path(HEAL_TRACES_DIR) / "traces.csv.gz").lexically_normal().string();
     command->add_option("--corpus", options.corpus, "the corpus (CSV, or CSV.gz read through gzip -dc)")
         ->capture_default_str();
     command->add_option("--limit", options.limits,
