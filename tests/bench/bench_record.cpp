@@ -23,6 +23,7 @@
 #include "sampling/proc_parsers.hpp"
 #include "sampling/proc_sampler.hpp"
 #include "sampling/unit_sampler.hpp"
+#include "trace_corpus.hpp"
 
 namespace heal::bench {
 namespace {
@@ -30,11 +31,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// The replay (heal-bench detect) reads columns by this order.
-constexpr std::string_view kHeader =
-    "t,unit,present,cpu_percent,runnable_threads,memory_bytes,memory_max_bytes,memory_high_bytes,"
-    "cpu_limit_percent,cpu_some_avg10,memory_some_avg10,memory_full_avg10,io_some_avg10,cpus,"
-    "machine_memory_bytes,probe_ok,label\n";
 // Sanity bounds: a week of recording, an hour between ticks.
 constexpr long long kMaxSeconds = 7LL * 24 * 3600;
 constexpr long long kMaxIntervalMs = 3'600'000;
@@ -181,7 +177,7 @@ int bench_record(const RecordOptions& options) {
     fmt::print(stderr, "heal-bench record: {} unit(s), {} s every {} ms into {} (cgroup layout: {})\n",
                specs.size(), options.seconds, options.interval_ms, options.out, to_string(sampler.layout().kind));
 
-    csv->write(kHeader);
+    csv->write(fmt::format("{}\n", kTraceColumns));  // heal-bench detect reads the rows by it
     // This first sample only sets the CPU baselines (CPU % is a delta), so
     // tick k at t = k intervals reports the interval ending there.
     sampler.sample();

@@ -5,6 +5,7 @@
 //   heal-bench ppo --env incident --seed S [--steps N] [--episodes E] [--check]
 //   heal-bench storage [--metrics N] [--actions N] [--dir DIR]
 //   heal-bench record --unit U [--unit U2 ...] --seconds N --out FILE.csv [--state-dir DIR] [--interval-ms MS]
+//   heal-bench detect [--corpus FILE.csv[.gz]] [--limit UNIT:MemoryMax=SIZE ...] [--config healerd.conf]
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench_detect.hpp"
 #include "bench_record.hpp"
 #include "bench_storage.hpp"
 #include "rl/cartpole.hpp"
@@ -205,16 +207,19 @@ int main(int argc, char** argv) {
     const CLI::App* storage = heal::bench::add_storage_command(app, storage_options);
     heal::bench::RecordOptions record_options;
     const CLI::App* record = heal::bench::add_record_command(app, record_options);
+    heal::bench::DetectOptions detect_options;
+    const CLI::App* detect = heal::bench::add_detect_command(app, detect_options);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
-        // record's callers (record-traces.sh) expect 2 for any bad argument.
-        return status != 0 && record->parsed() ? 2 : status;
+        // record's callers (record-traces.sh) expect 2 for any bad argument; detect says 2 likewise.
+        return status != 0 && (record->parsed() || detect->parsed()) ? 2 : status;
     }
     try {
         if (storage->parsed()) return heal::bench::bench_storage(storage_options);
         if (record->parsed()) return heal::bench::bench_record(record_options);
+        if (detect->parsed()) return heal::bench::bench_detect(detect_options);
         if (options.env == "incident") return bench_incident(options);
         return options.env == "cartpole" ? bench_cartpole(options) : bench_failure(options);
     } catch (const std::exception& e) {
