@@ -118,6 +118,10 @@ ct_stage() {
         die "cmake --install created no etc/healerd/rollback.d"
     grep -q "^ExecStart=$prefix/sbin/healerd\$" "$(installed lib/systemd/system/healerd.service)" ||
         die "the installed healerd.service does not start $prefix/sbin/healerd"
+    # HEAL_CT_STAGED=FILE is created once the container has its own copy of
+    # the build, for a caller that changes the build meanwhile (scripts/test.sh
+    # runs the mutants beside the detection test).
+    [ -z "${HEAL_CT_STAGED:-}" ] || : >"$HEAL_CT_STAGED"
 }
 installed() { find "$stage" -path "*/$1" -print -quit; }
 
