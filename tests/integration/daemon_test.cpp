@@ -133,7 +133,7 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
 
         const RunResult text = healctl({"detect"});
         CHECK(text.exit_code == 0);
-        CHECK(text.out.find("METRIC") != std::string::npos);
+        CHECK(text.out.find("SIGNAL") != std::string::npos);
     }
     SECTION("policy shows what recover would run and why each other action would not") {
         const RunResult result = healctl({"policy", "--json"});
