@@ -28,14 +28,30 @@ now_us() { date +%s%6N; }
 seconds_since() { awk -v from="$1" -v to="$2" 'BEGIN { printf "%.1f", (to - from) / 1e6 }'; }
 
 # Waits up to $1 seconds for the command in the remaining arguments to succeed.
-wait_for() {
-    limit=$1
-    shift
+wait_for() { wait_every 0.25 "$@"; }
+
+# wait_every STEP LIMIT COMMAND...: wait_for, looking every STEP seconds.
+wait_every() {
+    step=$1
+    limit=$2
+    shift 2
     deadline=$(($(date +%s) + limit))
     until "$@" >/dev/null 2>&1; do
         [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 0.25
+        sleep "$step"
     done
+}
+
+# ct_finish: prints the per-scenario lines collected in $work/results and
+# ends the caller with its verdict.
+ct_finish() {
+    say "per scenario:"
+    sed 's/^/    /' "$work/results"
+    if [ "$failures" -ne 0 ]; then
+        say "$failures check(s) failed"
+        exit 1
+    fi
+    say "all checks passed"
 }
 
 # ct_setup BUILD_DIR: checks that a container can be booted from this build

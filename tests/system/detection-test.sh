@@ -215,18 +215,9 @@ unit_line_us() {
 said() { [ -n "$(unit_line_us "$1" "$2")" ]; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
-# wait_slowly LIMIT COMMAND...: wait_for, but looking every 5 s: each look
-# (journalctl in the container) costs CPU that a spinning service, judged by
-# whether it gets a full core, would miss.
-wait_slowly() {
-    limit=$1
-    shift
-    deadline=$(($(date +%s) + limit))
-    until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$deadline" ] || return 1
-        sleep 5
-    done
-}
+# Each look (journalctl in the container) costs CPU that a spinning service,
+# judged by whether it gets a full core, would miss: look every 5 s.
+wait_slowly() { wait_every 5 "$@"; }
 
 # at SECONDS: sleeps until SECONDS after the services' start.
 at() {
@@ -350,10 +341,4 @@ echo "scenario=burst watched_s=$(seconds_since "$T0" "$(now_us)") actions=$burst
 
 say "every recovery started since the services' start (UNIT ACTION):"
 journal_events "$T0" | awk -v id="$ID_RECOVERY_STARTED" '$2 == id { print "    " $3, $4 }'
-say "per scenario:"
-sed 's/^/    /' "$work/results"
-if [ "$failures" -ne 0 ]; then
-    say "$failures check(s) failed"
-    exit 1
-fi
-say "all checks passed"
+ct_finish

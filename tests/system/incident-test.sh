@@ -217,10 +217,4 @@ else
     check_failed "dry run: the breaker opened: $(cat "$work/out")"
 fi
 
-say "per scenario:"
-sed 's/^/    /' "$work/results"
-if [ "$failures" -ne 0 ]; then
-    say "$failures check(s) failed"
-    exit 1
-fi
-say "all checks passed"
+ct_finish
