@@ -32,6 +32,16 @@ double capacity_percent(const SignalInput& input) {
     return input.unit.empty() ? 100.0 : 100.0 * usable_cores(input);
 }
 
+// What a target asks of its CPUs: what it used, or, when a thread of a unit
+// was runnable (running, or waiting for a CPU) at the sample, all of its
+// capacity. On a contended machine a thread spinning in a loop gets a share
+// of a core, yet it is runnable whenever it is looked at; one that does its
+// work and waits is caught runnable only now and then.
+double demand_percent(const SignalInput& input, double capacity) {
+    if (!input.unit.empty() && input.runnable_threads > 0) return std::max(input.cpu_percent, capacity);
+    return input.cpu_percent;
+}
+
 std::string capacity_text(const SignalInput& input) {
     if (input.cpu_limit_percent) return fmt::format("its CPUQuota {:.1f}%", *input.cpu_limit_percent);
     if (input.unit.empty()) return "all its CPUs";
@@ -83,18 +93,24 @@ SignalVerdict CpuSaturationDetector::observe(const SignalInput& input) {
     }
 
     const double capacity = capacity_percent(input);
+    const double demand = demand_percent(input, capacity);
+    verdict.value = demand;
     verdict.threshold = config_.saturation_percent / 100.0 * capacity;
-    const bool pinned = input.cpu_percent >= verdict.threshold;
+    const bool pinned = demand >= verdict.threshold;
     const bool baseline_known =
         static_cast<double>(baseline_.closed_count()) * kBaselineBucketSec >= config_.baseline_min_sec;
     const double baseline = baseline_known ? baseline_percent() : 0.0;
     verdict.firing = pinned && baseline_known && baseline < verdict.threshold;
     pinned_.observe(input.time, verdict.firing);
-    if (!verdict.firing) baseline_.add(input.time, input.cpu_percent);
+    if (!verdict.firing) baseline_.add(input.time, demand);
     verdict.held_sec = pinned_.held_sec();
     verdict.failure = pinned_.met();
 
-    const std::string usage = fmt::format("cpu of {} {:.1f}%", target, input.cpu_percent);
+    std::string usage = fmt::format("cpu of {} {:.1f}%", target, input.cpu_percent);
+    if (demand > input.cpu_percent)
+        usage += fmt::format(" (demand {:.1f}%: {} runnable, running or waiting for a CPU)", demand,
+                             input.runnable_threads == 1 ? std::string("1 thread")
+                                                         : fmt::format("{} threads", input.runnable_threads));
     if (!pinned) {
         verdict.reason = fmt::format("{} is below {:.1f}%, {:.0f}% of {}", usage, verdict.threshold,
                                      config_.saturation_percent, capacity_text(input));

@@ -7,7 +7,14 @@
 // machine has, while a unit whose threads share a busy load spreads it; the
 // machine's CPU is a % of all CPUs, so its capacity is 100 %.
 //
-// The baseline is the median of 10-second CPU means over the last
+// What is judged is the unit's demand: its CPU use, or all of its capacity
+// when a thread of it is runnable (running, or waiting for a CPU) at the
+// sample. On a machine whose CPUs are all busy a spinning thread gets only a
+// share of a core, 30 % say, but it is runnable at every sample; a service
+// that works and waits is caught runnable now and then, never for ForSec in
+// a row.
+//
+// The baseline is the median of 10-second means of the demand over the last
 // BaselineSec. Values are admitted to it only while the signal is not
 // firing, so a failure that lasts does not become its own baseline; a target
 // that runs pinned from its start (a batch job) has a pinned baseline and is

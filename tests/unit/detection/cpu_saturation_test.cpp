@@ -105,15 +105,22 @@ TEST_CASE("cpu saturation: without a quota a unit's capacity is a core per runna
           "cpu of web.service 100.0% is pinned at one full core (one runnable thread) but its baseline is still being "
           "learned");
 
-    input.runnable_threads = 3;  // three threads sharing the load: it could use three cores
+    input.runnable_threads = 3;  // three threads runnable but only one core's worth used: they wait for CPUs
     verdict = unit.observe(input);
     CHECK(verdict.threshold == 285.0);
-    CHECK(verdict.reason == "cpu of web.service 100.0% is below 285.0%, 95% of 3 full cores (3 runnable threads)");
+    CHECK(verdict.value == 300.0);
+    CHECK(verdict.reason ==
+          "cpu of web.service 100.0% (demand 300.0%: 3 threads runnable, running or waiting for a CPU) is pinned at "
+          "3 full cores (3 runnable threads) but its baseline is still being learned");
 
     input.runnable_threads = 9;  // more threads than CPUs: every CPU
     CHECK(unit.observe(input).threshold == 380.0);
     input.runnable_threads = 0;  // caught between runs: still at least one core
-    CHECK(unit.observe(input).threshold == 95.0);
+    input.cpu_percent = 60.0;
+    verdict = unit.observe(input);
+    CHECK(verdict.threshold == 95.0);
+    CHECK(verdict.value == 60.0);
+    CHECK(verdict.reason == "cpu of web.service 60.0% is below 95.0%, 95% of one full core (one runnable thread)");
 
     CpuSaturationDetector machine{CpuSaturationConfig{}};
     auto whole = unit_at(0, "");
@@ -122,6 +129,40 @@ TEST_CASE("cpu saturation: without a quota a unit's capacity is a core per runna
     verdict = machine.observe(whole);
     CHECK(verdict.threshold == 95.0);
     CHECK(verdict.reason == "cpu of the machine 96.0% is pinned at all its CPUs but its baseline is still being learned");
+}
+
+TEST_CASE("cpu saturation: on a contended machine a thread runnable at every sample is pinned, a busy one is not") {
+    // Two CPUs shared with other work: the spinning thread gets 30 % of a
+    // core, but is runnable whenever it is sampled.
+    auto contended = [](int second, double cpu, unsigned runnable) {
+        auto input = unit_at(second);
+        input.cpus = 2;
+        input.cpu_percent = cpu;
+        input.runnable_threads = runnable;
+        return input;
+    };
+    CpuSaturationDetector detector{CpuSaturationConfig{}};
+    SignalVerdict verdict;
+    // A healthy baseline: 10 % of a core, runnable at one sample in five.
+    for (int second = 0; second < 600; ++second) {
+        verdict = detector.observe(contended(second, 10.0, second % 5 == 0 ? 1 : 0));
+        REQUIRE_FALSE(verdict.failure);
+    }
+    CHECK(verdict.firing == false);
+    for (int second = 600; second < 660; ++second) REQUIRE_FALSE(detector.observe(contended(second, 30.0, 1)).failure);
+    verdict = detector.observe(contended(660, 30.0, 1));
+    CHECK(verdict.failure);
+    CHECK(verdict.value == 100.0);
+    CHECK(verdict.reason ==
+          "cpu of web.service 30.0% (demand 100.0%: 1 thread runnable, running or waiting for a CPU) has been pinned "
+          "at or above 95.0% (95% of one full core (one runnable thread)) for 60 s, above its baseline 10.0%");
+
+    // A service that works hard but waits between requests: runnable at 9
+    // samples in 10, never ForSec in a row.
+    CpuSaturationDetector busy{CpuSaturationConfig{}};
+    for (int second = 0; second < 600; ++second) busy.observe(contended(second, 10.0, second % 5 == 0 ? 1 : 0));
+    for (int second = 600; second < 4200; ++second)
+        REQUIRE_FALSE(busy.observe(contended(second, 45.0, second % 10 == 0 ? 0 : 1)).failure);
 }
 
 TEST_CASE("cpu saturation config: defaults are valid and each invalid field is named") {
