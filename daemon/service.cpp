@@ -179,7 +179,7 @@ void Service::tick() {
     }
     apply_memory_limits(sample);
     std::vector<heal::TargetReading> readings = heal::readings_from(sample, memory_total_bytes_);
-    mark_stopped_units(readings);
+    ask_systemd(sample, readings);
     attach_probes(readings);
     overlay_->apply(readings);
     const std::vector<heal::FailureEvent> failures = monitor_.observe(readings, observed);
@@ -197,19 +197,31 @@ void Service::tick() {
     export_metrics(sample, observed);
 }
 
-// Only systemd knows whether a unit with no processes failed or was stopped.
-void Service::mark_stopped_units(std::vector<heal::TargetReading>& readings) {
+// Only systemd knows whether a unit with no processes failed or was
+// stopped, and how often its Restart= restarted it. It is asked about a unit
+// that is not running or whose cgroup is new (a start since the last tick),
+// not about every unit at every tick.
+void Service::ask_systemd(const heal::Sample& sample, std::vector<heal::TargetReading>& readings) {
     for (heal::TargetReading& reading : readings) {
-        if (reading.present || reading.unit.empty()) continue;
-        try {
-            reading.stopped = backend_->probe->probe(reading.unit).stopped;
-            stopped_probe_error_logged_ = false;
-        } catch (const std::exception& e) {
-            // Then it is judged as not running, as if it had failed; logged once per outage.
-            if (!stopped_probe_error_logged_)
-                log_warning(fmt::format("cannot ask systemd whether {} was stopped: {}", reading.unit, e.what()));
-            stopped_probe_error_logged_ = true;
+        if (reading.unit.empty()) continue;
+        const auto sampled = std::find_if(sample.units.begin(), sample.units.end(),
+                                          [&](const heal::UnitSample& u) { return u.unit == reading.unit; });
+        const std::uint64_t cgroup_id = sampled == sample.units.end() ? 0 : sampled->cgroup_id;
+        UnitAnswer& known = unit_answers_[reading.unit];
+        if (!reading.present || !known.asked || known.cgroup_id != cgroup_id) {
+            try {
+                const heal::UnitState state = backend_->probe->probe(reading.unit);
+                known = UnitAnswer{true, cgroup_id, state.automatic_restarts};
+                if (!reading.present) reading.stopped = state.stopped;
+                unit_probe_error_logged_ = false;
+            } catch (const std::exception& e) {
+                // Then it is judged as not running, as if it had failed; logged once per outage.
+                if (!unit_probe_error_logged_)
+                    log_warning(fmt::format("cannot ask systemd about {}: {}", reading.unit, e.what()));
+                unit_probe_error_logged_ = true;
+            }
         }
+        reading.automatic_restarts = known.automatic_restarts;
     }
 }
 

@@ -200,7 +200,7 @@ private:
 
     static int on_tick(sd_event_source* source, std::uint64_t usec, void* self);
     void tick();
-    void mark_stopped_units(std::vector<heal::TargetReading>& readings);
+    void ask_systemd(const heal::Sample& sample, std::vector<heal::TargetReading>& readings);
     // The watched units' health probes (units.d [Probe]), from config_.
     void configure_probes();
     // Adds each unit's probe states to its reading.
@@ -312,7 +312,14 @@ private:
     sd_event_source* timer_ = nullptr;
     std::uint64_t next_tick_usec_ = 0;
     bool sample_error_logged_ = false;
-    bool stopped_probe_error_logged_ = false;
+    bool unit_probe_error_logged_ = false;
+    // What systemd last said of each unit, and of which cgroup (0: not running).
+    struct UnitAnswer {
+        bool asked = false;
+        std::uint64_t cgroup_id = 0;
+        std::optional<std::uint64_t> automatic_restarts;
+    };
+    std::map<std::string, UnitAnswer> unit_answers_;
     bool store_error_logged_ = false;  // until the metric writer commits again
     bool bad_sample_logged_ = false;
     heal::SteadyTime next_export_{};  // the first tick exports at once

@@ -535,6 +535,11 @@ const std::vector<KeyRule<DetectionConfig>>& detection_key_rules() {
             {"MemoryLeak", "TrendConsistency",
              real([](D& d) -> auto& { return d.memory_leak.trend_consistency; }, 0.5, 1.0, "from 0.5 to 1")},
 
+            {"CrashLoop", "Restarts",
+             integer<std::size_t>([](D& d) -> auto& { return d.crash_loop.restarts; }, 1, 1000)},
+            {"CrashLoop", "WindowSec",
+             seconds([](D& d) -> auto& { return d.crash_loop.window_sec; }, 1s, 24h, "from 1s to 1d")},
+
             {"Anomaly", "FalseAlarmsPerWeek",
              anomaly_real(&AnomalyConfig::false_alarms_per_week, 0.001, 10000.0, "from 0.001 to 10000")},
             {"Anomaly", "ForSec", anomaly_seconds(&AnomalyConfig::for_sec, 0s, 24h, "from 0 to 1d")},

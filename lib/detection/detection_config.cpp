@@ -18,7 +18,7 @@ struct KindName {
     std::string_view metric;
 };
 
-constexpr std::array<KindName, 9> kKinds = {{
+constexpr std::array<KindName, 10> kKinds = {{
     {SignalKind::cpu_saturation, "cpu_saturation", "cpu"},
     {SignalKind::memory_leak, "memory_leak", "memory"},
     {SignalKind::memory_pressure, "memory_pressure", "memory"},
@@ -28,6 +28,7 @@ constexpr std::array<KindName, 9> kKinds = {{
     {SignalKind::memory_anomaly, "memory_anomaly", "memory"},
     {SignalKind::cpu_original, "cpu_original", "cpu"},
     {SignalKind::memory_original, "memory_original", "memory"},
+    {SignalKind::crash_loop, "crash_loop", "active"},
 }};
 
 const KindName& entry(SignalKind kind) { return kKinds[static_cast<std::size_t>(kind)]; }
@@ -79,6 +80,7 @@ void DetectionConfig::validate() const {
     validate_signal("cpu_anomaly", [&] { cpu_anomaly.validate(); });
     validate_signal("memory_anomaly", [&] { memory_anomaly.validate(); });
     validate_signal("original", [&] { original.validate(); });
+    validate_signal("crash_loop", [&] { crash_loop.validate(); });
 }
 
 std::vector<SignalKind> parse_signal_list(std::string_view text) {
@@ -132,6 +134,9 @@ std::vector<NamedDetector> make_detectors(const DetectionConfig& config) {
                 break;
             case SignalKind::memory_original:
                 detector = std::make_unique<OriginalDetector>(SignalMetric::memory, config.original);
+                break;
+            case SignalKind::crash_loop:
+                detector = std::make_unique<CrashLoopDetector>(config.crash_loop);
                 break;
         }
         detectors.push_back(NamedDetector{kind, std::move(detector)});

@@ -1,7 +1,7 @@
 #pragma once
 // Which signals judge a target, and their settings: healerd.conf's
 // [Detection], [CpuSaturation], [MemoryLeak], [MemoryPressure],
-// [CPUPressure], [IOPressure], [Anomaly] and [Detector] (the original
+// [CPUPressure], [IOPressure], [CrashLoop], [Anomaly] and [Detector] (the original
 // design's detector), with a unit's own units.d/ file on top.
 //
 // Whatever the list, a unit that is not running (InactiveForSec=) and a
@@ -15,6 +15,7 @@
 #include "detection/adaptive_detector.hpp"
 #include "detection/anomaly_signal.hpp"
 #include "detection/cpu_saturation.hpp"
+#include "detection/crash_loop.hpp"
 #include "detection/memory_exhaustion.hpp"
 #include "detection/pressure_stall.hpp"
 #include "detection/signal.hpp"
@@ -32,9 +33,10 @@ enum class SignalKind {
     memory_anomaly,
     cpu_original,
     memory_original,
+    crash_loop,
 };
 std::string_view to_string(SignalKind kind);  // "cpu_saturation", ...
-// The metric a signal speaks for: "cpu", "memory" or "io".
+// The metric a signal speaks for: "cpu", "memory", "io" or "active".
 std::string_view metric_of(SignalKind kind);
 // A name Signals= accepts; "original" stands for both original signals, so
 // it is parsed by parse_signal_list, not here.
@@ -42,11 +44,12 @@ std::optional<SignalKind> parse_signal_kind(std::string_view name);
 
 struct DetectionConfig {
     // Signals=: CPU saturation, predicted memory exhaustion, memory pressure
-    // (oomd's default) and the anomaly likelihood of CPU and memory, which
-    // alone never acts (it needs another signal of the target firing).
+    // (oomd's default), a crash loop, and the anomaly likelihood of CPU and
+    // memory, which alone never acts (it needs another signal of the target
+    // firing).
     std::vector<SignalKind> signals = {SignalKind::cpu_saturation, SignalKind::memory_leak,
-                                       SignalKind::memory_pressure, SignalKind::cpu_anomaly,
-                                       SignalKind::memory_anomaly};
+                                       SignalKind::memory_pressure, SignalKind::crash_loop,
+                                       SignalKind::cpu_anomaly,     SignalKind::memory_anomaly};
     // InactiveForSec=: a unit not running (and not stopped on purpose) this
     // long is a failure; long enough for systemd's own Restart= to act first.
     double inactive_for_sec = 2.0;
@@ -58,6 +61,7 @@ struct DetectionConfig {
     AnomalyConfig cpu_anomaly{SignalMetric::cpu};
     AnomalyConfig memory_anomaly{SignalMetric::memory};
     AdaptiveDetectorConfig original = default_original();
+    CrashLoopConfig crash_loop;
 
     // The original design's detector with healerd's defaults: three samples
     // in a row, so one spike is not a failure.

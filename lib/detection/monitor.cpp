@@ -86,6 +86,7 @@ SignalInput input_of(const TargetReading& reading, SteadyTime now, const Machine
     input.cpu_pressure = reading.cpu_pressure;
     input.memory_pressure = reading.memory_pressure;
     input.io_pressure = reading.io_pressure;
+    input.automatic_restarts = reading.automatic_restarts;
     if (!reading.present) return input;
     input.cpu_percent = reading.cpu;
     input.cpu_limit_percent = reading.cpu_limit_percent;
@@ -127,7 +128,8 @@ Observation TargetStatus::observation() const {
     obs.failure_count = static_cast<int>(failure_count);
     obs.cpu_anomalous = cpu_anomalous;
     obs.memory_anomalous = memory_anomalous;
-    obs.unit_active = present;
+    // A unit in a crash loop runs now and then, but does not stay up.
+    obs.unit_active = present && !crash_looping;
     return obs;
 }
 
@@ -227,8 +229,25 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
         // Signals judge only a running target; fed the absence, they break their ForSec.
         const Judgement judgement = judge(target.detectors, input, probe_failing);
         status.cpu_anomalous = status.memory_anomalous = false;
+        const auto judge_signal = [&](std::size_t d) {
+            const SignalKind kind = target.detectors[d].kind;
+            const SignalVerdict& signal = judgement.signals[d];
+            const Verdict verdict = verdict_of(status.unit, kind, signal, judgement.failure[d]);
+            if (target.failing[d].update(verdict.failure, signal.firing))
+                entered(metric_of(kind), to_string(kind), verdict, signal.held_sec);
+            if (signal.firing && metric_of(kind) == "cpu") status.cpu_anomalous = true;
+            if (signal.firing && metric_of(kind) == "memory") status.memory_anomalous = true;
+            status.verdicts.push_back(verdict);
+        };
         if (!reading->present) {
-            for (FailureState& state : target.failing) state = {};
+            // Only a signal that judges a unit's absence too (crash_loop,
+            // between restarts) stays or becomes a failure now.
+            for (std::size_t d = 0; d < target.detectors.size(); ++d) {
+                if (judgement.failure[d])
+                    judge_signal(d);
+                else
+                    target.failing[d] = {};
+            }
             if (reading->stopped) {
                 target.inactive_state = {};
                 status.verdicts.push_back(stopped_verdict(status.unit));
@@ -241,20 +260,14 @@ std::vector<FailureEvent> Monitor::observe(const std::vector<TargetReading>& rea
             }
         } else {
             target.inactive_state = {};
-            for (std::size_t d = 0; d < target.detectors.size(); ++d) {
-                const SignalKind kind = target.detectors[d].kind;
-                const SignalVerdict& signal = judgement.signals[d];
-                const Verdict verdict = verdict_of(status.unit, kind, signal, judgement.failure[d]);
-                if (target.failing[d].update(verdict.failure, signal.firing))
-                    entered(metric_of(kind), to_string(kind), verdict, signal.held_sec);
-                if (signal.firing && metric_of(kind) == "cpu") status.cpu_anomalous = true;
-                if (signal.firing && metric_of(kind) == "memory") status.memory_anomalous = true;
-                status.verdicts.push_back(verdict);
-            }
+            for (std::size_t d = 0; d < target.detectors.size(); ++d) judge_signal(d);
             if (target.probe_state.update(probe_failing, probe_failing))
                 entered("probe", "probe", probes.front(), 0.0);
             status.verdicts.insert(status.verdicts.end(), probes.begin(), probes.end());
         }
+        status.crash_looping = false;
+        for (std::size_t d = 0; d < target.detectors.size(); ++d)
+            if (target.detectors[d].kind == SignalKind::crash_loop && target.failing[d].failing) status.crash_looping = true;
         status.failed = target.any_failing();
         if (status.failed && !was_failed) ++status.failure_count;
     }

@@ -36,6 +36,7 @@ struct TargetStatus {
     bool failed = false;
     bool cpu_anomalous = false;     // a CPU signal is firing
     bool memory_anomalous = false;  // a memory signal is firing
+    bool crash_looping = false;     // its crash_loop signal is a failure
     std::vector<ProbeReading> probes;  // as last read; judged only while the unit runs
     std::uint32_t failure_count = 0;   // times the target entered failure
     // The latest judgement of each of its signals: metric "cpu_saturation"
@@ -43,8 +44,9 @@ struct TargetStatus {
     std::vector<Verdict> verdicts;
     bool observed = false;             // a reading has arrived since it was watched
 
-    // The policy's view of this target; unit liveness and package changes
-    // come from the UnitProbe, so they are left at "running, unchanged".
+    // The policy's view of this target: not active while it does not run or
+    // is in a crash loop; package changes come from the UnitProbe, so they
+    // are left at "unchanged".
     Observation observation() const;
     // For operators: "unknown" (no reading yet), "failed", "stopped" (on
     // purpose: no action), "down" (not running, not yet a failure) or "healthy".

@@ -41,6 +41,9 @@ struct SignalInput {
     std::optional<Pressure> cpu_pressure;
     std::optional<Pressure> memory_pressure;
     std::optional<Pressure> io_pressure;
+    // Unit: how many times systemd's Restart= has restarted it (NRestarts),
+    // known whether it runs or not; absent when unknown.
+    std::optional<std::uint64_t> automatic_restarts;
 };
 
 // "web.service", or "the machine".

@@ -38,6 +38,8 @@ struct TargetReading {
     std::optional<Pressure> cpu_pressure{};
     std::optional<Pressure> memory_pressure{};
     std::optional<Pressure> io_pressure{};
+    // systemd's NRestarts: restarts its Restart= made, when known.
+    std::optional<std::uint64_t> automatic_restarts{};
 
     bool operator==(const TargetReading&) const = default;
 };

@@ -64,6 +64,8 @@ struct UnitState {
     // Inactive after a clean stop or exit (Result=success): the operator's or
     // the service's own doing, which systemd's Restart=on-failure leaves alone too.
     bool stopped = false;
+    // Restarts its Restart= made (systemd's NRestarts): services only.
+    std::optional<std::uint64_t> automatic_restarts{};
 };
 
 class UnitProbe {

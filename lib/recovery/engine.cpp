@@ -58,7 +58,9 @@ Decision RecoveryEngine::decide(const RecoveryPlan& plan, Backend& backend, cons
     Decision decision;
     decision.observation = plan.observation;
     if (const auto state = probe_unit(backend, plan.unit, on_probed)) {
-        decision.observation.unit_active = state->active;
+        // Down by either account: systemd's now, or the monitor's (not
+        // running, or running between the restarts of a crash loop).
+        decision.observation.unit_active = state->active && plan.observation.unit_active;
         decision.observation.recent_package_change = state->recent_package_change;
         decision.control_group = state->control_group;
     }

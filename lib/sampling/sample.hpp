@@ -38,6 +38,9 @@ struct SystemSample {
 struct UnitSample {
     std::string unit;                 // e.g. "nginx.service"
     bool present = false;             // its cgroup exists (unit loaded and running)
+    // Its cgroup's inode, 0 when absent: a new one is a new start, even one
+    // that came and went between two samples.
+    std::uint64_t cgroup_id = 0;
     double cpu_percent = 0.0;         // of one CPU, like top; from usage deltas
     std::uint64_t memory_bytes = 0;
     std::optional<std::uint64_t> memory_max_bytes;  // absent when unlimited

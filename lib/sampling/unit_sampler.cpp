@@ -78,6 +78,7 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     // rather than as a running unit with zeroes.
     if (!usage && cgroup_inode() == 0) return stopped();
     out.present = true;
+    out.cgroup_id = cgroup_inode_;
 
     // A restarted unit gets a fresh cgroup whose counter starts again at 0.
     if (usage && baseline_ && *usage >= baseline_->usage_usec && now > baseline_->time) {

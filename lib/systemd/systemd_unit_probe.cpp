@@ -73,6 +73,7 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
     if (interface == "Service") {
         state.stopped = (active_state == "inactive" || active_state == "deactivating") &&
                         manager_->string_property(*path, "Service", "Result") == "success";
+        state.automatic_restarts = manager_->u32_property(*path, "Service", "NRestarts");
         const auto main_pid = manager_->u32_property(*path, "Service", "MainPID");
         if (state.active && main_pid != 0 && process_stopped(proc_root_, static_cast<pid_t>(main_pid))) {
             state.active = false;

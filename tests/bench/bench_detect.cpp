@@ -115,12 +115,26 @@ Replay replay_of(const std::vector<TraceTick>& ticks, const ProbeOptionsOf& prob
                                      ProbeState(options.failure_threshold, options.success_threshold)});
     }
 
+    // systemd's NRestarts as the daemon would read it: the corpus has no
+    // cgroup identity or NRestarts column, so a unit back after a tick
+    // without its cgroup counts as one automatic restart (all of the
+    // corpus' services but the crash loop's restart only by hand, at the end
+    // of a leak, a few times in 25 minutes).
+    std::map<std::string, std::uint64_t> restarts;
+    std::map<std::string, bool> was_present;
     for (const TraceTick& tick : ticks) {
         const auto machine = std::find_if(tick.rows.begin(), tick.rows.end(),
                                           [](const TraceRow& row) { return row.unit.empty(); });
         if (machine == tick.rows.end()) throw TraceError(fmt::format("tick t={} has no machine row", tick.t));
         if (replay.t.empty()) replay.machine = MachineShape{machine->cpus, machine->machine_memory_bytes};
         std::vector<TargetReading> readings = readings_from(sample_of(tick, *machine), machine->machine_memory_bytes);
+        for (TargetReading& reading : readings) {
+            if (reading.unit.empty()) continue;
+            const auto seen = was_present.find(reading.unit);
+            if (seen != was_present.end() && !seen->second && reading.present) ++restarts[reading.unit];
+            was_present[reading.unit] = reading.present;
+            reading.automatic_restarts = restarts[reading.unit];
+        }
         for (CorpusProbe& probe : probes) {
             const auto row = std::find_if(tick.rows.begin(), tick.rows.end(),
                                           [&](const TraceRow& r) { return r.unit == probe.unit; });
@@ -178,7 +192,7 @@ std::vector<Detector> detectors() {
                                {"original", std::vector{SignalKind::cpu_original, SignalKind::memory_original}}};
     for (const SignalKind kind : {SignalKind::cpu_saturation, SignalKind::memory_leak, SignalKind::memory_pressure,
                                   SignalKind::cpu_pressure, SignalKind::io_pressure, SignalKind::cpu_anomaly,
-                                  SignalKind::memory_anomaly})
+                                  SignalKind::memory_anomaly, SignalKind::crash_loop})
         list.push_back(Detector{std::string(to_string(kind)), std::vector{kind}});
     return list;
 }

@@ -11,8 +11,8 @@ using heal::test::TempDir;
 TEST_CASE("detection: the defaults are the signals judged over time", "[config]") {
     const Config config;
     CHECK(config.detection.signals == std::vector<SignalKind>{SignalKind::cpu_saturation, SignalKind::memory_leak,
-                                                              SignalKind::memory_pressure, SignalKind::cpu_anomaly,
-                                                              SignalKind::memory_anomaly});
+                                                              SignalKind::memory_pressure, SignalKind::crash_loop,
+                                                              SignalKind::cpu_anomaly, SignalKind::memory_anomaly});
     CHECK(config.detection.inactive_for_sec == 2.0);
     CHECK(config.detection.original.consecutive == 3);
     CHECK_NOTHROW(config.detection.validate());
@@ -29,6 +29,7 @@ TEST_CASE("detection: every section's keys reach their signal", "[config]") {
                                 "[MemoryLeak]\nForSec=1min\nPredictHorizonSec=10min\nTrendMinSlope=1M\n"
                                 "TrendConsistency=0.9\nTrendMinPoints=8\n"
                                 "[IOPressure]\nLimit=40\nLine=full\nForSec=1min\n"
+                                "[CrashLoop]\nRestarts=5\nWindowSec=10min\n"
                                 "[Anomaly]\nFalseAlarmsPerWeek=0.5\nHistorySec=1d\n");
     const DetectionConfig d = load_config(main, true).detection;
     CHECK(d.signals == std::vector<SignalKind>{SignalKind::cpu_original, SignalKind::memory_original,
@@ -48,6 +49,8 @@ TEST_CASE("detection: every section's keys reach their signal", "[config]") {
     CHECK(d.io_pressure.limit_percent == 40.0);
     CHECK(d.io_pressure.line == PressureLine::full);
     CHECK(d.io_pressure.for_sec == 60.0);
+    CHECK(d.crash_loop.restarts == 5);
+    CHECK(d.crash_loop.window_sec == 600.0);
     CHECK(d.memory_pressure.limit_percent == 60.0);  // untouched
     CHECK(d.memory_pressure.for_sec == 30.0);
     CHECK(d.cpu_anomaly.false_alarms_per_week == 0.5);

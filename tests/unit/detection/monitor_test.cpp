@@ -437,3 +437,41 @@ TEST_CASE("a bad detection setting is refused when the monitor is built", "[engi
     bad.cpu_saturation.baseline_min_sec = 5.0;
     CHECK_THROWS_WITH(Monitor({"web.service"}, every(bad), kMachine), Catch::StartsWith("cpu_saturation: baseline_min_sec"));
 }
+
+TEST_CASE("default signals: a crash loop is one failure through the unit's absences, and the unit is not active",
+          "[engine][monitor][signals]") {
+    Ticking monitor({"worker.service"}, every(DetectionConfig{}));
+    // Restart=always brings worker.service back after a tick down, every 3 s:
+    // never down for InactiveForSec=2, and systemd counts each restart.
+    std::uint64_t restarts = 0;
+    auto worker = [&](int second) {
+        TargetReading reading = unit("worker.service", 5.0, 15.0, second % 3 != 2);
+        if (second % 3 == 0 && second > 0) ++restarts;
+        reading.automatic_restarts = restarts;
+        return reading;
+    };
+    std::vector<FailureEvent> events;
+    std::optional<int> failed_at;
+    for (int second = 0; second < 60; ++second) {
+        const auto got = monitor.observe({machine(10.0), worker(second)});
+        events.insert(events.end(), got.begin(), got.end());
+        if (!got.empty() && !failed_at) failed_at = second;
+        if (failed_at) {
+            CHECK(monitor.target("worker.service")->failed);
+            CHECK_FALSE(monitor.target("worker.service")->observation().unit_active);
+        }
+    }
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].signal == "crash_loop");
+    CHECK(events[0].metric == "active");
+    CHECK(failed_at == 9);  // the third restart
+
+    // Running again, left alone: failed until its last restart (57 s) leaves the 5-minute window.
+    auto steady = unit("worker.service", 5.0);
+    steady.automatic_restarts = restarts;
+    for (int second = 60; second <= 357; ++second) monitor.observe({machine(10.0), steady});
+    CHECK(monitor.target("worker.service")->failed);
+    monitor.observe({machine(10.0), steady});
+    CHECK_FALSE(monitor.target("worker.service")->failed);
+    CHECK(monitor.target("worker.service")->observation().unit_active);
+}
