@@ -286,7 +286,7 @@ crash_loop heal-worker.service worker.crash 960 1140
 leak heal-api.service api 50 1080
 leak heal-gc.service gc 20 1200
 hang heal-web.service 1260 1290
-trigger_for heal-cron.service cron.spin 1320 1380 cpu_runaway"
+trigger_for heal-cron.service cron.spin 1320 1440 cpu_runaway"
 
 # ---- record ------------------------------------------------------------------------------
 
