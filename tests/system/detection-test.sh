@@ -3,7 +3,7 @@
 # [MemoryLeak], ... untouched; the sample interval is 500ms as in the other
 # system tests), against the real PID 1 of a throwaway systemd container
 # (container.sh). One healerd watches four services written for this test,
-# all at once, for WATCH_S (10 minutes):
+# all at once, for WATCH_S (10 minutes), and a fifth that crash-loops:
 #   burst.service    healthy: a child spins a full core for 8 s every 40 s,
 #                    the whole time. It must get no action (no recovery_started
 #                    in the journal, none in healctl actions --json). How often
@@ -28,6 +28,14 @@
 #                    its child starts spinning a full core for good. It must be
 #                    detected with SIGNAL=cpu_saturation; the delay is printed
 #                    beside the bar ForSec + 2 s = 62 s, not asserted.
+#   crashloop.service  Restart=always, RestartSec=1: sleeps; from
+#                    CRASH_FAULT_S each start exits 1 after 2 s, so it is
+#                    never down for InactiveForSec. It must be detected with
+#                    SIGNAL=crash_loop (systemd's NRestarts, 3 within 5 min);
+#                    then the trigger goes (the fix) and it must run again.
+# Last, healerd's own cost: its RSS, and its CPU time per tick over the watch
+# (5 units, one probe, healctl detect every 2 s), beside the issue's bars
+# (1 ms of CPU per tick, 8 MiB of RSS), printed, not asserted.
 # The faults are staggered so that no two recoveries overlap (each incident
 # has resolved, StableSec=60 after its action, before the next fault). The
 # recovery settings are healerd's defaults but for PackageChangeWindowSec=0
@@ -49,8 +57,10 @@ BURST=burst.service
 WEB=web.service
 LEAK=leak.service
 RUNAWAY=runaway.service
+CRASH=crashloop.service
 WEB_PORT=8097
 WATCH_S=600          # seconds burst is watched, from the services' start
+CRASH_FAULT_S=40     # when crashloop starts crashing
 WEB_FAULT_S=150      # when web stops answering
 LEAK_FAULT_S=270     # when leak starts leaking
 RUNAWAY_FAULT_S=390  # when runaway starts spinning
@@ -89,6 +99,13 @@ wait
 EOF
 unit "$RUNAWAY" "[Service]
 ExecStart=$DIR/runaway"
+
+unit "$CRASH" "[Unit]
+StartLimitIntervalSec=0
+[Service]
+Restart=always
+RestartSec=1
+ExecStart=/bin/sh -c 'if [ -e /run/heal-crash.go ]; then sleep 2; exit 1; fi; exec sleep infinity'"
 
 # The leak: holds 16 MiB; once the trigger exists (it removes it: a restart
 # does not leak again) touches 1 MiB blocks at PER_SEC MiB/s (paced by the
@@ -168,7 +185,7 @@ printf '%s\n' 'pid /run/heal-web.pid;' 'error_log /var/log/heal-web/error.log;' 
 unit "$WEB" "[Service]
 ExecStart=/usr/sbin/nginx -c /etc/heal-web/nginx.conf -g 'daemon off;'"
 
-ct_install_healerd 500ms "$BURST" "$WEB" "$LEAK" "$RUNAWAY"
+ct_install_healerd 500ms "$BURST" "$WEB" "$LEAK" "$RUNAWAY" "$CRASH"
 # healerd's defaults again where healerd_settings departs from them for the
 # demo (but PackageChangeWindowSec and the ceiling, see above).
 in_ct sh -c 'printf "[Recovery]\nStableSec=60s\nRecoveryTimeoutSec=5s\n" > /etc/healerd/healerd.conf.d/zz-detection.conf'
@@ -176,7 +193,7 @@ in_ct mkdir -p /etc/healerd/units.d
 printf '%s\n' '[Probe]' "Probe=http http://127.0.0.1:$WEB_PORT/" 'ProbeIntervalSec=1s' 'ProbeFailureThreshold=3' |
     in_ct sh -c "cat > /etc/healerd/units.d/$WEB.conf"
 in_ct systemctl reload healerd
-in_ct systemctl start "$BURST" "$WEB" "$LEAK" "$RUNAWAY"
+in_ct systemctl start "$BURST" "$WEB" "$LEAK" "$RUNAWAY" "$CRASH"
 T0=$(now_us)
 t0_s=$((T0 / 1000000))
 say "$BURST, $WEB, $LEAK and $RUNAWAY started; faults at +${WEB_FAULT_S}s ($WEB), +${LEAK_FAULT_S}s ($LEAK), +${RUNAWAY_FAULT_S}s ($RUNAWAY); watching for ${WATCH_S}s"
@@ -247,6 +264,33 @@ sample_signals() {
 sample_signals &
 sampler=$!
 
+# healerd_cpu_ticks: healerd's user + system CPU time so far, in clock ticks.
+healerd_pid() { in_ct systemctl show -p MainPID --value healerd; }
+healerd_cpu_ticks() { in_ct cat "/proc/$(healerd_pid)/stat" | awk '{ print $14 + $15 }'; }
+
+# ---- crashloop: restarted by systemd, never down for long -------------------------------------
+
+at "$CRASH_FAULT_S"
+cpu_ticks0=$(healerd_cpu_ticks)
+crash_t0=$(now_us)
+in_ct touch /run/heal-crash.go
+in_ct systemctl kill "$CRASH"
+say "$CRASH killed; from now on each start exits 1 after 2 s, and Restart=always starts it again after 1 s"
+wait_for 60 detected_since "$crash_t0" "$CRASH" || check_failed "$CRASH: the crash loop was not detected within 60s"
+in_ct rm -f /run/heal-crash.go
+read -r crash_us crash_signal _ _ _ crash_message <<EOF
+$(detections "$crash_t0" "$CRASH" | head -n 1)
+EOF
+crash_restarts=$(in_ct systemctl show -p NRestarts --value "$CRASH")
+crash_runs() { [ "$(in_ct systemctl is-active "$CRASH")" = active ] && in_ct pgrep -f '^sleep infinity' >/dev/null; }
+wait_for 30 recovered_since "$crash_t0" "$CRASH" || check_failed "$CRASH: no recovery started within 30s of the detection"
+wait_for 30 crash_runs || check_failed "$CRASH does not run again once its trigger is gone"
+crash_action=$(recoveries "$crash_t0" "$CRASH" | head -n 1 | cut -d' ' -f2)
+echo "scenario=crash_loop signal=${crash_signal:-none} detected_after_s=$(seconds_since "$crash_t0" "${crash_us:-$crash_t0}") nrestarts_then=$crash_restarts action=${crash_action:-none}" |
+    tee -a "$work/results"
+say "$CRASH detection: ${crash_message:-none}"
+[ "${crash_signal:-}" = crash_loop ] || check_failed "$CRASH: detected by '${crash_signal:-nothing}', not crash_loop"
+
 # ---- web: the probe sees a process that runs and answers nothing -------------------------------
 
 at "$WEB_FAULT_S"
@@ -306,13 +350,14 @@ EOF
 wait_slowly "$(seconds_left "$WATCH_S")" recovered_since "$runaway_t0" "$RUNAWAY" ||
     check_failed "$RUNAWAY: no recovery started"
 runaway_action=$(recoveries "$runaway_t0" "$RUNAWAY" | head -n 1 | cut -d' ' -f2)
-# What the spinning child got, from the sampler: the CPU of runaway between
-# its start and its detection (or now), in percent of one core.
-runaway_cpu=$(awk -v from="$(((${spin_us:-$runaway_t0} / 1000000) + 1))" -v to="$((${runaway_us:-$(now_us)} / 1000000))" \
+# What cpu_saturation judged, from the sampler: runaway's demand (its CPU,
+# or a full core while a thread of it is runnable) between its start and its
+# detection (or now), in percent of one core.
+runaway_demand=$(awk -v from="$(((${spin_us:-$runaway_t0} / 1000000) + 1))" -v to="$((${runaway_us:-$(now_us)} / 1000000))" \
         -v metric="unit:$RUNAWAY:cpu_saturation" '$2 == metric && $1 >= from && $1 <= to { print $4 }' "$work/signals" |
     sort -n | awk '{ v[NR] = $1; if ($1 >= 95) pinned++ }
         END { if (NR) printf "min=%.0f%%,median=%.0f%%,pinned=%d/%d", v[1], v[int((NR + 1) / 2)], pinned, NR; else printf "-" }')
-echo "scenario=cpu_runaway signal=${runaway_signal:-none} detected_after_s=$(seconds_since "${spin_us:-$runaway_t0}" "${runaway_us:-$runaway_t0}") bar_s=62.0 held_s=${runaway_held:--} action=${runaway_action:-none} cpu_sampled=$runaway_cpu" |
+echo "scenario=cpu_runaway signal=${runaway_signal:-none} detected_after_s=$(seconds_since "${spin_us:-$runaway_t0}" "${runaway_us:-$runaway_t0}") bar_s=62.0 held_s=${runaway_held:--} action=${runaway_action:-none} demand_sampled=$runaway_demand" |
     tee -a "$work/results"
 [ "${runaway_signal:-}" = cpu_saturation ] || check_failed "$RUNAWAY: detected by '${runaway_signal:-nothing}', not cpu_saturation"
 
@@ -331,13 +376,24 @@ burst_signals=$(awk -v prefix="unit:$BURST:" 'index($2, prefix) == 1 {
         if ($3 == "true" && last[name] != "true") fired[name]++
         last[name] = $3; seen[name] = 1
         if (name == "cpu_saturation" && $4 + 0 > peak) peak = $4 + 0 }
-    END { for (name in seen) { printf "%s%s=%d", sep, name, fired[name]; sep = "," } printf " peak_cpu=%.0f%%", peak }' "$work/signals")
+    END { for (name in seen) { printf "%s%s=%d", sep, name, fired[name]; sep = "," } printf " peak_demand=%.0f%%", peak }' "$work/signals")
 samples=$(awk '{ print $1 }' "$work/signals" | sort -u | wc -l)
 echo "scenario=burst watched_s=$(seconds_since "$T0" "$(now_us)") actions=$burst_actions recovery_started=$burst_recoveries failure_detected=$burst_detections fired(samples=$samples,every_2s):$burst_signals" |
     tee -a "$work/results"
 [ "$burst_recoveries" -eq 0 ] || check_failed "$BURST: $burst_recoveries recovery_started record(s): $(recoveries "$T0" "$BURST" | tr '\n' ' ')"
 [ "$burst_actions" -eq 0 ] || check_failed "$BURST: healctl actions --json shows $burst_actions action(s)"
 [ "$burst_detections" -eq 0 ] || say "$BURST: failure_detected: $(detections "$T0" "$BURST" | cut -d' ' -f2-)"
+
+# ---- healerd's own cost ----------------------------------------------------------------------
+
+cpu_ticks1=$(healerd_cpu_ticks)
+hz=$(getconf CLK_TCK)
+watched_ticks=$(((WATCH_S - CRASH_FAULT_S) * 2))  # SampleIntervalSec=500ms
+read -r rss_kib hwm_kib <<EOF
+$(in_ct cat "/proc/$(healerd_pid)/status" | awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r, h }')
+EOF
+echo "scenario=overhead units=5 probes=1 ticks=$watched_ticks cpu_ms_per_tick=$(awk -v a="$cpu_ticks0" -v b="$cpu_ticks1" -v hz="$hz" -v n="$watched_ticks" 'BEGIN { printf "%.3f", (b - a) * 1000 / hz / n }') bar_cpu_ms=1.0 rss_mib=$(awk -v k="$rss_kib" 'BEGIN { printf "%.1f", k / 1024 }') peak_rss_mib=$(awk -v k="$hwm_kib" 'BEGIN { printf "%.1f", k / 1024 }') bar_rss_mib=8.0" |
+    tee -a "$work/results"
 
 say "every recovery started since the services' start (UNIT ACTION):"
 journal_events "$T0" | awk -v id="$ID_RECOVERY_STARTED" '$2 == id { print "    " $3, $4 }'
