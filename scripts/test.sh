@@ -26,7 +26,10 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >"$results/asan-build.log"
 nice -n 19 cmake --build build-asan -j"$jobs" --target heal-unit-tests >>"$results/asan-build.log" 2>&1 &
 asan_build=$!
-(cd build && ctest --output-on-failure -j1 -LE detection --output-junit "$results/main.xml") || status=1
+# -j: the system tests' containers (one at a time) mostly wait, and the
+# fuzzers, benchmarks and unit tests run beside them; the integration tests
+# and the soak run alone (RUN_SERIAL).
+(cd build && ctest --output-on-failure -j"$jobs" -LE detection --output-junit "$results/main.xml") || status=1
 
 if wait "$asan_build"; then
     (cd build-asan && ctest --output-on-failure -L unit -j"$jobs" --output-junit "$results/asan.xml") || status=1
