@@ -179,6 +179,12 @@ std::optional<std::uint64_t> parse_cpu_stat_usage_usec(std::string_view text) {
     return to_u64(trim(*value));
 }
 
+std::optional<std::uint64_t> parse_memory_stat_field(std::string_view text, std::string_view key) {
+    const auto value = value_of(text, key);
+    if (!value) return std::nullopt;
+    return to_u64(trim(*value));
+}
+
 std::optional<std::uint64_t> parse_single_u64(std::string_view text) {
     return to_u64(trim(text));
 }

@@ -43,6 +43,10 @@ std::optional<Pressure> parse_pressure(std::string_view text);
 // usage_usec from a cgroup v2 cpu.stat.
 std::optional<std::uint64_t> parse_cpu_stat_usage_usec(std::string_view text);
 
+// The number of the line `key` of a cgroup's memory.stat ("inactive_file",
+// v1 "total_inactive_file"); absent when missing or malformed.
+std::optional<std::uint64_t> parse_memory_stat_field(std::string_view text, std::string_view key);
+
 // A file holding one unsigned number (memory.current, cpuacct.usage, ...).
 std::optional<std::uint64_t> parse_single_u64(std::string_view text);
 

@@ -42,6 +42,8 @@ struct UnitSample {
     // that came and went between two samples.
     std::uint64_t cgroup_id = 0;
     double cpu_percent = 0.0;         // of one CPU, like top; from usage deltas
+    // The working set: the cgroup's memory less its inactive page cache
+    // (memory.stat inactive_file), else the VmRSS of its processes.
     std::uint64_t memory_bytes = 0;
     std::optional<std::uint64_t> memory_max_bytes;  // absent when unlimited
     // Threads of the cgroup (and its children) running or waiting for a CPU

@@ -137,14 +137,26 @@ std::optional<std::uint64_t> UnitSampler::read_cpu_usage_usec() {
     return std::nullopt;
 }
 
+// The working set, as the kubelet counts it: the cgroup's usage less the
+// page cache the kernel may drop at once (inactive_file). A service that
+// reads files fills its cgroup with cache up to its limit, and is healthy;
+// what it holds is what is judged.
 std::uint64_t UnitSampler::read_memory_bytes() {
     if (read(v2_dir_, "memory.current")) {
-        if (const auto bytes = parse_single_u64(buffer_)) return *bytes;
+        if (const auto bytes = parse_single_u64(buffer_)) return without_inactive_file(*bytes, v2_dir_, "inactive_file");
     }
     if (read(memory_dir_, "memory.usage_in_bytes")) {
-        if (const auto bytes = parse_single_u64(buffer_)) return *bytes;
+        if (const auto bytes = parse_single_u64(buffer_))
+            return without_inactive_file(*bytes, memory_dir_, "total_inactive_file");
     }
     return rss_of_tree();
+}
+
+std::uint64_t UnitSampler::without_inactive_file(std::uint64_t usage, const std::string& dir, std::string_view key) {
+    if (!read(dir, "memory.stat")) return usage;
+    const auto inactive = parse_memory_stat_field(buffer_, key);
+    if (!inactive) return usage;
+    return *inactive < usage ? usage - *inactive : 0;
 }
 
 std::optional<std::uint64_t> UnitSampler::read_memory_max() {

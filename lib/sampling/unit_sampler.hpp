@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sampling/cgroup_layout.hpp"
 #include "sampling/file_reader.hpp"
@@ -58,6 +59,8 @@ private:
     std::optional<std::uint64_t> read_cpu_usage_usec();
     std::uint64_t read_memory_bytes();
     std::optional<std::uint64_t> read_memory_max();
+    // `usage` less the inactive_file line (`key`) of dir's memory.stat, if readable.
+    std::uint64_t without_inactive_file(std::uint64_t usage, const std::string& dir, std::string_view key);
     // The v2-only files: absent on v1 and when "max".
     std::optional<std::uint64_t> read_memory_high();
     std::optional<double> read_cpu_limit_percent();

@@ -196,3 +196,11 @@ TEST_CASE("parse_stat_state reads the state after the command", "[sampling][pars
     CHECK_FALSE(heal::parse_stat_state("44 (spin) r 1"));
     CHECK_FALSE(heal::parse_stat_state(""));
 }
+
+TEST_CASE("memory.stat: one field by its exact name", "[sampling][parsers]") {
+    const std::string_view stat = "anon 10\ntotal_inactive_file 30\ninactive_file 20\ninactive_file_x 5\n";
+    CHECK(heal::parse_memory_stat_field(stat, "inactive_file") == 20u);
+    CHECK(heal::parse_memory_stat_field(stat, "total_inactive_file") == 30u);
+    CHECK_FALSE(heal::parse_memory_stat_field(stat, "active_file"));
+    CHECK_FALSE(heal::parse_memory_stat_field("inactive_file -3\n", "inactive_file"));
+}

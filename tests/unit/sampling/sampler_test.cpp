@@ -213,6 +213,18 @@ TEST_CASE("unit files fall back one by one", "[sampling][fallback]") {
         CHECK(web.memory_bytes == 555);
         CHECK(web.memory_max_bytes == 8192u);
     }
+    SECTION("the working set: the inactive page cache of memory.stat is not counted") {
+        tree.write(v1_memory + "memory.usage_in_bytes", "1000\n");
+        tree.write(v1_memory + "memory.stat", "cache 900\ntotal_inactive_file 600\ninactive_file 1\n");
+        CHECK(sampler.sample().units[0].memory_bytes == 400);
+        tree.write(v2_unit + "memory.current", "5000\n");
+        tree.write(v2_unit + "memory.stat", "anon 1000\nfile 4000\nactive_file 500\ninactive_file 3500\n");
+        CHECK(sampler.sample().units[0].memory_bytes == 1500);
+        tree.write(v2_unit + "memory.stat", "anon 1000\ninactive_file 9000\n");  // raced: never below 0
+        CHECK(sampler.sample().units[0].memory_bytes == 0);
+        tree.write(v2_unit + "memory.stat", "inactive_file lots\n");  // unreadable: the usage as it is
+        CHECK(sampler.sample().units[0].memory_bytes == 5000);
+    }
     SECTION("a malformed v2 file falls through to the next source") {
         tree.write(v1_memory + "memory.usage_in_bytes", "777\n");
         tree.write(v2_unit + "memory.current", "lots\n");
