@@ -91,6 +91,7 @@ heal::RecoveryPlan Service::plan_for(const std::string& target, std::optional<Ac
     plan.unit = target;
     plan.action = action;
     plan.allowed = config_.allowed_actions_of(target);
+    plan.ceilings = config_.ceilings_of(target);
     plan.observation = status.observation();
     if (const heal::Incident* incident = incidents_->active(target)) {
         plan.tried = incident->tried();

@@ -33,6 +33,13 @@ ActionSet Config::allowed_actions_of(std::string_view unit) const {
     return settings_of(unit).allowed_actions.value_or(allowed_actions);
 }
 
+std::optional<LimitCeilings> Config::ceilings_of(std::string_view unit) const {
+    const UnitSettings& settings = settings_of(unit);
+    if (!settings.memory_max_ceiling && !settings.cpu_quota_ceiling) return std::nullopt;
+    return LimitCeilings{settings.memory_max_ceiling.value_or(backend.memory_max_ceiling),
+                         settings.cpu_quota_ceiling.value_or(backend.cpu_quota_ceiling)};
+}
+
 IncidentOptions Config::incident_options(std::string_view unit) const {
     IncidentOptions options = incident;
     if (const auto stable = settings_of(unit).stable) options.stable = *stable;
@@ -289,19 +296,28 @@ Problem set_absolute_path(std::filesystem::path& target, std::string_view value)
     return std::nullopt;
 }
 
-Problem set_memory_ceiling(Config& config, std::string_view value) {
-    const auto parsed = parse_size(value);
-    if (!parsed || (*parsed && **parsed == 0))
-        return std::string("must be a size like 512M or 4G, or infinity");
-    config.backend.memory_max_ceiling = *parsed;
-    return std::nullopt;
+// MemoryMaxCeiling= and CPUQuotaCeiling=, in [Recovery] and in a unit's
+// [Unit]: the same rules for both; the field takes the parsed ceiling
+// (nullopt for infinity).
+template <typename Settings, typename Field>
+auto memory_ceiling_rule(Field field) {
+    return [field](Settings& settings, std::string_view value) -> Problem {
+        const auto parsed = parse_size(value);
+        if (!parsed || (*parsed && **parsed == 0))
+            return std::string("must be a size like 512M or 4G, or infinity");
+        field(settings) = *parsed;
+        return std::nullopt;
+    };
 }
 
-Problem set_cpu_ceiling(Config& config, std::string_view value) {
-    const auto parsed = parse_cpu_quota(value);
-    if (!parsed) return std::string("must be a percentage of one CPU like 200%, or infinity");
-    config.backend.cpu_quota_ceiling = *parsed;
-    return std::nullopt;
+template <typename Settings, typename Field>
+auto cpu_ceiling_rule(Field field) {
+    return [field](Settings& settings, std::string_view value) -> Problem {
+        const auto parsed = parse_cpu_quota(value);
+        if (!parsed) return std::string("must be a percentage of one CPU like 200%, or infinity");
+        field(settings) = *parsed;
+        return std::nullopt;
+    };
 }
 
 // An absolute path, or empty for none (the default).
@@ -632,8 +648,10 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Recovery", "ScaleUpFactor",
          real([](Config& c) -> auto& { return c.backend.scale_up_factor; }, 1.01, 100.0,
               "above 1 (at least 1.01) and at most 100")},
-        {"Recovery", "MemoryMaxCeiling", set_memory_ceiling},
-        {"Recovery", "CPUQuotaCeiling", set_cpu_ceiling},
+        {"Recovery", "MemoryMaxCeiling",
+         memory_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.memory_max_ceiling; })},
+        {"Recovery", "CPUQuotaCeiling",
+         cpu_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.cpu_quota_ceiling; })},
         {"Recovery", "RollbackHook",
          [](Config& c, std::string_view v) { return set_absolute_path(c.backend.rollback_hook, v); }},
         {"Recovery", "RollbackTimeoutSec",
@@ -715,6 +733,10 @@ const std::vector<KeyRule<UnitSettings>>& unit_key_rules() {
             {"Unit", "StableSec", stable_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.stable; })},
             {"Unit", "AllowedActions",
              action_list([](UnitSettings& u) -> std::optional<ActionSet>& { return u.allowed_actions; })},
+            {"Unit", "MemoryMaxCeiling",
+             memory_ceiling_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.memory_max_ceiling; })},
+            {"Unit", "CPUQuotaCeiling",
+             cpu_ceiling_rule<UnitSettings>([](UnitSettings& u) -> auto& { return u.cpu_quota_ceiling; })},
         };
         const auto probe = probe_key_rules();
         all.insert(all.end(), probe.begin(), probe.end());

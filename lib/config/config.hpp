@@ -59,6 +59,10 @@ struct UnitSettings {
     // [Unit] AllowedActions=: this unit's own allow-list, replacing
     // [Recovery]'s (a database may be restarted but never rolled back).
     std::optional<ActionSet> allowed_actions;
+    // [Unit] MemoryMaxCeiling=, CPUQuotaCeiling=: this unit's own scale_up
+    // ceilings, replacing [Recovery]'s (an inner nullopt is infinity).
+    std::optional<std::optional<std::uint64_t>> memory_max_ceiling;
+    std::optional<std::optional<double>> cpu_quota_ceiling;
 
     // [Probe]: health probes asking the unit whether it works. Probe= adds
     // one (an empty assignment clears the list); the other keys apply to
@@ -127,6 +131,9 @@ struct Config {
     // The actions allowed on `unit` ("" = the machine): its own
     // AllowedActions= where it has one, else [Recovery]'s.
     ActionSet allowed_actions_of(std::string_view unit) const;
+    // The unit's scale_up ceilings when its units.d file sets either (the
+    // other from [Recovery]); nullopt when it sets none.
+    std::optional<LimitCeilings> ceilings_of(std::string_view unit) const;
     // The detection settings of `unit` ("" = the machine): the main file's,
     // with the unit's own keys on top.
     DetectionConfig detection_of(std::string_view unit) const;

@@ -66,7 +66,7 @@ Decision RecoveryEngine::decide(const RecoveryPlan& plan, Backend& backend, cons
     }
     decision.kind = classify_failure(decision.observation);
     decision.probabilities = plan.policy->probabilities(decision.observation);
-    const Applicability applicability = assess_actions(backend, RecoveryRequest{plan.unit, decision.kind, plan.reason});
+    const Applicability applicability = assess_actions(backend, RecoveryRequest{plan.unit, decision.kind, plan.reason, plan.ceilings});
 
     const ActionSet available = plan.allowed & applicability.actions;
     const ActionSet candidates = plan.action ? available : escalation_candidates(available, plan.tried);
@@ -138,7 +138,7 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
     const SteadyTime started = clock_.now();
     ExecutionResult result;
     try {
-        result = backend.executor(action).execute(RecoveryRequest{plan.unit, kind, plan.reason});
+        result = backend.executor(action).execute(RecoveryRequest{plan.unit, kind, plan.reason, plan.ceilings});
     } catch (const std::exception& e) {
         result = ExecutionResult{false, e.what()};
     }

@@ -75,6 +75,7 @@ struct RecoveryPlan {
     ActionSet tried;                      // already tried in this incident (escalation_candidates)
     Observation observation;              // from the monitor and the incident; the engine adds the probe's view
     std::string reason;                   // why: the detector's explanation
+    std::optional<LimitCeilings> ceilings;  // the unit's own scale_up ceilings, if it has them
     std::shared_ptr<const Policy> policy;
     std::shared_ptr<const Policy> shadow;  // Mode=shadow: asked as well, never acts
     std::chrono::milliseconds timeout{5000};

@@ -8,10 +8,20 @@
 
 namespace heal {
 
+// How far scale_up may raise a unit's limits; absent = no ceiling.
+struct LimitCeilings {
+    std::optional<std::uint64_t> memory_bytes;  // MemoryMax and MemoryHigh
+    std::optional<double> cpu_quota_percent;    // CPUQuota, % of one CPU (200 = two CPUs)
+
+    bool operator==(const LimitCeilings&) const = default;
+};
+
 struct RecoveryRequest {
     std::string unit;                 // "" means the whole machine
     FailureKind kind = FailureKind::transient;
     std::string reason;               // detector's explanation, for hooks and logs
+    // The unit's own ceilings (units.d), else the executor's configured ones.
+    std::optional<LimitCeilings> ceilings{};
 };
 
 struct ExecutionResult {

@@ -9,15 +9,6 @@
 #include "systemd/systemd_unit_probe.hpp"
 
 namespace heal {
-namespace {
-
-// CPUQuota= percent as systemd stores it: CPU time per second of wall time.
-std::optional<std::uint64_t> quota_usec(std::optional<double> percent) {
-    if (!percent) return std::nullopt;
-    return static_cast<std::uint64_t>(*percent * 10000.0);
-}
-
-}  // namespace
 
 std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
     const auto scope = options.user_manager ? systemd::BusScope::user : systemd::BusScope::system;

@@ -70,6 +70,19 @@ std::optional<std::uint64_t> raised_limit(std::uint64_t current, double factor,
     return raised;
 }
 
+std::optional<std::uint64_t> quota_usec(std::optional<double> percent) {
+    if (!percent) return std::nullopt;
+    return static_cast<std::uint64_t>(*percent * 10000.0);
+}
+
+ScaleUpOptions for_request(ScaleUpOptions options, const RecoveryRequest& request) {
+    if (request.ceilings) {
+        options.memory_ceiling = request.ceilings->memory_bytes;
+        options.cpu_quota_ceiling_usec = quota_usec(request.ceilings->cpu_quota_percent);
+    }
+    return options;
+}
+
 ScaleUpPlan plan_scale_up(FailureKind kind, const ResourceLimits& current, const ScaleUpOptions& options) {
     struct Candidate {
         const char* property;
@@ -135,7 +148,7 @@ ScaleUpPlan SystemdScaleUpExecutor::plan_for(const RecoveryRequest& request, con
     current.memory_max = manager.u64_property(path, interface, kMemoryMax);
     current.memory_high = manager.u64_property(path, interface, kMemoryHigh);
     current.cpu_quota_per_sec_usec = manager.u64_property(path, interface, kCpuQuota);
-    return plan_scale_up(request.kind, current, options_);
+    return plan_scale_up(request.kind, current, for_request(options_, request));
 }
 
 std::optional<std::string> SystemdScaleUpExecutor::unavailable(const RecoveryRequest& request) {

@@ -59,6 +59,12 @@ struct ScaleUpPlan {
 std::optional<std::uint64_t> raised_limit(std::uint64_t current, double factor,
                                           std::optional<std::uint64_t> ceiling);
 
+// CPUQuota= percent as systemd stores it: CPU time per second of wall time.
+std::optional<std::uint64_t> quota_usec(std::optional<double> percent);
+
+// `options` with the request's own ceilings, when it has them.
+ScaleUpOptions for_request(ScaleUpOptions options, const RecoveryRequest& request);
+
 // Which limits a failure calls for (memory_leak: MemoryMax and MemoryHigh;
 // cpu_runaway: CPUQuota; anything else: all three) and their new values.
 // Only limits the unit already has are raised.

@@ -110,3 +110,19 @@ TEST_CASE("units.d [Unit] AllowedActions= replaces [Recovery]'s for that unit al
     CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("db.service.conf:2: [Unit] AllowedActions=restart reboot: "
                                                                "'reboot' is not an action"));
 }
+
+TEST_CASE("units.d [Unit] MemoryMaxCeiling= and CPUQuotaCeiling= are that unit's scale_up ceilings", "[config]") {
+    TempDir dir;
+    const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=db.service web.service cache.service\n"
+                                                "[Recovery]\nMemoryMaxCeiling=2G\nCPUQuotaCeiling=300%\n");
+    dir.write("units.d/db.service.conf", "[Unit]\nMemoryMaxCeiling=512M\n");
+    dir.write("units.d/cache.service.conf", "[Unit]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=150%\n");
+    const Config config = load_config(main, true);
+    CHECK(config.ceilings_of("db.service") == LimitCeilings{512ull << 20, 300.0});  // CPU from [Recovery]
+    CHECK(config.ceilings_of("cache.service") == LimitCeilings{std::nullopt, 150.0});
+    CHECK_FALSE(config.ceilings_of("web.service"));  // [Recovery]'s, through the executor
+    CHECK_FALSE(config.ceilings_of(""));
+    dir.write("units.d/db.service.conf", "[Unit]\nMemoryMaxCeiling=0\n");
+    CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("db.service.conf:2: [Unit] MemoryMaxCeiling=0: "
+                                                               "must be a size like 512M or 4G, or infinity"));
+}

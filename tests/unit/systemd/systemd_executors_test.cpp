@@ -43,6 +43,19 @@ TEST_CASE("plan_scale_up raises the limits the failure calls for", "[systemd][sc
     CHECK(plan_scale_up(FailureKind::crash, current, options).changes.size() == 3);
 }
 
+TEST_CASE("a request's own ceilings replace the executor's", "[systemd][scale_up]") {
+    const ScaleUpOptions options{.factor = 2.0, .memory_ceiling = 1024 * MiB, .cpu_quota_ceiling_usec = 2000000};
+    RecoveryRequest request{"db.service", FailureKind::crash, "reason"};
+    CHECK(for_request(options, request).memory_ceiling == 1024 * MiB);
+    request.ceilings = LimitCeilings{.memory_bytes = 160 * MiB, .cpu_quota_percent = std::nullopt};
+    const ScaleUpOptions own = for_request(options, request);
+    CHECK(own.factor == 2.0);
+    CHECK(own.memory_ceiling == 160 * MiB);
+    CHECK_FALSE(own.cpu_quota_ceiling_usec);  // infinity
+    const ResourceLimits current{.memory_max = 128 * MiB, .memory_high = kInfinity, .cpu_quota_per_sec_usec = 500000};
+    CHECK(describe(plan_scale_up(FailureKind::crash, current, own).changes) == "MemoryMax 128M -> 160M, CPUQuota 50% -> 100%");
+}
+
 TEST_CASE("plan_scale_up says why nothing can be raised", "[systemd][scale_up]") {
     ScaleUpOptions options{.factor = 1.5, .memory_ceiling = 128 * MiB, .cpu_quota_ceiling_usec = std::nullopt};
     const auto unlimited = plan_scale_up(FailureKind::memory_leak, ResourceLimits{}, options);
