@@ -26,10 +26,18 @@ cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >"$results/asan-build.log"
 nice -n 19 cmake --build build-asan -j"$jobs" --target heal-unit-tests >>"$results/asan-build.log" 2>&1 &
 asan_build=$!
-# -j: the system tests' containers (one at a time) mostly wait, and the
-# fuzzers, benchmarks and unit tests run beside them; the integration tests
-# and the soak run alone (RUN_SERIAL).
-(cd build && ctest --output-on-failure -j"$jobs" -LE detection --output-junit "$results/main.xml") || status=1
+# The system tests boot containers (one at a time) and mostly wait: they
+# run in a ctest of their own beside the rest, whose integration tests and
+# soak still run one at a time (RUN_SERIAL).
+(cd build && ctest --output-on-failure -j1 -L system -LE detection --output-junit "$results/system.xml") \
+    >"$results/system.log" 2>&1 &
+system_tests=$!
+trap 'kill "$system_tests" 2>/dev/null || true; rm -rf "$results"' EXIT
+(cd build && ctest --output-on-failure -j"$jobs" -LE 'system|detection' --output-junit "$results/main.xml") || status=1
+wait "$system_tests" || status=1
+trap 'rm -rf "$results"' EXIT
+echo "scripts/test.sh: the system tests (ctest -L system -LE detection), run beside the others:"
+cat "$results/system.log"
 
 if wait "$asan_build"; then
     (cd build-asan && ctest --output-on-failure -L unit -j"$jobs" --output-junit "$results/asan.xml") || status=1
