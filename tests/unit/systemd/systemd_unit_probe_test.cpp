@@ -3,6 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include "systemd/systemd_failure_injector.hpp"
@@ -135,4 +137,24 @@ TEST_CASE("live: a unit systemd does not know is not active", "[systemd][probe][
     CHECK_FALSE(state.active);
     CHECK_FALSE(state.recent_package_change);
     CHECK_FALSE(state.control_group);
+}
+
+TEST_CASE("live: the probe reads systemd's count of automatic restarts, which a restart by hand sets back",
+          "[systemd][probe][live]") {
+    if (!test::live_systemd()) {
+        HEAL_SKIP("needs root and a running systemd");
+    }
+    test::TransientUnit unit(test::unique_unit("heal-test-restarts"), "-p Restart=always -p RestartSec=100ms");
+    SystemdUnitProbe probe(systemd::BusScope::system, 1h);
+    CHECK(probe.probe(unit.name()).automatic_restarts == 0u);
+
+    const auto run = [](const std::string& command) { REQUIRE(std::system(command.c_str()) == 0); };
+    run("systemctl kill -s KILL " + unit.name());
+    std::optional<std::uint64_t> restarts;
+    for (int i = 0; i < 300 && restarts.value_or(0) < 1; ++i, std::this_thread::sleep_for(10ms))
+        restarts = probe.probe(unit.name()).automatic_restarts;
+    CHECK(restarts == 1u);
+
+    run("systemctl restart " + unit.name());
+    CHECK(probe.probe(unit.name()).automatic_restarts == 0u);
 }
