@@ -212,6 +212,7 @@ void Service::ask_systemd(const heal::Sample& sample, std::vector<heal::TargetRe
             try {
                 const heal::UnitState state = backend_->probe->probe(reading.unit);
                 known = UnitAnswer{true, cgroup_id, state.automatic_restarts};
+                learn_memory_limits(reading.unit, state);  // a new start may run under new limits
                 if (!reading.present) reading.stopped = state.stopped;
                 unit_probe_error_logged_ = false;
             } catch (const std::exception& e) {
@@ -490,17 +491,20 @@ void Service::learn_control_group(const std::string& unit, const std::optional<s
     watch_units(config_.units);
 }
 
-void Service::learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max) {
+void Service::learn_memory_limits(const std::string& unit, const heal::UnitState& state) {
     std::lock_guard lock(memory_limits_mutex_);
-    memory_limits_[unit] = memory_max;
+    memory_limits_[unit] = MemoryLimits{state.memory_max, state.memory_high};
 }
 
+// systemd's MemoryMax and MemoryHigh where the cgroup files show none (v1
+// controllers not delegated, or no v2 memory.high on a hybrid host).
 void Service::apply_memory_limits(heal::Sample& sample) const {
     std::lock_guard lock(memory_limits_mutex_);
     for (heal::UnitSample& unit : sample.units) {
-        if (unit.memory_max_bytes) continue;
-        if (const auto known = memory_limits_.find(unit.unit); known != memory_limits_.end())
-            unit.memory_max_bytes = known->second;
+        const auto known = memory_limits_.find(unit.unit);
+        if (known == memory_limits_.end()) continue;
+        if (!unit.memory_high_bytes) unit.memory_high_bytes = known->second.high;
+        if (!unit.memory_max_bytes) unit.memory_max_bytes = known->second.max;
     }
 }
 
@@ -517,7 +521,7 @@ void Service::watch_units(const std::vector<std::string>& units) {
             try {
                 const heal::UnitState state = backend_->probe->probe(unit);
                 if (state.control_group && !state.control_group->empty()) control_groups_[unit] = *state.control_group;
-                learn_memory_limit(unit, state.memory_max);
+                learn_memory_limits(unit, state);
             } catch (const std::exception& e) {
                 log_warning(fmt::format("cannot ask systemd where {} runs: {}", unit, e.what()));
             }

@@ -263,7 +263,7 @@ private:
     heal::MachineShape machine_shape() const;
     void watch_units(const std::vector<std::string>& units);
     void learn_control_group(const std::string& unit, const std::optional<std::string>& control_group);
-    void learn_memory_limit(const std::string& unit, std::optional<std::uint64_t> memory_max);
+    void learn_memory_limits(const std::string& unit, const heal::UnitState& state);
     void apply_memory_limits(heal::Sample& sample) const;
     std::shared_ptr<heal::Backend> make_backend(const heal::Config& config) const;
     // The seed of one consumer (`stream`) of the simulation's random numbers under `config`.
@@ -293,7 +293,11 @@ private:
     // threads too, after a scale_up): the limit units are judged against
     // where their cgroup shows none.
     mutable std::mutex memory_limits_mutex_;
-    std::map<std::string, std::optional<std::uint64_t>> memory_limits_;
+    struct MemoryLimits {
+        std::optional<std::uint64_t> max;
+        std::optional<std::uint64_t> high;
+    };
+    std::map<std::string, MemoryLimits> memory_limits_;
     std::uint64_t memory_total_bytes_ = 0;
     heal::AccessRule access_;
     heal::ReadBudget read_budget_;

@@ -132,7 +132,7 @@ void Service::start_recovery(const std::string& target, std::optional<Action> ac
             heal::RecoveryOutcome outcome;
             try {
                 const auto on_probed = [&](const heal::UnitState& state) {
-                    if (!plan.unit.empty()) learn_memory_limit(plan.unit, state.memory_max);
+                    if (!plan.unit.empty()) learn_memory_limits(plan.unit, state);
                 };
                 outcome = engine_.run(plan, *backend, stopping_, on_decided, on_probed);
             } catch (const std::exception& e) {

@@ -61,6 +61,7 @@ struct UnitState {
     // systemd's MemoryMax, absent when unlimited or unknown. Units are judged
     // against it where the cgroup files show no limit (v1 not delegated).
     std::optional<std::uint64_t> memory_max;
+    std::optional<std::uint64_t> memory_high{};  // systemd's MemoryHigh, the same way
     // Inactive after a clean stop or exit (Result=success): the operator's or
     // the service's own doing, which systemd's Restart=on-failure leaves alone too.
     bool stopped = false;

@@ -69,6 +69,8 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
         }
         if (const auto limit = manager_->u64_property(*path, *interface, "MemoryMax"); limit != systemd::kInfinity)
             state.memory_max = limit;
+        if (const auto limit = manager_->u64_property(*path, *interface, "MemoryHigh"); limit != systemd::kInfinity)
+            state.memory_high = limit;
     }
     if (interface == "Service") {
         state.stopped = (active_state == "inactive" || active_state == "deactivating") &&

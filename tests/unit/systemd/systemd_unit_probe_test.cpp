@@ -158,3 +158,19 @@ TEST_CASE("live: the probe reads systemd's count of automatic restarts, which a 
     run("systemctl restart " + unit.name());
     CHECK(probe.probe(unit.name()).automatic_restarts == 0u);
 }
+
+TEST_CASE("live: the probe reads the unit's MemoryMax and MemoryHigh, absent when unset", "[systemd][probe][live]") {
+    if (!test::live_systemd()) {
+        HEAL_SKIP("needs root and a running systemd");
+    }
+    test::TransientUnit limited(test::unique_unit("heal-test-limits"), "-p MemoryMax=64M -p MemoryHigh=48M");
+    SystemdUnitProbe probe(systemd::BusScope::system, 1h);
+    const auto state = probe.probe(limited.name());
+    CHECK(state.memory_max == 64u << 20);
+    CHECK(state.memory_high == 48u << 20);
+
+    test::TransientUnit unlimited(test::unique_unit("heal-test-limits"), "");
+    const auto none = probe.probe(unlimited.name());
+    CHECK_FALSE(none.memory_max);
+    CHECK_FALSE(none.memory_high);
+}
