@@ -4,7 +4,7 @@
 #   1. daemon overhead: healerd (SampleIntervalSec=1s), earlyoom (Debian's
 #      default arguments) and monit (`set daemon 5`, cpu and totalmem checks
 #      with systemctl start/stop programs) all watch the same three idle
-#      services; after --warmup, each daemon's peak VmRSS and VmHWM (sampled
+#      services (healerd with an exec probe of each, /bin/true every 10 s); after --warmup, each daemon's peak VmRSS and VmHWM (sampled
 #      every second from the host's /proc) and its CPU time over --duration
 #      (schedstat's nanoseconds), also per cycle for healerd and monit;
 #   2. detection and recovery latency per failure mode, injected the way
@@ -155,9 +155,18 @@ in_ct systemctl daemon-reload
 in_ct systemctl start $BENCH_UNITS "$SYSTEMD_UNIT" || die "the benchmark's services did not start"
 in_ct systemctl start earlyoom.service heal-bench-monit.service || die "earlyoom or monit did not start"
 
+# One health probe per unit, as the overhead goal sets it: an exec probe,
+# the dearest kind for healerd (a fork every ProbeIntervalSec=, default 10 s).
+for unit in $BENCH_UNITS; do
+    printf '[Probe]\nProbe=exec /bin/true\n' >"$work/$unit.conf"
+    put "$work/$unit.conf" "/etc/healerd/units.d/$unit.conf"
+done
 # healerd last, so it never sees its units not running yet.
 # shellcheck disable=SC2086 # one word per unit
 ct_install_healerd "${HEALERD_INTERVAL}s" $BENCH_UNITS
+probes=$(healctl detect | grep -c "exec probe /bin/true" || true)
+[ "$probes" -ge 3 ] || die "healctl detect shows $probes of the 3 exec probes"
+say "healctl detect shows the 3 exec probes"
 
 # ---- 1. daemon overhead ---------------------------------------------------------------
 
