@@ -15,7 +15,7 @@ namespace {
 // kMigrations[v] brings a database from schema version v to v + 1, inside the
 // same transaction that records v + 1 in PRAGMA user_version. Append only.
 // Timestamps are INTEGER microseconds since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 5> kMigrations{
+constexpr std::array<std::string_view, 6> kMigrations{
     // 0 -> 1: the original design's two tables and indexes.
     R"sql(
 CREATE TABLE metrics (
@@ -87,6 +87,25 @@ CREATE TABLE pauses (
     until     INTEGER,
     paused_by INTEGER NOT NULL CHECK (paused_by >= 0)
 ) WITHOUT ROWID;
+)sql",
+    // 5 -> 6: what detection was given beyond cpu and memory, so that stored
+    // history can be judged again (healctl replay). NULL in older rows:
+    // present is NULL exactly in the rows that have no detail.
+    R"sql(
+ALTER TABLE metrics ADD COLUMN present INTEGER CHECK (present IN (0, 1));
+ALTER TABLE metrics ADD COLUMN stopped INTEGER CHECK (stopped IN (0, 1));
+ALTER TABLE metrics ADD COLUMN runnable_threads INTEGER CHECK (runnable_threads >= 0);
+ALTER TABLE metrics ADD COLUMN memory_max INTEGER;
+ALTER TABLE metrics ADD COLUMN memory_high INTEGER;
+ALTER TABLE metrics ADD COLUMN cpu_limit REAL;
+ALTER TABLE metrics ADD COLUMN cpu_some REAL;
+ALTER TABLE metrics ADD COLUMN cpu_full REAL;
+ALTER TABLE metrics ADD COLUMN memory_some REAL;
+ALTER TABLE metrics ADD COLUMN memory_full REAL;
+ALTER TABLE metrics ADD COLUMN io_some REAL;
+ALTER TABLE metrics ADD COLUMN io_full REAL;
+ALTER TABLE metrics ADD COLUMN restarts INTEGER;
+ALTER TABLE metrics ADD COLUMN probes_failing INTEGER;
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");
@@ -165,6 +184,18 @@ void prepare(sqlite::Connection& db) {
     // an incident that does not exist.
     db.exec("PRAGMA foreign_keys = ON", "enabling foreign keys");
     set_flag(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, "configuring the connection");
+}
+
+void prepare_for_reading(sqlite::Connection& db) {
+    set_flag(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "configuring the connection");
+    if (sqlite3_busy_timeout(db.handle(), 5000) != SQLITE_OK) db.fail("setting busy_timeout");
+    const std::int64_t version = identify(db);
+    if (version == 0) refuse(db, "empty: healerd has stored nothing in it yet");
+    // Only healerd migrates; the statements name this version's columns.
+    if (version < Store::kSchemaVersion)
+        refuse(db, fmt::format("schema version {} is older than this healctl reads ({}); healerd migrates it "
+                               "when it starts",
+                               version, Store::kSchemaVersion));
 }
 
 }  // namespace heal::schema

@@ -16,5 +16,8 @@ inline constexpr std::int64_t kWalSizeLimit = 4 << 20;
 // file) a corrupt or foreign file, or one of a newer schema, without writing
 // to it; then turns on WAL and migrates an older or empty one forward.
 void prepare(sqlite::Connection& db);
+// For a read-only connection: refuses (StoreError naming the file) a foreign
+// file, or one of another schema version; checks nothing else and writes nothing.
+void prepare_for_reading(sqlite::Connection& db);
 
 }  // namespace heal::schema

@@ -23,7 +23,7 @@ std::string_view describe_file_type(std::filesystem::file_type type) {
 
 }  // namespace
 
-Connection::Connection(const std::filesystem::path& file) : file_(file) {
+Connection::Connection(const std::filesystem::path& file, bool read_only) : file_(file) {
     // The daemon owns its directories; a missing one is a setup error, not
     // something to paper over by creating it here.
     const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : ".";
@@ -41,7 +41,8 @@ Connection::Connection(const std::filesystem::path& file) : file_(file) {
         throw StoreError(fmt::format("{}: cannot open database: not a regular file ({})", file.string(),
                                      describe_file_type(status.type())));
     // Not thread-safe by design (one Store, one thread), so no SQLite mutexes.
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    const int access = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    const int flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
     if (rc != SQLITE_OK) {
         const std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -15,8 +15,9 @@ namespace heal::sqlite {
 
 class Connection {
 public:
-    // Opens (creating if missing) read-write; throws StoreError.
-    explicit Connection(const std::filesystem::path& file);
+    // Opens read-write (creating if missing), or read-only (it must
+    // exist); throws StoreError.
+    explicit Connection(const std::filesystem::path& file, bool read_only = false);
     ~Connection();
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;

@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -83,9 +84,26 @@ std::optional<TimePoint> from_micros(const std::optional<std::int64_t>& micros) 
 }
 
 // Prepares the connection, then hands it on to the statements that need it ready.
-sqlite::Connection& prepared(sqlite::Connection& db) {
-    schema::prepare(db);
+sqlite::Connection& prepared(sqlite::Connection& db, StoreAccess access) {
+    if (access == StoreAccess::read_only)
+        schema::prepare_for_reading(db);
+    else
+        schema::prepare(db);
     return db;
+}
+
+constexpr std::string_view kMetricColumns =
+    "id, timestamp, cpu, memory, status, unit, present, stopped, runnable_threads, memory_max, memory_high, "
+    "cpu_limit, cpu_some, cpu_full, memory_some, memory_full, io_some, io_full, restarts, probes_failing";
+
+std::optional<std::int64_t> to_column(const std::optional<std::uint64_t>& value) {
+    if (!value) return std::nullopt;
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(*value, std::numeric_limits<std::int64_t>::max()));
+}
+
+std::optional<std::uint64_t> from_column(const std::optional<std::int64_t>& value) {
+    if (!value || *value < 0) return std::nullopt;
+    return static_cast<std::uint64_t>(*value);
 }
 
 }  // namespace
@@ -123,6 +141,14 @@ void validate_incident(const IncidentRecord& record) {
 void validate_metric(const MetricRecord& record) {
     require_finite(record.cpu, "metric cpu");
     require_finite(record.memory, "metric memory");
+    if (!record.detail) return;
+    const ReadingDetail& detail = *record.detail;
+    for (const auto& [value, field] : {std::pair{detail.cpu_limit_percent, "metric cpu_limit"},
+                                       {detail.cpu_some, "metric cpu_some"}, {detail.cpu_full, "metric cpu_full"},
+                                       {detail.memory_some, "metric memory_some"},
+                                       {detail.memory_full, "metric memory_full"}, {detail.io_some, "metric io_some"},
+                                       {detail.io_full, "metric io_full"}})
+        if (value) require_finite(*value, field);
 }
 
 struct Store::Impl {
@@ -131,10 +157,13 @@ struct Store::Impl {
         sqlite::Statement beyond_newest;
     };
 
-    explicit Impl(const std::filesystem::path& file)
-        : db(file),
-          insert_metric(prepared(db),
-                        "INSERT INTO metrics (timestamp, cpu, memory, status, unit) VALUES (?, ?, ?, ?, ?)"),
+    Impl(const std::filesystem::path& file, StoreAccess access)
+        : db(file, access == StoreAccess::read_only),
+          insert_metric(prepared(db, access),
+                        "INSERT INTO metrics (timestamp, cpu, memory, status, unit, present, stopped, "
+                        "runnable_threads, memory_max, memory_high, cpu_limit, cpu_some, cpu_full, memory_some, "
+                        "memory_full, io_some, io_full, restarts, probes_failing) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
           insert_action(db,
                         "INSERT INTO actions (timestamp, action, result, reward, recovery_time, unit, failure_kind, "
                         "state, simulated, phase, detail, incident_id, relapsed) "
@@ -161,9 +190,11 @@ struct Store::Impl {
           save_pause(db, "INSERT OR REPLACE INTO pauses (unit, since, until, paused_by) VALUES (?, ?, ?, ?)"),
           remove_pause(db, "DELETE FROM pauses WHERE unit = ?"),
           pauses(db, "SELECT unit, since, until, paused_by FROM pauses ORDER BY unit"),
-          recent_metrics(db,
-                         "SELECT id, timestamp, cpu, memory, status, unit FROM metrics "
-                         "ORDER BY timestamp DESC, id DESC LIMIT ?"),
+          recent_metrics(db, fmt::format("SELECT {} FROM metrics ORDER BY timestamp DESC, id DESC LIMIT ?",
+                                         kMetricColumns)),
+          metrics_between(db, fmt::format("SELECT {} FROM metrics WHERE timestamp >= ? AND timestamp < ? "
+                                          "ORDER BY timestamp, id",
+                                          kMetricColumns)),
           recent_actions(
               db, fmt::format("SELECT {} FROM actions ORDER BY timestamp DESC, id DESC LIMIT ?", kActionColumns)),
           all_actions(db, fmt::format("SELECT {} FROM actions WHERE phase = 'done' ORDER BY timestamp, id",
@@ -209,7 +240,32 @@ struct Store::Impl {
             .bind(2, record.cpu)
             .bind(3, record.memory)
             .bind(4, std::string_view(record.healthy ? "Healthy" : "Failed"))
-            .bind(5, std::string_view(record.unit))
+            .bind(5, std::string_view(record.unit));
+        const std::optional<ReadingDetail>& detail = record.detail;
+        const auto flag = [&](bool ReadingDetail::*field) {
+            return detail ? std::optional<std::int64_t>((*detail).*field ? 1 : 0) : std::nullopt;
+        };
+        const auto real = [&](std::optional<double> ReadingDetail::*field) {
+            return detail ? (*detail).*field : std::nullopt;
+        };
+        const auto count = [&](std::optional<std::uint64_t> ReadingDetail::*field) {
+            return detail ? to_column((*detail).*field) : std::nullopt;
+        };
+        insert_metric.bind(6, flag(&ReadingDetail::present))
+            .bind(7, flag(&ReadingDetail::stopped))
+            .bind(8, detail ? std::optional<std::int64_t>(detail->runnable_threads) : std::nullopt)
+            .bind(9, count(&ReadingDetail::memory_max_bytes))
+            .bind(10, count(&ReadingDetail::memory_high_bytes))
+            .bind(11, real(&ReadingDetail::cpu_limit_percent))
+            .bind(12, real(&ReadingDetail::cpu_some))
+            .bind(13, real(&ReadingDetail::cpu_full))
+            .bind(14, real(&ReadingDetail::memory_some))
+            .bind(15, real(&ReadingDetail::memory_full))
+            .bind(16, real(&ReadingDetail::io_some))
+            .bind(17, real(&ReadingDetail::io_full))
+            .bind(18, count(&ReadingDetail::automatic_restarts))
+            .bind(19, detail && detail->probes_failing ? std::optional<std::int64_t>(*detail->probes_failing)
+                                                       : std::nullopt)
             .run("storing a metric");
     }
 
@@ -234,6 +290,26 @@ struct Store::Impl {
         record.memory = row.column_double(3);
         record.healthy = row.column_text(4) == "Healthy";
         record.unit = row.column_text(5);
+        const auto present = row.column_optional_int(6);
+        if (!present) return record;  // stored before schema 6
+        ReadingDetail detail;
+        detail.present = *present != 0;
+        detail.stopped = row.column_optional_int(7).value_or(0) != 0;
+        detail.runnable_threads = static_cast<std::uint32_t>(
+            std::clamp<std::int64_t>(row.column_optional_int(8).value_or(0), 0, std::numeric_limits<std::uint32_t>::max()));
+        detail.memory_max_bytes = from_column(row.column_optional_int(9));
+        detail.memory_high_bytes = from_column(row.column_optional_int(10));
+        detail.cpu_limit_percent = row.column_optional_double(11);
+        detail.cpu_some = row.column_optional_double(12);
+        detail.cpu_full = row.column_optional_double(13);
+        detail.memory_some = row.column_optional_double(14);
+        detail.memory_full = row.column_optional_double(15);
+        detail.io_some = row.column_optional_double(16);
+        detail.io_full = row.column_optional_double(17);
+        detail.automatic_restarts = from_column(row.column_optional_int(18));
+        if (const auto failing = from_column(row.column_optional_int(19)))
+            detail.probes_failing = static_cast<std::uint32_t>(std::min<std::uint64_t>(*failing, 1000000));
+        record.detail = detail;
         return record;
     }
 
@@ -328,6 +404,7 @@ struct Store::Impl {
     sqlite::Statement remove_pause;
     sqlite::Statement pauses;
     sqlite::Statement recent_metrics;
+    sqlite::Statement metrics_between;
     sqlite::Statement recent_actions;
     sqlite::Statement all_actions;
     sqlite::Statement summary;
@@ -339,7 +416,7 @@ struct Store::Impl {
     std::int64_t rows_added = 0;
 };
 
-Store::Store(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
+Store::Store(const std::filesystem::path& path, StoreAccess access) : impl_(std::make_unique<Impl>(path, access)) {}
 
 Store::~Store() = default;
 
@@ -533,6 +610,13 @@ std::vector<MetricRecord> Store::recent_metrics(std::int64_t limit) const {
     std::vector<MetricRecord> records;
     while (query.step("reading metrics")) records.push_back(impl_->read_metric(query));
     return records;
+}
+
+void Store::each_metric(TimePoint since, TimePoint until, const std::function<void(MetricRecord&&)>& visit) const {
+    auto& query = impl_->metrics_between;
+    const auto use = query.use();
+    query.bind(1, to_micros(since)).bind(2, to_micros(until));
+    while (query.step("reading metrics")) visit(impl_->read_metric(query));
 }
 
 std::vector<ActionRecord> Store::recent_actions(std::int64_t limit) const {

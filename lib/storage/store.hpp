@@ -3,7 +3,10 @@
 // and every incident the attempts belong to (incidents). Schema follows the
 // original design, extended with columns and tables later issues need.
 //
-// On disk: tables `metrics(id, timestamp, cpu, memory, status, unit)`,
+// On disk: tables `metrics(id, timestamp, cpu, memory, status, unit,
+// present, stopped, runnable_threads, memory_max, memory_high, cpu_limit,
+// cpu_some, cpu_full, memory_some, memory_full, io_some, io_full, restarts,
+// probes_failing)`,
 // `actions(id, timestamp, action, result, reward, recovery_time, unit,
 // failure_kind, state, simulated, phase, detail, incident_id, relapsed)` and
 // `incidents(id, unit, failure_kind, opened_at, closed_at, outcome,
@@ -17,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,6 +41,28 @@ public:
 
 using TimePoint = std::chrono::system_clock::time_point;
 
+// What detection was given at a tick beyond CPU and memory (schema 6), so
+// that `healctl replay` can judge stored history again with other settings.
+// Pressures are avg10 percentages; absent values were unknown or unset.
+struct ReadingDetail {
+    bool present = true;   // the unit was running
+    bool stopped = false;  // not running on purpose
+    std::uint32_t runnable_threads = 0;
+    std::optional<std::uint64_t> memory_max_bytes{};
+    std::optional<std::uint64_t> memory_high_bytes{};
+    std::optional<double> cpu_limit_percent{};
+    std::optional<double> cpu_some{};
+    std::optional<double> cpu_full{};
+    std::optional<double> memory_some{};
+    std::optional<double> memory_full{};
+    std::optional<double> io_some{};
+    std::optional<double> io_full{};
+    std::optional<std::uint64_t> automatic_restarts{};  // systemd's NRestarts
+    std::optional<std::uint32_t> probes_failing{};      // of the unit's probes; absent: it has none
+
+    bool operator==(const ReadingDetail&) const = default;
+};
+
 struct MetricRecord {
     std::int64_t id = 0;
     TimePoint timestamp;
@@ -44,6 +70,7 @@ struct MetricRecord {
     double memory = 0.0;
     bool healthy = true;  // stored as status 'Healthy' / 'Failed'
     std::string unit;     // "" for the whole machine
+    std::optional<ReadingDetail> detail{};  // absent in rows stored before schema 6
 };
 
 // The state the policy saw when it chose, kept so the environment can be
@@ -159,13 +186,17 @@ struct Retention {
     std::optional<std::int64_t> max_rows;  // per table
 };
 
+enum class StoreAccess { read_write, read_only };
+
 // Not thread-safe: the daemon uses one Store from its event-loop thread.
 class Store {
 public:
     // Opens or creates the database, migrating older schemas forward. The
     // directory must exist. A corrupt or foreign file, or one written by a
     // newer healerd, is refused with StoreError and left untouched.
-    explicit Store(const std::filesystem::path& path);
+    // read_only (healctl reading healerd's history beside it) writes nothing:
+    // the file must exist at this schema version, and any write throws.
+    explicit Store(const std::filesystem::path& path, StoreAccess access = StoreAccess::read_write);
     ~Store();
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
@@ -217,6 +248,9 @@ public:
     // Newest first (by timestamp, then id); a negative limit throws
     // std::invalid_argument.
     std::vector<MetricRecord> recent_metrics(std::int64_t limit) const;
+    // Every metric row with since <= timestamp < until, oldest first (by
+    // timestamp, then id), one at a time: a week of history is not held at once.
+    void each_metric(TimePoint since, TimePoint until, const std::function<void(MetricRecord&&)>& visit) const;
     std::vector<ActionRecord> recent_actions(std::int64_t limit) const;
     // Every finished (`done`) action, oldest first (for calibrating the environment).
     std::vector<ActionRecord> all_actions() const;
@@ -244,8 +278,8 @@ public:
 
     // 1: the original design's tables; 2: unit, failure_kind, state,
     // simulated; 3: phase, detail; 4: incidents, actions' incident_id and
-    // relapsed; 5: pauses.
-    static constexpr int kSchemaVersion = 5;
+    // relapsed; 5: pauses; 6: metrics' reading details.
+    static constexpr int kSchemaVersion = 6;
     const std::filesystem::path& path() const;
 
 private:

@@ -147,6 +147,120 @@ TEST_CASE("store: every metric field round-trips") {
     CHECK(raw.text("SELECT timestamp FROM metrics") == "1717243200123456");
 }
 
+namespace {
+
+ReadingDetail full_detail() {
+    ReadingDetail detail;
+    detail.present = false;
+    detail.stopped = true;
+    detail.runnable_threads = 3;
+    detail.memory_max_bytes = 300ULL << 20;
+    detail.memory_high_bytes = 250ULL << 20;
+    detail.cpu_limit_percent = 150.0;
+    detail.cpu_some = 1.5;
+    detail.cpu_full = 0.5;
+    detail.memory_some = 12.25;
+    detail.memory_full = 8.0;
+    detail.io_some = 3.75;
+    detail.io_full = 2.5;
+    detail.automatic_restarts = 7;
+    detail.probes_failing = 2;
+    return detail;
+}
+
+}  // namespace
+
+TEST_CASE("store: a metric's reading detail round-trips; a row without one reads back without") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricRecord detailed = metric(kT0, 50.0, false, "web.service");
+    detailed.detail = full_detail();
+    MetricRecord sparse = metric(kT0, 20.0, true, "db.service");
+    sparse.detail = ReadingDetail{};  // every optional absent
+    const MetricRecord bare = metric(kT0 + 1s, 10.0);
+    store.add_metrics(std::vector{detailed, sparse, bare});
+
+    const auto read = store.recent_metrics(10);
+    REQUIRE(read.size() == 3);
+    CHECK_FALSE(read[0].detail);
+    REQUIRE(read[1].detail);
+    CHECK(*read[1].detail == ReadingDetail{});
+    REQUIRE(read[2].detail);
+    CHECK(*read[2].detail == full_detail());
+    RawDb raw(dir / "heal.db");
+    CHECK(raw.text("SELECT count(*) FROM metrics WHERE present IS NULL") == "1");
+    CHECK(raw.text("SELECT probes_failing FROM metrics WHERE unit = 'web.service'") == "2");
+    CHECK(raw.text("SELECT coalesce(probes_failing, 'none') FROM metrics WHERE unit = 'db.service'") == "none");
+}
+
+TEST_CASE("store: a non-finite pressure or limit in a detail is refused") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    MetricRecord record = metric(kT0, 1.0);
+    record.detail = ReadingDetail{};
+    record.detail->io_full = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_WITH(store.add_metric(record), "metric io_full must be a finite number");
+    record.detail->io_full.reset();
+    record.detail->cpu_limit_percent = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_WITH(store.add_metric(record), "metric cpu_limit must be a finite number");
+    CHECK(store.recent_metrics(10).empty());
+}
+
+TEST_CASE("store: each_metric visits the rows from since up to until, oldest first") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    for (int second : {3, 0, 2, 1, 4}) store.add_metric(metric(kT0 + std::chrono::seconds(second), second));
+    std::vector<double> seen;
+    store.each_metric(kT0 + 1s, kT0 + 4s, [&](MetricRecord&& record) { seen.push_back(record.cpu); });
+    CHECK(seen == std::vector<double>{1, 2, 3});
+    seen.clear();
+    store.each_metric(kT0 + 5s, kT0 + 9s, [&](MetricRecord&& record) { seen.push_back(record.cpu); });
+    CHECK(seen.empty());
+}
+
+TEST_CASE("store: read-only, it reads what healerd wrote and writes nothing") {
+    TempDir dir;
+    const fs::path file = dir / "heal.db";
+    {
+        Store writer(file);
+        MetricRecord record = metric(kT0, 42.0, true, "web.service");
+        record.detail = full_detail();
+        writer.add_metric(record);
+
+        const std::string before = file_bytes(file);
+        Store reader(file, StoreAccess::read_only);  // beside the writer, as healctl beside healerd
+        std::vector<MetricRecord> seen;
+        reader.each_metric(kT0, kT0 + 1s, [&](MetricRecord&& r) { seen.push_back(std::move(r)); });
+        REQUIRE(seen.size() == 1);
+        CHECK(seen[0].detail == full_detail());
+        CHECK_THROWS_AS(reader.add_metric(metric(kT0 + 1s, 1.0)), StoreError);
+        CHECK(file_bytes(file) == before);
+    }
+    SECTION("a missing file is not created") {
+        CHECK_THROWS_AS(Store(dir / "absent.db", StoreAccess::read_only), StoreError);
+        CHECK_FALSE(fs::exists(dir / "absent.db"));
+    }
+    SECTION("an empty file is refused, not created as a database") {
+        write_bytes(dir / "empty.db", "");
+        CHECK_THROWS_WITH(Store(dir / "empty.db", StoreAccess::read_only),
+                          Catch::Contains("empty: healerd has stored nothing in it yet"));
+        CHECK(file_bytes(dir / "empty.db").empty());
+    }
+    SECTION("an older schema is refused, not migrated") {
+        const fs::path old = dir / "old.db";
+        RawDb(old).exec(kSchema1);
+        const std::string before = file_bytes(old);
+        CHECK_THROWS_WITH(Store(old, StoreAccess::read_only),
+                          Catch::Contains("schema version 1 is older than this healctl reads (6); healerd migrates "
+                                          "it when it starts"));
+        CHECK(file_bytes(old) == before);
+    }
+    SECTION("a newer schema is refused") {
+        RawDb(file).exec("PRAGMA user_version = 99");
+        CHECK_THROWS_WITH(Store(file, StoreAccess::read_only), Catch::Contains("schema version 99 is newer"));
+    }
+}
+
 TEST_CASE("store: every action field round-trips") {
     TempDir dir;
     Store store(dir / "heal.db");
@@ -435,7 +549,7 @@ TEST_CASE("store: a database from a newer healerd (or with a bad version) is ref
     }
     SECTION("newer") {
         RawDb(file).exec("PRAGMA user_version = 99");
-        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (5)");
+        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (6)");
     }
     SECTION("nonsense") {
         RawDb(file).exec("PRAGMA user_version = -3");
@@ -663,6 +777,7 @@ TEST_CASE("store: a version-3 database written by healerd migrates to incidents,
         CHECK(metrics[i].memory == 40.25 + second);
         CHECK(metrics[i].healthy == (second % 3 != 2));
         CHECK(metrics[i].unit == (second % 2 ? "web.service" : ""));
+        CHECK_FALSE(metrics[i].detail);  // stored before schema 6
     }
 
     const auto actions = store.recent_actions(100);
