@@ -316,6 +316,32 @@ std::uint32_t Monitor::failure_count() const {
     return total;
 }
 
+ReadingDetail detail_of(const TargetReading& reading) {
+    const auto some = [](const std::optional<Pressure>& pressure) {
+        return pressure ? std::optional<double>(pressure->avg10) : std::nullopt;
+    };
+    const auto full = [](const std::optional<Pressure>& pressure) {
+        return pressure ? pressure->full_avg10 : std::nullopt;
+    };
+    ReadingDetail detail{.present = reading.present,
+                         .stopped = reading.stopped,
+                         .runnable_threads = reading.runnable_threads,
+                         .memory_max_bytes = reading.memory_max_bytes,
+                         .memory_high_bytes = reading.memory_high_bytes,
+                         .cpu_limit_percent = reading.cpu_limit_percent,
+                         .cpu_some = some(reading.cpu_pressure),
+                         .cpu_full = full(reading.cpu_pressure),
+                         .memory_some = some(reading.memory_pressure),
+                         .memory_full = full(reading.memory_pressure),
+                         .io_some = some(reading.io_pressure),
+                         .io_full = full(reading.io_pressure),
+                         .automatic_restarts = reading.automatic_restarts};
+    if (!reading.probes.empty())
+        detail.probes_failing = static_cast<std::uint32_t>(
+            std::count_if(reading.probes.begin(), reading.probes.end(), [](const ProbeReading& p) { return p.failing; }));
+    return detail;
+}
+
 std::vector<MetricRecord> metric_records(const std::vector<TargetReading>& readings, const Monitor& monitor,
                                          TimePoint time) {
     std::vector<MetricRecord> records;
@@ -327,7 +353,8 @@ std::vector<MetricRecord> metric_records(const std::vector<TargetReading>& readi
                                        .cpu = reading.cpu,
                                        .memory = reading.memory.value_or(0.0),
                                        .healthy = !status->failed,
-                                       .unit = reading.unit});
+                                       .unit = reading.unit,
+                                       .detail = detail_of(reading)});
     }
     return records;
 }

@@ -109,6 +109,9 @@ private:
     std::vector<TargetStatus> status_;  // mirrors state_, kept for callers
 };
 
+// What a reading stores beyond CPU and memory, for replays of the history.
+ReadingDetail detail_of(const TargetReading& reading);
+
 // The rows one tick stores: a record per reading of a watched target, in the
 // readings' order, Failed while the monitor has that target in failure;
 // memory without a reading is stored as 0.

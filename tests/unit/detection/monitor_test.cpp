@@ -229,6 +229,39 @@ TEST_CASE("a tick's metric records: watched targets in order, failed while in fa
     CHECK(records[2].memory == 0.0);  // no reading
     CHECK_FALSE(records[2].healthy);   // not running, with consecutive = 1
     for (const MetricRecord& record : records) CHECK(record.timestamp == time);
+    CHECK(records[1].detail == detail_of(readings[2]));
+    REQUIRE(records[2].detail);
+    CHECK_FALSE(records[2].detail->present);
+}
+
+TEST_CASE("a reading's detail keeps what detection reads besides CPU and memory", "[engine][monitor]") {
+    TargetReading reading{"web.service", true, 50.0, 20.0};
+    CHECK(detail_of(reading) == ReadingDetail{});  // nothing known, no probe
+    reading.stopped = true;
+    reading.runnable_threads = 2;
+    reading.memory_max_bytes = 1ull << 30;
+    reading.memory_high_bytes = 1ull << 29;
+    reading.cpu_limit_percent = 50.0;
+    reading.cpu_pressure = Pressure{.avg10 = 1.0, .total_us = 9, .full_avg10 = 0.5};
+    reading.memory_pressure = Pressure{.avg10 = 2.0, .total_us = 9, .full_avg10 = std::nullopt};
+    reading.io_pressure = Pressure{.avg10 = 3.0, .total_us = 9, .full_avg10 = 1.5};
+    reading.automatic_restarts = 3;
+    reading.probes = {ProbeReading{"a", true, 0, 0, ""}, ProbeReading{"b", false, 0, 0, ""},
+                      ProbeReading{"c", true, 0, 0, ""}};
+    const ReadingDetail detail = detail_of(reading);
+    CHECK(detail.stopped);
+    CHECK(detail.runnable_threads == 2);
+    CHECK(detail.memory_max_bytes == 1ull << 30);
+    CHECK(detail.memory_high_bytes == 1ull << 29);
+    CHECK(detail.cpu_limit_percent == 50.0);
+    CHECK(detail.cpu_some == 1.0);
+    CHECK(detail.cpu_full == 0.5);
+    CHECK(detail.memory_some == 2.0);
+    CHECK_FALSE(detail.memory_full);
+    CHECK(detail.io_some == 3.0);
+    CHECK(detail.io_full == 1.5);
+    CHECK(detail.automatic_restarts == 3);
+    CHECK(detail.probes_failing == 2u);
 }
 
 TEST_CASE("a leak that grows from the start fails at the memory ceiling, not before", "[engine][monitor]") {
