@@ -54,6 +54,10 @@ heal::AdaptiveDetectorConfig DetectorFlags::resolve() const {
     return config;
 }
 
+bool DetectorFlags::any_parameter() const {
+    return window || k || min_samples || warmup_threshold || consecutive || floor || relearn_after;
+}
+
 void add_detector_options(CLI::App* sub, DetectorFlags& flags) {
     const heal::AdaptiveDetectorConfig d = heal::DetectionConfig::default_original();
     auto* group = sub->add_option_group(

@@ -26,6 +26,8 @@ struct DetectorFlags {
     // Throws CtlError: usage for a missing config file or rejected values,
     // failed for a malformed config file.
     heal::AdaptiveDetectorConfig resolve() const;
+    // Whether a parameter flag (anything but --config) was given.
+    bool any_parameter() const;
 };
 
 void add_detector_options(CLI::App* sub, DetectorFlags& flags);

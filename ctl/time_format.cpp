@@ -1,8 +1,11 @@
 #include "time_format.hpp"
 
+#include <charconv>
 #include <ctime>
 
 #include <fmt/format.h>
+
+#include "config/config.hpp"
 
 namespace healctl {
 
@@ -35,6 +38,38 @@ std::string local_time(Microseconds since_epoch) {
     const std::tm tm = broken_down(since_epoch, false);
     return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                        tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_time_point(std::string_view text,
+                                                                      std::chrono::system_clock::time_point now) {
+    using std::chrono::system_clock;
+    if (text == "now") return now;
+    const auto back = [&](std::string_view span) -> std::optional<system_clock::time_point> {
+        const auto parsed = heal::parse_timespan(span);
+        if (!parsed) return std::nullopt;
+        return now - std::chrono::duration_cast<system_clock::duration>(*parsed);
+    };
+    if (text.starts_with('-')) return back(text.substr(1));
+    if (text.ends_with(" ago")) return back(text.substr(0, text.size() - 4));
+    if (text.starts_with('@')) {
+        std::int64_t seconds = 0;
+        const char* end = text.data() + text.size();
+        const auto [at, error] = std::from_chars(text.data() + 1, end, seconds);
+        if (error != std::errc() || at != end || text.size() == 1) return std::nullopt;
+        return system_clock::time_point(std::chrono::seconds(seconds));
+    }
+    std::tm tm{};
+    const std::string copy(text);
+    for (const char* format : {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
+        tm = std::tm{};
+        const char* end = strptime(copy.c_str(), format, &tm);
+        if (!end || *end != '\0') continue;
+        tm.tm_isdst = -1;  // whatever daylight saving time says on that date
+        const std::time_t seconds = std::mktime(&tm);
+        if (seconds == -1) return std::nullopt;
+        return system_clock::from_time_t(seconds);
+    }
+    return std::nullopt;
 }
 
 }  // namespace healctl

@@ -1,6 +1,8 @@
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "api.hpp"
 
@@ -11,5 +13,12 @@ std::string iso8601_utc(Microseconds since_epoch);
 std::string iso8601_utc(std::chrono::system_clock::time_point time);
 // "2025-01-15 11:30:00" in the local time zone: the human form.
 std::string local_time(Microseconds since_epoch);
+
+// A point in time as journalctl's --since takes one: "now", a time span
+// back from now ("-2h", "7d ago"), a local date ("2025-01-15", midnight)
+// or date and time ("2025-01-15 11:30[:00]", also with a T), or
+// "@SECONDS" since the epoch. nullopt when the text is none of these.
+std::optional<std::chrono::system_clock::time_point> parse_time_point(std::string_view text,
+                                                                      std::chrono::system_clock::time_point now);
 
 }  // namespace healctl

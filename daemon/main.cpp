@@ -37,29 +37,15 @@ struct CommandLine {
     std::string state_dir;
 };
 
-// --user runs unprivileged, so its defaults are the user's XDG directories.
-std::filesystem::path user_directory(const char* xdg_variable, const char* fallback_below_home) {
-    if (const char* xdg = std::getenv(xdg_variable); xdg && *xdg) return std::filesystem::path(xdg) / "healerd";
-    const char* home = std::getenv("HOME");
-    return std::filesystem::path(home ? home : "/") / fallback_below_home / "healerd";
-}
-
 ServiceOptions service_options(const CommandLine& line) {
     ServiceOptions options;
     options.user_bus = line.user;
     options.simulated = line.simulated;
     options.simulated_metrics = line.simulated_metrics;
     options.config_required = !line.config.empty();
-    if (!line.config.empty())
-        options.config_path = line.config;
-    else
-        options.config_path = line.user ? user_directory("XDG_CONFIG_HOME", ".config") / "healerd.conf"
-                                        : std::filesystem::path("/etc/healerd/healerd.conf");
-    if (!line.state_dir.empty())
-        options.state_dir = line.state_dir;
-    else
-        options.state_dir = line.user ? user_directory("XDG_STATE_HOME", ".local/state")
-                                      : std::filesystem::path("/var/lib/healerd");
+    // --user runs unprivileged, so its defaults are the user's XDG directories.
+    options.config_path = line.config.empty() ? heal::default_config_path(line.user) : std::filesystem::path(line.config);
+    options.state_dir = line.state_dir.empty() ? heal::default_state_directory(line.user) : std::filesystem::path(line.state_dir);
     return options;
 }
 

@@ -79,7 +79,7 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
       ladder_(policy_) {
     config_.backend.user_manager = options_.user_bus;
     refresh_access_rule();
-    store_ = std::make_unique<heal::Store>(config_.database.value_or(options_.state_dir / "healerd.db"));
+    store_ = std::make_unique<heal::Store>(heal::database_path(config_, options_.state_dir));
     pauses_ = std::make_unique<heal::PauseBook>(*store_);
     incidents_ = std::make_unique<heal::IncidentBook>(*store_, breaker_);
     probes_ = std::make_unique<heal::ProbeRunner>(
@@ -555,8 +555,8 @@ bool Service::reload() {
 
 void Service::apply_config(heal::Config config) {
     config.backend.user_manager = options_.user_bus;
-    const std::filesystem::path database = config_.database.value_or(options_.state_dir / "healerd.db");
-    if (config.database.value_or(options_.state_dir / "healerd.db") != database) {
+    const std::filesystem::path database = heal::database_path(config_, options_.state_dir);
+    if (heal::database_path(config, options_.state_dir) != database) {
         log_warning(fmt::format("[Storage] Path= changes take effect when healerd restarts; still using {}",
                                 database.string()));
         config.database = config_.database;

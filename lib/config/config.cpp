@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <iterator>
@@ -1059,6 +1060,29 @@ Config load_config(const std::filesystem::path& main_file, bool main_required) {
     config.unit_settings = load_unit_settings(unit_settings_directory(main_file));
     check_combination(config, main_file, last_file);
     return config;
+}
+
+namespace {
+
+std::filesystem::path user_directory(const char* xdg_variable, const char* fallback_below_home) {
+    if (const char* xdg = std::getenv(xdg_variable); xdg && *xdg) return std::filesystem::path(xdg) / "healerd";
+    const char* home = std::getenv("HOME");
+    return std::filesystem::path(home ? home : "/") / fallback_below_home / "healerd";
+}
+
+}  // namespace
+
+std::filesystem::path default_config_path(bool user) {
+    return user ? user_directory("XDG_CONFIG_HOME", ".config") / "healerd.conf"
+                : std::filesystem::path("/etc/healerd/healerd.conf");
+}
+
+std::filesystem::path default_state_directory(bool user) {
+    return user ? user_directory("XDG_STATE_HOME", ".local/state") : std::filesystem::path("/var/lib/healerd");
+}
+
+std::filesystem::path database_path(const Config& config, const std::filesystem::path& state_directory) {
+    return config.database.value_or(state_directory / "healerd.db");
 }
 
 }  // namespace heal

@@ -150,6 +150,14 @@ struct Config {
 // found, std::filesystem's included.
 Config load_config(const std::filesystem::path& main_file, bool main_required);
 
+// healerd's defaults: /etc/healerd/healerd.conf and /var/lib/healerd for the
+// system service; for `healerd --user`, healerd.conf and healerd/ under the
+// user's XDG_CONFIG_HOME and XDG_STATE_HOME (~/.config, ~/.local/state).
+std::filesystem::path default_config_path(bool user);
+std::filesystem::path default_state_directory(bool user);
+// Where the database is: Path= of [Storage], else healerd.db in the state directory.
+std::filesystem::path database_path(const Config& config, const std::filesystem::path& state_directory);
+
 // The drop-in directory of a main file: "/etc/healerd/healerd.conf.d".
 std::filesystem::path drop_in_directory(const std::filesystem::path& main_file);
 

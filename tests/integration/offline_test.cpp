@@ -2,8 +2,12 @@
 // and the commands that never need the daemon (replay, probe).
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "environment.hpp"
 #include "healctl.hpp"
+#include "storage/store.hpp"
 
 using namespace heal::integration;
 
@@ -27,7 +31,12 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
         {"detect", "--cpu", "150"},
         {"detect", "--memory", "-1"},
         {"simulate-failure", "--kind", "meteor"},
-        {"replay"},
+        {"replay", "--since", "last tuesday"},
+        {"replay", "--until", "2024-13-45"},
+        {"replay", "--since", "-1h", "--until", "-2h"},
+        {"replay", "series.csv", "--since", "-1h"},
+        {"replay", "-", "--database", "healerd.db"},
+        {"replay", "--window", "5"},
         {"probe", "--interval", "0"},
     };
     for (const auto& args : bad) {
@@ -202,6 +211,115 @@ TEST_CASE("replay marks the rows the detector flags, offline", "[replay]") {
         INFO(bad.describe());
         CHECK(bad.exit_code == 1);
         CHECK(bad.err.find(conf.string() + ":2:") != std::string::npos);
+    }
+}
+
+namespace {
+
+constexpr std::int64_t kStart = 1'717'243'200;  // the stored history's first second
+
+// 20 stored ticks a second of the machine and web.service, as healerd stores
+// them: web.service down from second 10 to 15, stored Failed from second 12.
+void store_history(const std::filesystem::path& file) {
+    heal::Store store(file);
+    for (std::int64_t s = 0; s < 20; ++s) {
+        const heal::TimePoint time{std::chrono::seconds(kStart + s)};
+        heal::MetricRecord machine{.timestamp = time, .cpu = 10.0, .memory = 30.0, .unit = "",
+                                   .detail = heal::ReadingDetail{}};
+        heal::ReadingDetail web;
+        web.present = s < 10 || s > 15;
+        web.automatic_restarts = 0;
+        store.add_metrics(std::vector{machine, heal::MetricRecord{.timestamp = time,
+                                                                  .cpu = web.present ? 5.0 : 0.0,
+                                                                  .memory = web.present ? 12.0 : 0.0,
+                                                                  .healthy = s < 12 || s > 15,
+                                                                  .unit = "web.service",
+                                                                  .detail = web}});
+    }
+}
+
+std::string bytes_of(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("replay judges healerd's stored history again with a config's settings, offline", "[replay]") {
+    TempDir dir;
+    NoBus no_bus(dir.path());
+    const auto db = dir.path() / "healerd.db";
+    store_history(db);
+    const std::string stored = bytes_of(db);
+    const auto conf = dir.path() / "healerd.conf";
+    write_file(conf, "[Monitor]\nUnits=web.service\n");
+    const std::vector<std::string> history{"replay", "--database", db.string(), "--config", conf.string()};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = history;
+        args.insert(args.end(), extra.begin(), extra.end());
+        return healctl(args);
+    };
+
+    SECTION("the failure healerd raised is raised again, and both are counted") {
+        const RunResult result = healctl(history);
+        INFO(result.describe());
+        REQUIRE(result.exit_code == 0);
+        CHECK(result.out.find("web.service is not running (for 2 s)") != std::string::npos);
+        CHECK(result.out.find("Replayed 40 stored rows of " + db.string()) != std::string::npos);
+        const Json json = json_of(with({"--json"}));
+        REQUIRE(json["failures"].size() == 1);
+        CHECK(json["failures"][0]["unit"] == "web.service");
+        CHECK(json["failures"][0]["signal"] == "active");
+        CHECK(json["failures"][0]["timestamp"] == "2024-06-01T12:00:12.000Z");
+        CHECK(json["rows"] == 40);
+        CHECK(json["restarts"] == 0);
+        REQUIRE(json["targets"].size() == 2);
+        CHECK(json["targets"][1] ==
+              Json{{"unit", "web.service"}, {"ticks", 20}, {"stored_failures", 1}, {"replayed_failures", 1}});
+        CHECK(bytes_of(db) == stored);  // read, never written
+    }
+    SECTION("settings more patient with a stopped unit would have raised nothing") {
+        std::filesystem::create_directory(dir.path() / "units.d");
+        write_file(dir.path() / "units.d" / "web.service.conf", "[Detection]\nInactiveForSec=30s\n");
+        const Json json = json_of(with({"--json"}));
+        CHECK(json["failures"].empty());
+        CHECK(json["targets"][1]["stored_failures"] == 1);
+        CHECK(json["targets"][1]["replayed_failures"] == 0);
+    }
+    SECTION("--unit, --since and --until choose what is replayed") {
+        const Json web = json_of(with({"--json", "--unit", "web.service"}));
+        REQUIRE(web["targets"].size() == 1);
+        CHECK(web["targets"][0]["unit"] == "web.service");
+        const Json machine = json_of(with({"--json", "--unit", "machine"}));
+        REQUIRE(machine["targets"].size() == 1);
+        CHECK(machine["targets"][0]["unit"] == "");
+        const Json late = json_of(with({"--json", "--since", fmt::format("@{}", kStart + 16)}));
+        CHECK(late["rows"] == 8);
+        CHECK(late["failures"].empty());
+        const Json early = json_of(with({"--json", "--until", fmt::format("@{}", kStart + 5)}));
+        CHECK(early["rows"] == 10);
+        CHECK(early["to"] == "2024-06-01T12:00:04.000Z");
+        const RunResult none = with({"--since", "@0", "--until", "@100"});
+        INFO(none.describe());
+        CHECK(none.exit_code == 0);
+        CHECK(none.out.find("No stored ticks in " + db.string()) != std::string::npos);
+    }
+    SECTION("a missing database or a bad config is exit 1 naming the file; nothing is created") {
+        const auto absent = dir.path() / "absent.db";
+        const RunResult missing = healctl({"replay", "--database", absent.string(), "--config", conf.string()});
+        INFO(missing.describe());
+        CHECK(missing.exit_code == 1);
+        CHECK(missing.err.find(absent.string() + ": cannot open database") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(absent));
+        write_file(conf, "[Detection]\nInactiveForSec=soon\n");
+        const RunResult bad = healctl(history);
+        INFO(bad.describe());
+        CHECK(bad.exit_code == 1);
+        CHECK(bad.err.find(conf.string() + ":2:") != std::string::npos);
+        const RunResult no_config =
+            healctl({"replay", "--database", db.string(), "--config", (dir.path() / "none.conf").string()});
+        CHECK(no_config.exit_code == 2);
+        CHECK(no_config.err.find("none.conf: no such file") != std::string::npos);
     }
 }
 
