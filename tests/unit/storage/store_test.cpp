@@ -170,7 +170,7 @@ ReadingDetail full_detail() {
 
 }  // namespace
 
-TEST_CASE("store: a metric's reading detail round-trips; a row without one reads back without") {
+TEST_CASE("store: a metric's reading detail round-trips, and a row without one reads back without") {
     TempDir dir;
     Store store(dir / "heal.db");
     MetricRecord detailed = metric(kT0, 50.0, false, "web.service");
