@@ -3,7 +3,14 @@
 // whoever owns the process). Success is exit status 0. At the timeout the
 // whole group is killed; the result comes once the child is reaped, so no
 // zombie outlives its attempt.
+//
+// The child is made as posix_spawn makes one, with clone(CLONE_VM |
+// CLONE_VFORK): it borrows healerd's memory until it execs, while healerd
+// waits. A fork would copy healerd's page tables and make every page it
+// writes afterwards a copy-on-write fault, most of what a probe every few
+// seconds cost. posix_spawn itself cannot change user, hence clone.
 #include <fcntl.h>
+#include <sched.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,8 +32,8 @@ namespace heal {
 
 namespace {
 
-// Who the child becomes: resolved before fork, as the child may only make
-// async-signal-safe calls (healerd has threads).
+// Who the child becomes: resolved before the clone, as the child may only
+// make async-signal-safe calls (healerd has threads).
 struct Identity {
     uid_t uid = 0;
     gid_t gid = 0;
@@ -74,25 +81,62 @@ char* const kEnvironment[] = {const_cast<char*>("PATH=/usr/local/sbin:/usr/local
     _exit(127);
 }
 
-[[noreturn]] void run_child(char* const argv[], const std::optional<Identity>& identity, int null_fd, int report_fd) {
+// What the child needs, on healerd's memory (shared until exec).
+struct ChildPlan {
+    char* const* argv;
+    const std::optional<Identity>* identity;
+    int null_fd;
+    int report_fd;
+};
+
+// Raw system calls for the identity: glibc's wrappers would signal every
+// thread of healerd (to change them all), whose memory the child shares.
+bool become(const Identity& identity) {
+    return syscall(SYS_setgroups, identity.groups.size(), identity.groups.data()) == 0 &&
+           syscall(SYS_setgid, identity.gid) == 0 && syscall(SYS_setuid, identity.uid) == 0;
+}
+
+int run_child(void* argument) {
+    const ChildPlan& plan = *static_cast<const ChildPlan*>(argument);
+    const int report_fd = plan.report_fd;
     setpgid(0, 0);
-    // A blocked or ignored signal would stay so across exec.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Handlers first, then the mask healerd blocked for the clone: no
+    // healerd handler may run on the shared memory. A blocked or ignored
+    // signal would stay so across exec.
     struct sigaction default_action {};
     default_action.sa_handler = SIG_DFL;
     for (int signal = 1; signal < NSIG; ++signal) sigaction(signal, &default_action, nullptr);
-    dup2(null_fd, STDIN_FILENO);
-    dup2(null_fd, STDOUT_FILENO);
-    dup2(null_fd, STDERR_FILENO);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    dup2(plan.null_fd, STDIN_FILENO);
+    dup2(plan.null_fd, STDOUT_FILENO);
+    dup2(plan.null_fd, STDERR_FILENO);
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // report_fd stays open until exec
-    if (identity && (setgroups(identity->groups.size(), identity->groups.data()) != 0 ||
-                     setgid(identity->gid) != 0 || setuid(identity->uid) != 0))
-        child_failed(report_fd, ChildFailure::become_user);
+    if (*plan.identity && !become(**plan.identity)) child_failed(report_fd, ChildFailure::become_user);
     if (chdir("/") != 0) child_failed(report_fd, ChildFailure::exec);
-    execve(argv[0], argv, kEnvironment);
+    execve(plan.argv[0], plan.argv, kEnvironment);
     child_failed(report_fd, ChildFailure::exec);
+}
+
+// The child's own stack while it borrows healerd's memory: it runs only
+// run_child, which needs little.
+constexpr std::size_t kChildStackBytes = 64 * 1024;
+
+// Starts run_child(plan) as a new process and returns its pid once it has
+// exec'd or failed (CLONE_VFORK), or -1 with errno.
+pid_t spawn_child(ChildPlan& plan) {
+    std::vector<unsigned char> stack(kChildStackBytes);
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    // The stack grows down on every architecture healerd builds for.
+    const pid_t pid = clone(run_child, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    const int clone_error = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    errno = clone_error;
+    return pid;
 }
 
 class ExecAttempt final : public ProbeAttempt {
@@ -131,15 +175,14 @@ private:
             close(null_fd);
             return fmt::format("cannot make a pipe: {}", error_text(errno));
         }
-        const pid_t pid = fork();
-        if (pid == 0) run_child(argv.data(), identity, null_fd, report[1]);
-        const int fork_error = errno;
+        ChildPlan plan{argv.data(), &identity, null_fd, report[1]};
+        const pid_t pid = spawn_child(plan);
+        const int spawn_error = errno;
         close(null_fd);
         close(report[1]);
         report_fd_ = report[0];
-        if (pid < 0) return fmt::format("cannot fork: {}", error_text(fork_error));
-        pid_ = pid;
-        setpgid(pid_, pid_);  // as the child does: whichever runs first makes the group
+        if (pid < 0) return fmt::format("cannot start a process: {}", error_text(spawn_error));
+        pid_ = pid;  // and its process group's id: the child made the group before it exec'd
         // The raw call: glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++.
         pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
         if (pidfd_ < 0) return fmt::format("cannot watch the command: {}", error_text(errno));
