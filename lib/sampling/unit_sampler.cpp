@@ -68,7 +68,6 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     out.unit = spec_.unit;
     out.memory_bytes = read_memory_bytes();
     out.memory_max_bytes = read_memory_max();
-    out.runnable_threads = count_runnable_threads();
     out.memory_high_bytes = read_memory_high();
     out.cpu_limit_percent = read_cpu_limit_percent();
     out.cpu_pressure = read_pressure("cpu.pressure");
@@ -81,11 +80,16 @@ UnitSample UnitSampler::sample(std::chrono::steady_clock::time_point now) {
     out.cgroup_id = cgroup_inode_;
 
     // A restarted unit gets a fresh cgroup whose counter starts again at 0.
-    if (usage && baseline_ && *usage >= baseline_->usage_usec && now > baseline_->time) {
+    const bool measured = usage && baseline_ && *usage >= baseline_->usage_usec && now > baseline_->time;
+    if (measured) {
         const auto elapsed_us =
             std::chrono::duration<double, std::micro>(now - baseline_->time).count();
         out.cpu_percent = 100.0 * static_cast<double>(*usage - baseline_->usage_usec) / elapsed_us;
     }
+    // Reading every thread's state is most of what a unit costs a tick; a
+    // unit that used almost no CPU since the last sample had no thread
+    // running, and one starved that far is not worth the reads.
+    if (!measured || out.cpu_percent >= kRunnableScanMinPercent) out.runnable_threads = count_runnable_threads();
     if (usage) {
         baseline_ = Baseline{*usage, now};
     } else {

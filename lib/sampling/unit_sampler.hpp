@@ -36,6 +36,10 @@ std::string relative_cgroup_path(const UnitSpec& spec);
 // controller.
 class UnitSampler {
 public:
+    // Below this CPU % since the previous sample, a unit's threads are not
+    // read: it counts no runnable thread.
+    static constexpr double kRunnableScanMinPercent = 1.0;
+
     // `root` is the file-system root ("/" outside tests); the layout must
     // have been detected under the same root.
     UnitSampler(UnitSpec spec, const CgroupLayout& layout, const std::filesystem::path& root);

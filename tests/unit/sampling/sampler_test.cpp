@@ -191,6 +191,24 @@ TEST_CASE("container: no memory.current and no v1 memory dir sums VmRSS of the c
     CHECK(sample.system.memory_pressure->total_us == 2000);
 }
 
+TEST_CASE("a unit's threads are read only when it used CPU since the last sample", "[sampling][container]") {
+    TempTree tree{"container"};
+    FakeClock clock;
+    heal::ProcSampler sampler({{"web.service", {}}}, tree.root(), clock.source());
+    CHECK(sampler.sample().units[0].runnable_threads == 2);  // nothing to compare with yet: read
+    const std::string cpu_stat = "sys/fs/cgroup/unified/system.slice/web.service/cpu.stat";
+    clock.now += 1s;
+    // 9 ms of CPU in a second: below 1 %, no thread was running.
+    tree.write(cpu_stat, "usage_usec 309000\n");
+    CHECK(sampler.sample().units[0].runnable_threads == 0);
+    clock.now += 1s;
+    tree.write(cpu_stat, "usage_usec 320000\n");  // 11 ms: read
+    CHECK(sampler.sample().units[0].runnable_threads == 2);
+    clock.now += 1s;
+    tree.write(cpu_stat, "usage_usec 100\n");  // a new cgroup's counter: not measured, read
+    CHECK(sampler.sample().units[0].runnable_threads == 2);
+}
+
 TEST_CASE("unit files fall back one by one", "[sampling][fallback]") {
     TempTree tree{"container"};
     const std::string v1_memory = "sys/fs/cgroup/memory/system.slice/web.service/";
