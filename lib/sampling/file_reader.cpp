@@ -67,13 +67,16 @@ int read_file(const std::string& path, std::string& buffer) {
 }
 
 KernelFile::KernelFile(KernelFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      missing_reads_left_(std::exchange(other.missing_reads_left_, 0)) {}
 
 KernelFile& KernelFile::operator=(KernelFile&& other) noexcept {
     if (this != &other) {
         close();
         path_ = std::move(other.path_);
         fd_ = std::exchange(other.fd_, -1);
+        missing_reads_left_ = std::exchange(other.missing_reads_left_, 0);
     }
     return *this;
 }
@@ -82,6 +85,7 @@ KernelFile& KernelFile::operator=(const KernelFile& other) {
     if (this != &other) {
         close();
         path_ = other.path_;
+        missing_reads_left_ = 0;
     }
     return *this;
 }
@@ -93,10 +97,18 @@ void KernelFile::close() {
 
 int KernelFile::read(std::string& buffer) {
     buffer.clear();
+    if (missing_reads_left_ > 0) {
+        --missing_reads_left_;
+        return ENOENT;
+    }
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (fd_ < 0) {
             fd_ = open_read_only(path_);
-            if (fd_ < 0) return errno;
+            if (fd_ < 0) {
+                const int error = errno;
+                if (error == ENOENT) missing_reads_left_ = kMissingRetryReads - 1;
+                return error;
+            }
         }
         const int error = read_all(fd_, buffer);
         if (error == 0) return 0;

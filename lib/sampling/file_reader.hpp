@@ -29,12 +29,15 @@ public:
     KernelFile(KernelFile&& other) noexcept;
     KernelFile& operator=(KernelFile&& other) noexcept;
     // A copy names the same file and opens its own descriptor when first read.
-    KernelFile(const KernelFile& other) : path_(other.path_) {}
+    KernelFile(const KernelFile& other) : path_(other.path_) {}  // and looks for it at once
     KernelFile& operator=(const KernelFile& other);
 
     // Like read_file: the whole file into `buffer`; 0 or an errno. A failed
-    // open is tried again at the next read.
+    // open is tried again at the next read, except for a file that does not
+    // exist: that one only every kMissingRetryReads reads, as a cgroup's
+    // files appear only when systemd enables a controller (set-property).
     int read(std::string& buffer);
+    static constexpr int kMissingRetryReads = 10;
     const std::string& path() const { return path_; }
 
 private:
@@ -42,6 +45,7 @@ private:
 
     std::string path_;
     int fd_ = -1;
+    int missing_reads_left_ = 0;  // reads still answered ENOENT without a look
 };
 
 }  // namespace heal

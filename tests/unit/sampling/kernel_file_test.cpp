@@ -29,15 +29,25 @@ TEST_CASE("KernelFile reads fresh contents from the file it keeps open", "[sampl
     }
 }
 
-TEST_CASE("KernelFile reports a missing file and opens it once it exists", "[sampling][file]") {
+TEST_CASE("KernelFile reports a missing file, and looks for it again every tenth read", "[sampling][file]") {
     TempDir dir;
     KernelFile file((dir / "memory.pressure").string());
     std::string buffer = "stale";
     CHECK(file.read(buffer) == ENOENT);
     CHECK(buffer.empty());
     dir.write("memory.pressure", "some avg10=1.00 avg60=0.00 avg300=0.00 total=5\n");
+    // Not looked for again until the tenth read: a missing file costs no system call a tick.
+    for (int read = 2; read < KernelFile::kMissingRetryReads + 1; ++read) CHECK(file.read(buffer) == ENOENT);
     REQUIRE(file.read(buffer) == 0);
     CHECK(buffer.rfind("some avg10=1.00", 0) == 0);
+
+    SECTION("a copy looks for it at once") {
+        KernelFile missing((dir / "cpu.max").string());
+        CHECK(missing.read(buffer) == ENOENT);
+        dir.write("cpu.max", "max 100000\n");
+        KernelFile copy = missing;
+        CHECK(copy.read(buffer) == 0);
+    }
 }
 
 TEST_CASE("KernelFile re-reads a real /proc file larger than its first buffer", "[sampling][file][real]") {
