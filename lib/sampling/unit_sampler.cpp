@@ -212,7 +212,7 @@ std::uint64_t UnitSampler::sum_over_tree(int depth, const char* list_file, std::
     path_ += '/';
     path_ += list_file;
     std::uint64_t total = read_file(path_, buffer_) == 0 ? (this->*of_listed)() : 0;
-    if (depth >= kMaxTreeDepth) return total;
+    if (depth >= kMaxTreeDepth || (depth == 0 && !has_child_cgroups())) return total;
 
     const std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(walk_dir_.c_str()), &::closedir};
     if (!dir) return total;
@@ -227,6 +227,15 @@ std::uint64_t UnitSampler::sum_over_tree(int depth, const char* list_file, std::
         walk_dir_.resize(length);
     }
     return total;
+}
+
+// Listing a cgroup's directory is the dearest part of a walk; v2 says in
+// cgroup.stat (kept open) whether there is anything below. v1 has no such
+// count: there the directory is listed.
+bool UnitSampler::has_child_cgroups() {
+    if (!read(v2_dir_, "cgroup.stat")) return true;
+    const auto descendants = parse_memory_stat_field(buffer_, "nr_descendants");  // the same "key value" lines
+    return !descendants || *descendants > 0;
 }
 
 // Summed VmRSS of the processes listed in buffer_ (a cgroup.procs); those

@@ -74,6 +74,7 @@ private:
     std::uint64_t sum_over_tree(int depth, const char* list_file, std::uint64_t (UnitSampler::*of_listed)());
     std::uint64_t rss_of_listed_processes();
     std::uint64_t runnable_of_listed_threads();
+    bool has_child_cgroups();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
     // The unit's own files stay open between ticks (KernelFile).
     bool read(const std::string& dir, const char* name);

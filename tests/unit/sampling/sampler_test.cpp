@@ -209,6 +209,26 @@ TEST_CASE("a unit's threads are read only when it used CPU since the last sample
     CHECK(sampler.sample().units[0].runnable_threads == 2);
 }
 
+TEST_CASE("v2: a unit's child cgroups are walked only when cgroup.stat counts some", "[sampling][container]") {
+    TempTree tree{"container"};
+    const std::string stat = "sys/fs/cgroup/unified/system.slice/web.service/cgroup.stat";
+    SECTION("none: only the unit's own cgroup is read") {
+        tree.write(stat, "nr_descendants 0\nnr_dying_descendants 0\n");
+        heal::ProcSampler sampler({{"web.service", {}}}, tree.root());
+        const auto web = sampler.sample().units[0];
+        // PIDs 100 and 101; 102 in "worker" is not looked at.
+        CHECK(web.memory_bytes == (10240u + 2048u) * 1024u);
+        CHECK(web.runnable_threads == 1);
+    }
+    SECTION("some: the tree is walked") {
+        tree.write(stat, "nr_descendants 1\nnr_dying_descendants 0\n");
+        heal::ProcSampler sampler({{"web.service", {}}}, tree.root());
+        const auto web = sampler.sample().units[0];
+        CHECK(web.memory_bytes == (10240u + 2048u + 1024u) * 1024u);
+        CHECK(web.runnable_threads == 2);
+    }
+}
+
 TEST_CASE("unit files fall back one by one", "[sampling][fallback]") {
     TempTree tree{"container"};
     const std::string v1_memory = "sys/fs/cgroup/memory/system.slice/web.service/";
@@ -237,6 +257,8 @@ TEST_CASE("unit files fall back one by one", "[sampling][fallback]") {
         CHECK(sampler.sample().units[0].memory_bytes == 400);
         tree.write(v2_unit + "memory.current", "5000\n");
         tree.write(v2_unit + "memory.stat", "anon 1000\nfile 4000\nactive_file 500\ninactive_file 3500\n");
+        // A file that was missing is looked for again within KernelFile::kMissingRetryReads samples.
+        for (int i = 1; i < heal::KernelFile::kMissingRetryReads; ++i) sampler.sample();
         CHECK(sampler.sample().units[0].memory_bytes == 1500);
         tree.write(v2_unit + "memory.stat", "anon 1000\ninactive_file 9000\n");  // raced: never below 0
         CHECK(sampler.sample().units[0].memory_bytes == 0);
