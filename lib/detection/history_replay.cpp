@@ -3,14 +3,11 @@
 #include <algorithm>
 
 namespace heal {
-namespace {
 
 std::optional<Pressure> pressure_of(std::optional<double> some, std::optional<double> full) {
     if (!some) return std::nullopt;
     return Pressure{.avg10 = *some, .total_us = 0, .full_avg10 = full};
 }
-
-}  // namespace
 
 std::optional<TargetReading> reading_of(const MetricRecord& record) {
     if (!record.detail) return std::nullopt;

@@ -19,6 +19,10 @@ namespace heal {
 // The name a replayed reading gives a unit's stored probe verdict.
 inline constexpr std::string_view kStoredProbeName = "health probes, as stored";
 
+// A PSI reading from its stored or recorded avg10 percentages (the totals
+// are not kept); none without `some`.
+std::optional<Pressure> pressure_of(std::optional<double> some, std::optional<double> full = std::nullopt);
+
 // A stored row back as the reading detection was given; nullopt for a row
 // stored before schema 6 (no detail). A unit's probes come back as one probe,
 // failing when any of them was: their attempts are not stored, so their

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "detect_score.hpp"
 #include "detection/detection_config.hpp"
+#include "detection/history_replay.hpp"
 #include "detection/monitor.hpp"
 #include "detection/probe_spec.hpp"
 #include "detection/probe_state.hpp"
@@ -28,11 +29,6 @@ namespace heal::bench {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::optional<Pressure> pressure_of(std::optional<double> some, std::optional<double> full = std::nullopt) {
-    if (!some) return std::nullopt;
-    return Pressure{.avg10 = *some, .total_us = 0, .full_avg10 = full};
-}
 
 // The rows as heal::ProcSampler would have sampled them, so readings_from
 // (the daemon's own code) turns them into readings.
