@@ -178,6 +178,9 @@ void prepare(sqlite::Connection& db) {
     // A checkpoint that resets the WAL truncates it to this size, so the file
     // does not keep its largest size for as long as healerd runs.
     db.exec(fmt::format("PRAGMA journal_size_limit = {}", kWalSizeLimit), "setting journal_size_limit");
+    // healerd writes in batches and reads little, so SQLite's default page
+    // cache (2 MiB) would only grow its memory as the history does.
+    db.exec(fmt::format("PRAGMA cache_size = -{}", kPageCacheKib), "setting cache_size");
     if (version < Store::kSchemaVersion) migrate(db, version);
     // Per connection, and only outside a transaction: what makes deleting an
     // incident clear its actions' incident_id, and refuses an action naming
