@@ -569,6 +569,9 @@ void Service::apply_config(heal::Config config) {
 
     const bool units_changed = config.units != config_.units;
     monitor_.reconfigure(config.units, detection_settings(config));
+    std::erase_if(unit_answers_, [&](const auto& answer) {  // a unit watched again is asked anew
+        return std::find(config.units.begin(), config.units.end(), answer.first) == config.units.end();
+    });
     breaker_.reconfigure(config.circuit_breaker_burst, config.circuit_breaker_interval);
     metric_writer_->set_interval(config.metric_write_interval);
     config_ = std::move(config);
