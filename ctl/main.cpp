@@ -1,4 +1,5 @@
 // healctl: inspect and control healerd over D-Bus, and run its detector offline.
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -30,11 +31,27 @@ int main(int argc, char** argv) {
         add_replay_command(app, global),   add_probe_command(app, global),
     };
 
+    // CLI11 shows a subcommand's options only: say what else applies.
+    constexpr const char* kFooter =
+        "Global options (before or after the command): --json, --user.\n"
+        "Exit status: 0 done, 1 failed or refused, 2 usage error (nothing done), 3 healerd unreachable;\n"
+        "is-failed: 0 in failure, 1 not. See healctl(1).";
+    app.footer(kFooter);
+    for (const Command& command : commands) command.app->footer(kFooter);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // --help and --version exit 0; every real parse error is a usage error.
-        return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::usage);
+        // --help and --version exit 0; every real parse error is a usage
+        // error, said in one sentence as every other error is.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::string help = "healctl";
+        for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+            sub = sub->get_subcommands().front();
+            help += " " + sub->get_name();
+        }
+        fmt::print(stderr, "healctl: {} (see {} --help).\n", e.what(), help);
+        return static_cast<int>(Exit::usage);
     }
 
     try {

@@ -2,6 +2,7 @@
 // and the commands that never need the daemon (replay, probe).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -44,13 +45,24 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
         INFO("healctl --user " << fmt::format("{}", fmt::join(args, " ")) << "\n" << result.describe());
         CHECK(result.exit_code == 2);
         CHECK(result.out.empty());
-        CHECK_FALSE(result.err.empty());
+        // One sentence, as healctl(1) promises for every error.
+        CHECK(result.err.starts_with("healctl: "));
+        CHECK(result.err.ends_with(".\n"));
+        CHECK(std::count(result.err.begin(), result.err.end(), '\n') == 1);
     }
+    const RunResult parse_error = healctl({"status", "--no-such-option"});
+    CHECK(parse_error.err ==
+          "healctl: The following argument was not expected: --no-such-option (see healctl status --help).\n");
 }
 
 TEST_CASE("--help and --version exit 0", "[usage]") {
     const RunResult help = healctl({"--help"});
     CHECK(help.exit_code == 0);
+    // A command's help names the global options and the exit statuses too.
+    const RunResult command_help = healctl({"recover", "--help"});
+    CHECK(command_help.exit_code == 0);
+    CHECK(command_help.out.find("Global options (before or after the command): --json, --user.") != std::string::npos);
+    CHECK(command_help.out.find("Exit status: 0 done, 1 failed or refused, 2 usage error") != std::string::npos);
     for (const char* command : {"status", "watch", "metrics", "actions", "incidents", "summary", "detect", "recover",
                                 "train", "simulate-failure", "policy", "replay", "probe"})
         CHECK(help.out.find(command) != std::string::npos);
