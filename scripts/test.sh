@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 # nginx is the system tests' service not written for healerd; node_exporter
 # reads the Prometheus textfile export in an integration test.
-HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter"
+HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion"
 . scripts/deps.sh
 jobs=$(nproc)
 results=$(mktemp -d /tmp/healerd-test-results.XXXXXX)
