@@ -18,6 +18,19 @@ struct PauseEntry {
     std::uint32_t paused_by = 0;
 };
 
+// A limit scale_up raised and healerd has not put back yet.
+struct RaisedLimitEntry {
+    std::string unit;
+    std::string property;          // systemd's name (CPUQuotaPerSecUSec for CPUQuota)
+    std::uint64_t configured = 0;
+    std::uint64_t raised = 0;
+    Microseconds raised_at = 0;
+    // When it goes back if the unit stays stable: 0 while it is not stable,
+    // kUntilReboot with ScaleUpExpireSec=0.
+    std::uint64_t expires = 0;
+    static constexpr std::uint64_t kUntilReboot = ~std::uint64_t{0};
+};
+
 struct DaemonState {
     std::string health;          // "healthy" / "failed"
     double cpu = 0.0;
@@ -31,6 +44,7 @@ struct DaemonState {
     std::vector<std::string> watched_units;
     std::vector<std::pair<std::string, std::string>> unit_states;  // (unit, state), in Units= order
     std::vector<PauseEntry> paused;
+    std::vector<RaisedLimitEntry> raised_limits;
     std::string version;
 };
 

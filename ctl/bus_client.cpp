@@ -165,6 +165,27 @@ void read_variant_pauses(sd_bus_message* m, std::vector<PauseEntry>& out) {
     check_read(sd_bus_message_exit_container(m), "GetAll");
 }
 
+void read_variant_raised_limits(sd_bus_message* m, std::vector<RaisedLimitEntry>& out) {
+    check_read(sd_bus_message_enter_container(m, 'v', "a(sstttt)"), "GetAll");
+    check_read(sd_bus_message_enter_container(m, 'a', "(sstttt)"), "GetAll");
+    out.clear();
+    const char* unit = nullptr;
+    const char* property = nullptr;
+    RaisedLimitEntry entry;
+    std::uint64_t raised_at = 0;
+    int r = 0;
+    while ((r = sd_bus_message_read(m, "(sstttt)", &unit, &property, &entry.configured, &entry.raised, &raised_at,
+                                    &entry.expires)) > 0) {
+        entry.unit = unit;
+        entry.property = property;
+        entry.raised_at = static_cast<Microseconds>(raised_at);
+        out.push_back(entry);
+    }
+    check_read(r, "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
 void read_variant_strv(sd_bus_message* m, std::vector<std::string>& out) {
     check_read(sd_bus_message_enter_container(m, 'v', "as"), "GetAll");
     char** list = nullptr;
@@ -269,6 +290,7 @@ DaemonState BusClient::state() {
         else if (name == "WatchedUnits") read_variant_strv(r, state.watched_units);
         else if (name == "UnitStates") read_variant_unit_states(r, state.unit_states);
         else if (name == "Paused") read_variant_pauses(r, state.paused);
+        else if (name == "RaisedLimits") read_variant_raised_limits(r, state.raised_limits);
         else if (name == "Version") read_variant_string(r, state.version);
         else check_read(sd_bus_message_skip(r, "v"), "GetAll");  // a newer daemon's property
         check_read(sd_bus_message_exit_container(r), "GetAll");

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/limit_text.hpp"
 #include "render.hpp"
 #include "time_format.hpp"
 
@@ -26,6 +27,12 @@ std::string chart_line(std::string_view label, double current, const std::vector
     const auto [low, high] = std::minmax_element(history.begin(), history.end());
     return fmt::format("{:<8}{:>7}  {}  min {} max {}\n", label, percent(current), sparkline(history),
                        percent(*low), percent(*high));
+}
+
+std::string raise_expiry(const RaisedLimitEntry& raise) {
+    if (raise.expires == RaisedLimitEntry::kUntilReboot) return "kept until reboot (ScaleUpExpireSec=0)";
+    if (raise.expires == 0) return "put back once the unit has been stable for ScaleUpExpireSec=";
+    return "put back at " + local_time(static_cast<Microseconds>(raise.expires)) + " if it stays stable";
 }
 
 }  // namespace
@@ -67,6 +74,10 @@ std::string render_status(const StatusSnapshot& snapshot) {
     for (const PauseEntry& pause : s.paused)
         out += fmt::format("Paused        {} {} (no action taken)\n", pause.unit.empty() ? "the machine" : pause.unit,
                            pause.until ? "until " + local_time(pause.until) : std::string("until resumed"));
+    for (const RaisedLimitEntry& raise : s.raised_limits)
+        out += fmt::format("Raised        {} {} {} (configured {}) by scale_up; {}\n", raise.unit,
+                           heal::limit_name(raise.property), heal::format_limit(raise.property, raise.raised),
+                           heal::format_limit(raise.property, raise.configured), raise_expiry(raise));
     out += fmt::format("Last action   {}\n", snapshot.last_action ? describe_action(*snapshot.last_action) : "none");
     return out;
 }
@@ -89,6 +100,21 @@ Json paused_json(const std::vector<PauseEntry>& paused) {
     return list;
 }
 
+Json raised_json(const std::vector<RaisedLimitEntry>& raised) {
+    Json list = Json::array();
+    for (const RaisedLimitEntry& raise : raised) {
+        const bool dated = raise.expires != 0 && raise.expires != RaisedLimitEntry::kUntilReboot;
+        list.push_back({{"unit", raise.unit},
+                        {"property", heal::limit_name(raise.property)},
+                        {"configured", heal::format_limit(raise.property, raise.configured)},
+                        {"raised", heal::format_limit(raise.property, raise.raised)},
+                        {"raised_at", iso8601_utc(raise.raised_at)},
+                        {"expires", dated ? Json(iso8601_utc(static_cast<Microseconds>(raise.expires))) : Json(nullptr)},
+                        {"until_reboot", raise.expires == RaisedLimitEntry::kUntilReboot}});
+    }
+    return list;
+}
+
 }  // namespace
 
 Json status_json(const StatusSnapshot& snapshot) {
@@ -105,6 +131,7 @@ Json status_json(const StatusSnapshot& snapshot) {
             {"watched_units", s.watched_units},
             {"units", units_json(s.unit_states)},
             {"paused", paused_json(s.paused)},
+            {"raised_limits", raised_json(s.raised_limits)},
             {"version", s.version},
             {"last_action", snapshot.last_action ? Json(*snapshot.last_action) : Json(nullptr)},
             {"cpu_history", snapshot.cpu_history},

@@ -28,6 +28,9 @@ inline constexpr std::string_view pause_expired = "329b2fb329c7405c82b2d1a346541
 inline constexpr std::string_view breaker_opened = "94045ae5445b41fc895c2096ec16b554";
 inline constexpr std::string_view breaker_closed = "6887a18570fd4e31bbcc72feeea4e286";
 inline constexpr std::string_view unit_stopped = "ba54134aa5c3400b976f02f5c06ac508";
+inline constexpr std::string_view limit_raised = "a4746c28741b422985dce5d63b3024a6";
+inline constexpr std::string_view limit_restored = "09eb5061c5fe44bfa9af18d3f17ff1ea";
+inline constexpr std::string_view limit_restore_deferred = "2b21ae23f81148c3b851b7b3df18ffd0";
 }  // namespace message_id
 
 struct LogField {

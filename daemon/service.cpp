@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <limits>
 #include <random>
 
 #include <time.h>
@@ -11,6 +13,7 @@
 
 #include <fmt/ranges.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
 
 #include "service_internal.hpp"
 #include "rl/model_file.hpp"
@@ -61,6 +64,15 @@ std::uint64_t usec_since_epoch(heal::TimePoint time) {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
 }
+
+// This boot's id, which runtime unit properties live and die with.
+std::string boot_id() {
+    sd_id128_t id;
+    if (const int r = sd_id128_get_boot(&id); r < 0)
+        throw std::runtime_error(fmt::format("cannot read this boot's id: {}", std::strerror(-r)));
+    char text[SD_ID128_STRING_MAX];
+    return sd_id128_to_string(id, text);
+}
 }  // namespace
 
 Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
@@ -81,6 +93,9 @@ Service::Service(sd_event* event, ServiceOptions options, heal::Config config)
     refresh_access_rule();
     store_ = std::make_unique<heal::Store>(heal::database_path(config_, options_.state_dir));
     pauses_ = std::make_unique<heal::PauseBook>(*store_);
+    raises_ = std::make_unique<heal::RaiseBook>(*store_, boot_id());
+    if (const std::size_t dropped = raises_->dropped_at_load())
+        log_info(fmt::format("{} limit(s) raised by scale_up before the last reboot ended with it; forgotten", dropped));
     incidents_ = std::make_unique<heal::IncidentBook>(*store_, breaker_);
     probes_ = std::make_unique<heal::ProbeRunner>(
         event_, [this](const heal::ProbeSpec& spec, const heal::ProbeState& state) { report_probe_change(spec, state); });
@@ -189,6 +204,7 @@ void Service::tick() {
     store_tick(readings);
     report_failures(failures);
     track_incidents(observed);
+    restore_raised_limits(readings);
     expire_pauses();
     report_breaker_changes();
     publish_state();
@@ -451,6 +467,17 @@ void Service::publish_state() {
         if (!status.unit.empty()) next.unit_states.push_back({status.unit, std::string(status.state())});
     for (const auto& [unit, pause] : pauses_->all())
         next.paused.push_back({unit, pause.until ? usec_since_epoch(*pause.until) : 0, pause.paused_by});
+    for (const auto& [unit, raise] : raises_->all()) {
+        std::uint64_t expires = 0;
+        if (config_.scale_up_expire.count() == 0) {
+            expires = std::numeric_limits<std::uint64_t>::max();
+        } else if (!troubled(unit)) {
+            expires = usec_since_epoch(*raises_->expires_at(unit, config_.scale_up_expire));
+        }
+        for (const heal::LimitChange& change : raise.changes)
+            next.raised_limits.push_back(
+                {unit, change.property, change.from, change.to, usec_since_epoch(raise.raised_at), expires});
+    }
 
     std::vector<const char*> changed;
     const auto compare = [&](bool differs, const char* name) {
@@ -467,6 +494,7 @@ void Service::publish_state() {
     compare(next.auto_recover != state_.auto_recover, "AutoRecover");
     compare(next.units != state_.units, "WatchedUnits");
     compare(next.paused != state_.paused, "Paused");
+    compare(next.raised_limits != state_.raised_limits, "RaisedLimits");
     compare(next.unit_states != state_.unit_states, "UnitStates");
     report_stopped_units(next);
     state_ = std::move(next);

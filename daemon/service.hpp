@@ -29,6 +29,7 @@
 #include "recovery/fault_overlay.hpp"
 #include "recovery/incident_book.hpp"
 #include "recovery/pause_book.hpp"
+#include "recovery/raise_book.hpp"
 #include "detection/monitor.hpp"
 #include "detection/probe_runner.hpp"
 #include "recovery/simulated_sampler.hpp"
@@ -103,6 +104,19 @@ struct LiveState {
         bool operator==(const Pause&) const = default;
     };
     std::vector<Pause> paused;
+    // A limit scale_up raised and healerd has not put back yet.
+    struct Raise {
+        std::string unit;
+        std::string property;              // systemd's name: MemoryMax, MemoryHigh, CPUQuotaPerSecUSec
+        std::uint64_t configured = 0;
+        std::uint64_t raised = 0;
+        std::uint64_t raised_at_usec = 0;  // since the epoch
+        // When it goes back if the unit stays stable; 0 while it is not
+        // stable now, UINT64_MAX when it stays until reboot (ScaleUpExpireSec=0).
+        std::uint64_t expires_usec = 0;
+        bool operator==(const Raise&) const = default;
+    };
+    std::vector<Raise> raised_limits;
     struct UnitHealth {
         std::string unit;
         std::string state;  // TargetStatus::state()
@@ -218,6 +232,15 @@ private:
     void give_up(const std::string& target, const std::string& reason);
     void check_pause_target(const std::string& unit) const;  // the machine or a watched unit
     void expire_pauses();
+    // Raised limits: stored when scale_up raised them, put back once the
+    // unit has been stable for ScaleUpExpireSec= (not while it uses nearly
+    // all of the configured memory) or after a restart healed it.
+    void record_raise(const std::string& unit, const std::vector<heal::LimitChange>& changes);
+    void restore_raised_limits(const std::vector<heal::TargetReading>& readings);
+    void start_restore(const std::string& unit, const std::string& why);
+    void finish_restore(const std::string& unit, const heal::ExecutionResult& result, const std::string& why);
+    // Failing, in an incident or being recovered: not stable.
+    bool troubled(const std::string& unit) const;
     void report_breaker_changes();                     // journals each opening and closing
     void report_stopped_units(const LiveState& next) const;
     // Starts the next attempt of each incident whose backoff has passed.
@@ -279,6 +302,9 @@ private:
 
     std::unique_ptr<heal::Store> store_;
     std::unique_ptr<heal::PauseBook> pauses_;
+    std::unique_ptr<heal::RaiseBook> raises_;
+    std::set<std::string> restoring_;         // a restore of the unit's limits is running
+    std::set<std::string> restore_deferred_;  // told once that its restore waits for memory to drop
     std::unique_ptr<heal::MetricWriter> metric_writer_;  // samples, a few ticks at a time
     std::filesystem::path model_path_;
     // The simulation's seed where [Simulation] Seed= is unset: drawn at start, logged.

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "service_internal.hpp"
+#include "core/limit_text.hpp"
 #include "config/fault_injection.hpp"
 
 namespace healerd {
@@ -92,6 +93,7 @@ heal::RecoveryPlan Service::plan_for(const std::string& target, std::optional<Ac
     plan.action = action;
     plan.allowed = config_.allowed_actions_of(target);
     plan.ceilings = config_.ceilings_of(target);
+    plan.raised = raises_->raised(target);
     plan.observation = status.observation();
     if (const heal::Incident* incident = incidents_->active(target)) {
         plan.tried = incident->tried();
@@ -216,6 +218,11 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
         return;
     }
     record.detail = outcome.detail;
+    if (!outcome.limit_changes.empty()) {
+        record_raise(target, outcome.limit_changes);
+    } else if (record.action == Action::restart && record.recovered && raises_->find(target)) {
+        start_restore(target, "the restart cleared the cause");
+    }
     // A dry run only said what it would do: it never counts as a failure.
     if (config_.backend.dry_run && !backend_->simulated()) record.phase = heal::AttemptPhase::dry_run;
     complete_attempt(record);
@@ -285,6 +292,110 @@ void Service::close_interrupted_attempts() {
     } catch (const heal::StoreError& e) {
         log_error(fmt::format("cannot close interrupted attempts: {}", e.what()));
     }
+}
+
+// ---- raised limits ------------------------------------------------------------
+
+namespace {
+
+// What the unit uses now, from the percentage the monitor is given.
+std::optional<std::uint64_t> memory_in_use(const std::vector<heal::TargetReading>& readings, const std::string& unit,
+                                           std::uint64_t machine_bytes) {
+    const auto reading = std::find_if(readings.begin(), readings.end(),
+                                      [&](const heal::TargetReading& r) { return r.unit == unit; });
+    if (reading == readings.end() || !reading->memory) return std::nullopt;
+    const std::uint64_t whole = reading->memory_max_bytes.value_or(machine_bytes);
+    if (whole == 0) return std::nullopt;
+    return static_cast<std::uint64_t>(*reading->memory / 100.0 * static_cast<double>(whole));
+}
+
+std::string expiry_text(std::chrono::seconds expire) {
+    return expire.count() == 0 ? std::string("kept until reboot (ScaleUpExpireSec=0)")
+                               : fmt::format("put back once it has been stable for {}s", expire.count());
+}
+
+}  // namespace
+
+bool Service::troubled(const std::string& unit) const {
+    const heal::TargetStatus* status = target_status(unit);
+    return (status && status->failed) || incidents_->active(unit) || recoveries_.contains(unit);
+}
+
+void Service::record_raise(const std::string& unit, const std::vector<heal::LimitChange>& changes) {
+    std::vector<LogField> fields = unit_field(unit);
+    fields.push_back({"LIMITS", heal::describe(changes)});
+    try {
+        raises_->record(unit, changes, std::chrono::system_clock::now());
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot store the limits raised on {} ({}): they stay until reboot: {}", unit,
+                              heal::describe(changes), e.what()));
+        return;
+    }
+    restore_deferred_.erase(unit);
+    const heal::UnitRaise& raise = *raises_->find(unit);
+    std::vector<std::string> configured;
+    for (const heal::LimitChange& change : raise.changes)
+        configured.push_back(fmt::format("{} {}", heal::limit_name(change.property),
+                                         heal::format_limit(change.property, change.from)));
+    log(LOG_NOTICE, message_id::limit_raised,
+        fmt::format("limits of {} raised by scale_up: {}; configured {}, {}", unit, heal::describe(changes),
+                    fmt::join(configured, ", "), expiry_text(config_.scale_up_expire)),
+        fields);
+}
+
+void Service::restore_raised_limits(const std::vector<heal::TargetReading>& readings) {
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& [unit, raise] : raises_->all())
+        if (troubled(unit)) raises_->unsettle(unit, now);
+    for (const std::string& unit : raises_->due(now, config_.scale_up_expire)) {
+        // A pause means no action, and a restore is one.
+        if (restoring_.contains(unit) || pauses_->paused(unit, now)) continue;
+        const auto blocked = heal::restore_blocked(*raises_->find(unit), memory_in_use(readings, unit, memory_total_bytes_));
+        if (blocked) {
+            if (restore_deferred_.insert(unit).second)
+                log(LOG_NOTICE, message_id::limit_restore_deferred,
+                    fmt::format("raised limits of {} stay for now: {}", unit, *blocked), unit_field(unit));
+            continue;
+        }
+        start_restore(unit, fmt::format("stable for {}s", config_.scale_up_expire.count()));
+    }
+}
+
+void Service::start_restore(const std::string& unit, const std::string& why) {
+    if (restoring_.contains(unit) || stopping_) return;
+    restoring_.insert(unit);
+    restore_deferred_.erase(unit);
+    std::shared_ptr<heal::Backend> backend = backend_;
+    run_worker([this, unit, why, changes = raises_->raised(unit), backend = std::move(backend)] {
+        heal::ExecutionResult result;
+        try {
+            result = backend->restorer->restore(unit, changes);
+            if (result.ok) learn_memory_limits(unit, backend->probe->probe(unit));  // judged against the old limit again
+        } catch (const std::exception& e) {
+            if (!result.ok) result = heal::ExecutionResult{false, e.what()};
+        }
+        return std::function<void()>([this, unit, why, result] { finish_restore(unit, result, why); });
+    });
+}
+
+void Service::finish_restore(const std::string& unit, const heal::ExecutionResult& result, const std::string& why) {
+    restoring_.erase(unit);
+    if (!result.ok) {
+        // Tried again after another stable period, not at every tick.
+        raises_->unsettle(unit, std::chrono::system_clock::now());
+        log_warning(fmt::format("cannot put back the limits raised on {}: {}; {}", unit, result.detail,
+                                expiry_text(config_.scale_up_expire)));
+        return;
+    }
+    try {
+        raises_->forget(unit);
+    } catch (const heal::StoreError& e) {
+        log_error(fmt::format("cannot store that the limits of {} were put back: {}", unit, e.what()));
+    }
+    std::vector<LogField> fields = unit_field(unit);
+    fields.push_back({"LIMITS", heal::describe(result.limit_changes)});
+    log(LOG_NOTICE, message_id::limit_restored, fmt::format("limits of {} put back ({}): {}", unit, why, result.detail),
+        fields);
 }
 
 // ---- fault injection ----------------------------------------------------------

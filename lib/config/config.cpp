@@ -34,11 +34,10 @@ ActionSet Config::allowed_actions_of(std::string_view unit) const {
     return settings_of(unit).allowed_actions.value_or(allowed_actions);
 }
 
-std::optional<LimitCeilings> Config::ceilings_of(std::string_view unit) const {
+LimitCeilings Config::ceilings_of(std::string_view unit) const {
     const UnitSettings& settings = settings_of(unit);
-    if (!settings.memory_max_ceiling && !settings.cpu_quota_ceiling) return std::nullopt;
-    return LimitCeilings{settings.memory_max_ceiling.value_or(backend.memory_max_ceiling),
-                         settings.cpu_quota_ceiling.value_or(backend.cpu_quota_ceiling)};
+    return LimitCeilings{settings.memory_max_ceiling.value_or(backend.ceilings.memory),
+                         settings.cpu_quota_ceiling.value_or(backend.ceilings.cpu_quota)};
 }
 
 IncidentOptions Config::incident_options(std::string_view unit) const {
@@ -297,16 +296,29 @@ Problem set_absolute_path(std::filesystem::path& target, std::string_view value)
     return std::nullopt;
 }
 
+// "2x": a multiple (at least 1) of the unit's configured limit.
+std::optional<LimitCeiling> parse_ceiling_multiple(std::string_view text) {
+    text = trim(text);
+    if (text.empty() || (text.back() != 'x' && text.back() != 'X')) return std::nullopt;
+    text.remove_suffix(1);
+    const auto factor = take_number(text);
+    if (!factor || !text.empty() || !(*factor >= 1.0) || *factor > 1000.0) return std::nullopt;
+    return LimitCeiling::multiple(*factor);
+}
+
 // MemoryMaxCeiling= and CPUQuotaCeiling=, in [Recovery] and in a unit's
-// [Unit]: the same rules for both; the field takes the parsed ceiling
-// (nullopt for infinity).
+// [Unit]: the same rules for both.
 template <typename Settings, typename Field>
 auto memory_ceiling_rule(Field field) {
     return [field](Settings& settings, std::string_view value) -> Problem {
+        if (const auto multiple = parse_ceiling_multiple(value)) {
+            field(settings) = *multiple;
+            return std::nullopt;
+        }
         const auto parsed = parse_size(value);
         if (!parsed || (*parsed && **parsed == 0))
-            return std::string("must be a size like 512M or 4G, or infinity");
-        field(settings) = *parsed;
+            return std::string("must be a multiple of the unit's limit like 2x, a size like 512M or 4G, or infinity");
+        field(settings) = *parsed ? LimitCeiling::absolute(static_cast<double>(**parsed)) : LimitCeiling::unlimited();
         return std::nullopt;
     };
 }
@@ -314,9 +326,15 @@ auto memory_ceiling_rule(Field field) {
 template <typename Settings, typename Field>
 auto cpu_ceiling_rule(Field field) {
     return [field](Settings& settings, std::string_view value) -> Problem {
+        if (const auto multiple = parse_ceiling_multiple(value)) {
+            field(settings) = *multiple;
+            return std::nullopt;
+        }
         const auto parsed = parse_cpu_quota(value);
-        if (!parsed) return std::string("must be a percentage of one CPU like 200%, or infinity");
-        field(settings) = *parsed;
+        if (!parsed)
+            return std::string("must be a multiple of the unit's quota like 2x, a percentage of one CPU like 200%, "
+                               "or infinity");
+        field(settings) = *parsed ? LimitCeiling::absolute(**parsed) : LimitCeiling::unlimited();
         return std::nullopt;
     };
 }
@@ -649,10 +667,12 @@ const std::vector<KeyRule<Config>>& key_rules() {
         {"Recovery", "ScaleUpFactor",
          real([](Config& c) -> auto& { return c.backend.scale_up_factor; }, 1.01, 100.0,
               "above 1 (at least 1.01) and at most 100")},
+        {"Recovery", "ScaleUpExpireSec",
+         timespan([](Config& c) -> auto& { return c.scale_up_expire; }, 0s, ten_years, "of whole seconds")},
         {"Recovery", "MemoryMaxCeiling",
-         memory_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.memory_max_ceiling; })},
+         memory_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.ceilings.memory; })},
         {"Recovery", "CPUQuotaCeiling",
-         cpu_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.cpu_quota_ceiling; })},
+         cpu_ceiling_rule<Config>([](Config& c) -> auto& { return c.backend.ceilings.cpu_quota; })},
         {"Recovery", "RollbackHook",
          [](Config& c, std::string_view v) { return set_absolute_path(c.backend.rollback_hook, v); }},
         {"Recovery", "RollbackTimeoutSec",

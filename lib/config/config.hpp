@@ -60,9 +60,9 @@ struct UnitSettings {
     // [Recovery]'s (a database may be restarted but never rolled back).
     std::optional<ActionSet> allowed_actions;
     // [Unit] MemoryMaxCeiling=, CPUQuotaCeiling=: this unit's own scale_up
-    // ceilings, replacing [Recovery]'s (an inner nullopt is infinity).
-    std::optional<std::optional<std::uint64_t>> memory_max_ceiling;
-    std::optional<std::optional<double>> cpu_quota_ceiling;
+    // ceilings, replacing [Recovery]'s.
+    std::optional<LimitCeiling> memory_max_ceiling;
+    std::optional<LimitCeiling> cpu_quota_ceiling;
 
     // [Probe]: health probes asking the unit whether it works. Probe= adds
     // one (an empty assignment clears the list); the other keys apply to
@@ -102,6 +102,9 @@ struct Config {
     std::chrono::seconds circuit_breaker_interval{600};  // CircuitBreakerIntervalSec=; 0 = off
     IncidentOptions incident;                          // StableSec=, BackoffSec=, BackoffMaxSec=, MaxAttempts=
     RecoveryMode mode = RecoveryMode::active;          // Mode=
+    // ScaleUpExpireSec=: a raised limit goes back to the configured one once
+    // the unit has been stable this long; 0 keeps it until reboot.
+    std::chrono::seconds scale_up_expire{3600};
     // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=, RollbackTimeoutSec=,
     // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
     BackendOptions backend;
@@ -131,9 +134,9 @@ struct Config {
     // The actions allowed on `unit` ("" = the machine): its own
     // AllowedActions= where it has one, else [Recovery]'s.
     ActionSet allowed_actions_of(std::string_view unit) const;
-    // The unit's scale_up ceilings when its units.d file sets either (the
-    // other from [Recovery]); nullopt when it sets none.
-    std::optional<LimitCeilings> ceilings_of(std::string_view unit) const;
+    // The scale_up ceilings of `unit`: each its own where its units.d file
+    // sets it, else [Recovery]'s.
+    LimitCeilings ceilings_of(std::string_view unit) const;
     // The detection settings of `unit` ("" = the machine): the main file's,
     // with the unit's own keys on top.
     DetectionConfig detection_of(std::string_view unit) const;

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/action.hpp"
 #include "core/action_set.hpp"
@@ -76,11 +77,21 @@ public:
     virtual UnitState probe(const std::string& unit) = 0;
 };
 
+// Puts limits that scale_up raised back to their configured values
+// (ExecutionResult::limit_changes says what changed). A limit no longer at
+// the value healerd set was changed by the operator since: it is left alone.
+class LimitRestorer {
+public:
+    virtual ~LimitRestorer() = default;
+    virtual ExecutionResult restore(const std::string& unit, const std::vector<LimitChange>& raised) = 0;
+};
+
 struct Backend {
     std::string name;  // "systemd" or "simulated", shown in status and stored with each action
     std::array<std::unique_ptr<Executor>, kActionCount> executors;  // indexed by Action
     std::unique_ptr<FailureInjector> injector;
     std::unique_ptr<UnitProbe> probe;
+    std::unique_ptr<LimitRestorer> restorer;
 
     bool simulated() const { return name == "simulated"; }
     Executor& executor(Action action) const { return *executors.at(static_cast<std::size_t>(action)); }
@@ -98,8 +109,7 @@ Applicability assess_actions(const Backend& backend, const RecoveryRequest& requ
 // What the real executors need from the [Recovery] configuration.
 struct BackendOptions {
     double scale_up_factor = 1.5;                          // MemoryMax/CPUQuota multiplied by this
-    std::optional<std::uint64_t> memory_max_ceiling;       // bytes; scale_up never goes above
-    std::optional<double> cpu_quota_ceiling;               // percent of one CPU (200 = two CPUs)
+    LimitCeilings ceilings;                                // [Recovery]'s; a unit's own replace them
     std::filesystem::path rollback_hook = "/etc/healerd/rollback.d";  // a file or a directory of hooks
     std::chrono::seconds rollback_timeout{300};            // RuntimeMaxSec= of the hook's transient unit
     std::chrono::seconds package_change_window{3600};      // "recent" for UnitProbe

@@ -66,7 +66,7 @@ Decision RecoveryEngine::decide(const RecoveryPlan& plan, Backend& backend, cons
     }
     decision.kind = classify_failure(decision.observation);
     decision.probabilities = plan.policy->probabilities(decision.observation);
-    const Applicability applicability = assess_actions(backend, RecoveryRequest{plan.unit, decision.kind, plan.reason, plan.ceilings});
+    const Applicability applicability = assess_actions(backend, RecoveryRequest{plan.unit, decision.kind, plan.reason, plan.ceilings, plan.raised});
 
     const ActionSet available = plan.allowed & applicability.actions;
     const ActionSet candidates = plan.action ? available : escalation_candidates(available, plan.tried);
@@ -138,11 +138,12 @@ RecoveryOutcome RecoveryEngine::run(const RecoveryPlan& plan, Backend& backend, 
     const SteadyTime started = clock_.now();
     ExecutionResult result;
     try {
-        result = backend.executor(action).execute(RecoveryRequest{plan.unit, kind, plan.reason, plan.ceilings});
+        result = backend.executor(action).execute(RecoveryRequest{plan.unit, kind, plan.reason, plan.ceilings, plan.raised});
     } catch (const std::exception& e) {
         result = ExecutionResult{false, e.what()};
     }
     outcome.detail = result.detail;
+    outcome.limit_changes = result.limit_changes;
     if (result.ok && !plan.unit.empty()) probe_unit(backend, plan.unit, on_probed);
 
     // Validation: only a judgement made after the action finished counts.

@@ -75,7 +75,8 @@ struct RecoveryPlan {
     ActionSet tried;                      // already tried in this incident (escalation_candidates)
     Observation observation;              // from the monitor and the incident; the engine adds the probe's view
     std::string reason;                   // why: the detector's explanation
-    std::optional<LimitCeilings> ceilings;  // the unit's own scale_up ceilings, if it has them
+    LimitCeilings ceilings;               // the unit's scale_up ceilings
+    std::vector<LimitChange> raised;      // limits healerd raised and has not restored yet
     std::shared_ptr<const Policy> policy;
     std::shared_ptr<const Policy> shadow;  // Mode=shadow: asked as well, never acts
     std::chrono::milliseconds timeout{5000};
@@ -104,6 +105,7 @@ struct RecoveryOutcome {
     std::optional<SteadyTime> healed_at;       // when validation saw it healthy
     std::optional<Action> shadow_action;
     std::optional<std::string> control_group;  // the unit's cgroup as the probe last saw it
+    std::vector<LimitChange> limit_changes;    // what the action raised
 };
 
 // What probably went wrong, from what the policy sees.

@@ -101,6 +101,15 @@ private:
     std::shared_ptr<FaultOverlay> overlay_;
 };
 
+// Simulated scale_up raises no real limit (it reports no limit_changes), so
+// there is never anything of its own to put back.
+class SimulatedRestorer final : public LimitRestorer {
+public:
+    ExecutionResult restore(const std::string& unit, const std::vector<LimitChange>&) override {
+        return {true, fmt::format("nothing to restore on {}: simulated limits are not raised", target_name(unit))};
+    }
+};
+
 }  // namespace
 
 std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> overlay, std::uint64_t seed,
@@ -114,6 +123,7 @@ std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> ov
                                                 dice, time_scale);
     backend->injector = std::make_unique<SimulatedInjector>(overlay);
     backend->probe = std::make_unique<SimulatedProbe>(overlay);
+    backend->restorer = std::make_unique<SimulatedRestorer>();
     return backend;
 }
 

@@ -15,7 +15,7 @@ namespace {
 // kMigrations[v] brings a database from schema version v to v + 1, inside the
 // same transaction that records v + 1 in PRAGMA user_version. Append only.
 // Timestamps are INTEGER microseconds since the Unix epoch (UTC).
-constexpr std::array<std::string_view, 6> kMigrations{
+constexpr std::array<std::string_view, 7> kMigrations{
     // 0 -> 1: the original design's two tables and indexes.
     R"sql(
 CREATE TABLE metrics (
@@ -106,6 +106,19 @@ ALTER TABLE metrics ADD COLUMN io_some REAL;
 ALTER TABLE metrics ADD COLUMN io_full REAL;
 ALTER TABLE metrics ADD COLUMN restarts INTEGER;
 ALTER TABLE metrics ADD COLUMN probes_failing INTEGER;
+)sql",
+    // 6 -> 7: limits scale_up raised and healerd has not put back yet, with
+    // the boot they were raised in (runtime properties end with it).
+    R"sql(
+CREATE TABLE raised_limits (
+    unit       TEXT NOT NULL,
+    property   TEXT NOT NULL,
+    configured INTEGER NOT NULL CHECK (configured >= 0),
+    raised     INTEGER NOT NULL CHECK (raised >= 0),
+    raised_at  INTEGER NOT NULL,
+    boot_id    TEXT NOT NULL,
+    PRIMARY KEY (unit, property)
+) WITHOUT ROWID;
 )sql",
 };
 static_assert(kMigrations.size() == Store::kSchemaVersion, "one migration per schema version");

@@ -190,6 +190,11 @@ struct Store::Impl {
           save_pause(db, "INSERT OR REPLACE INTO pauses (unit, since, until, paused_by) VALUES (?, ?, ?, ?)"),
           remove_pause(db, "DELETE FROM pauses WHERE unit = ?"),
           pauses(db, "SELECT unit, since, until, paused_by FROM pauses ORDER BY unit"),
+          remove_raised_limits(db, "DELETE FROM raised_limits WHERE unit = ?"),
+          insert_raised_limit(db, "INSERT INTO raised_limits (unit, property, configured, raised, raised_at, boot_id) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)"),
+          raised_limits(db, "SELECT unit, property, configured, raised, raised_at, boot_id FROM raised_limits "
+                            "ORDER BY unit, property"),
           recent_metrics(db, fmt::format("SELECT {} FROM metrics ORDER BY timestamp DESC, id DESC LIMIT ?",
                                          kMetricColumns)),
           metrics_between(db, fmt::format("SELECT {} FROM metrics WHERE timestamp >= ? AND timestamp < ? "
@@ -403,6 +408,9 @@ struct Store::Impl {
     sqlite::Statement save_pause;
     sqlite::Statement remove_pause;
     sqlite::Statement pauses;
+    sqlite::Statement remove_raised_limits;
+    sqlite::Statement insert_raised_limit;
+    sqlite::Statement raised_limits;
     sqlite::Statement recent_metrics;
     sqlite::Statement metrics_between;
     sqlite::Statement recent_actions;
@@ -574,6 +582,52 @@ void Store::save_pause(const PauseRecord& record) {
         .bind(3, until)
         .bind(4, std::int64_t{record.paused_by})
         .run("storing a pause");
+}
+
+void Store::save_raised_limits(const std::string& unit, const std::vector<RaisedLimitRecord>& records) {
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    for (const RaisedLimitRecord& record : records) {
+        if (record.unit != unit)
+            throw std::invalid_argument(fmt::format("a raised limit of {} stored as one of {}", record.unit, unit));
+        if (record.configured > kMax || record.raised > kMax)
+            throw std::invalid_argument(fmt::format("{} of {}: {} -> {} is beyond what the store keeps",
+                                                    record.property, unit, record.configured, record.raised));
+    }
+    sqlite::Transaction transaction(impl_->db);
+    {
+        auto& remove = impl_->remove_raised_limits;
+        const auto use = remove.use();
+        remove.bind(1, std::string_view(unit)).run("removing raised limits");
+    }
+    for (const RaisedLimitRecord& record : records) {
+        auto& insert = impl_->insert_raised_limit;
+        const auto use = insert.use();
+        insert.bind(1, std::string_view(record.unit))
+            .bind(2, std::string_view(record.property))
+            .bind(3, static_cast<std::int64_t>(record.configured))
+            .bind(4, static_cast<std::int64_t>(record.raised))
+            .bind(5, to_micros(record.raised_at))
+            .bind(6, std::string_view(record.boot_id))
+            .run("storing a raised limit");
+    }
+    transaction.commit();
+}
+
+std::vector<RaisedLimitRecord> Store::raised_limits() const {
+    auto& query = impl_->raised_limits;
+    const auto use = query.use();
+    std::vector<RaisedLimitRecord> records;
+    while (query.step("reading raised limits")) {
+        RaisedLimitRecord record;
+        record.unit = query.column_text(0);
+        record.property = query.column_text(1);
+        record.configured = static_cast<std::uint64_t>(query.column_int(2));  // CHECK >= 0
+        record.raised = static_cast<std::uint64_t>(query.column_int(3));
+        record.raised_at = from_micros(query.column_int(4));
+        record.boot_id = query.column_text(5);
+        records.push_back(std::move(record));
+    }
+    return records;
 }
 
 bool Store::remove_pause(const std::string& unit) {

@@ -136,6 +136,21 @@ struct PauseRecord {
     std::uint32_t paused_by = 0;     // the caller's uid
 };
 
+// A cgroup limit scale_up raised and healerd has not put back yet. Runtime
+// properties end with the boot, so each belongs to the boot it was raised in.
+// The values are systemd's (bytes; CPU time per second for CPUQuota), kept
+// as SQLite's signed integers: systemd's infinity is never raised to.
+struct RaisedLimitRecord {
+    std::string unit;
+    std::string property;  // "MemoryMax", "MemoryHigh", "CPUQuotaPerSecUSec"
+    std::uint64_t configured = 0;
+    std::uint64_t raised = 0;
+    TimePoint raised_at;
+    std::string boot_id;
+
+    bool operator==(const RaisedLimitRecord&) const = default;
+};
+
 // Throws std::invalid_argument for an incident the store would refuse:
 // `closed` set for an open incident or missing for a closed one, a resolved
 // one without healthy_since, negative counts, more relapses than attempts.
@@ -239,6 +254,11 @@ public:
     void save_pause(const PauseRecord& record);
     bool remove_pause(const std::string& unit);
     std::vector<PauseRecord> pauses() const;
+    // Raised limits: save_raised_limits replaces the unit's rows with
+    // `records` (all of that unit) in one transaction; raised_limits() lists
+    // them by unit and property. Values above INT64_MAX throw std::invalid_argument.
+    void save_raised_limits(const std::string& unit, const std::vector<RaisedLimitRecord>& records);
+    std::vector<RaisedLimitRecord> raised_limits() const;
     // Stores the records in order in one transaction (one sampling tick's
     // rows), all or none: a non-finite number anywhere throws
     // std::invalid_argument before anything is written, and a database
@@ -278,8 +298,8 @@ public:
 
     // 1: the original design's tables; 2: unit, failure_kind, state,
     // simulated; 3: phase, detail; 4: incidents, actions' incident_id and
-    // relapsed; 5: pauses; 6: metrics' reading details.
-    static constexpr int kSchemaVersion = 6;
+    // relapsed; 5: pauses; 6: metrics' reading details; 7: raised limits.
+    static constexpr int kSchemaVersion = 7;
     const std::filesystem::path& path() const;
 
 private:

@@ -1,5 +1,5 @@
 // make_systemd_backend (declared in recovery/backend.hpp): the real executors,
-// fault injector and unit probe, configured from [Recovery].
+// fault injector, unit probe and limit restorer, configured from [Recovery].
 #include <fmt/format.h>
 
 #include "recovery/backend.hpp"
@@ -26,9 +26,7 @@ std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
         return backend->executors.at(static_cast<std::size_t>(action));
     };
     slot(Action::restart) = std::make_unique<SystemdRestartExecutor>(scope, options.dry_run);
-    slot(Action::scale_up) = std::make_unique<SystemdScaleUpExecutor>(
-        scope, options.dry_run,
-        ScaleUpOptions{options.scale_up_factor, options.memory_max_ceiling, quota_usec(options.cpu_quota_ceiling)});
+    slot(Action::scale_up) = std::make_unique<SystemdScaleUpExecutor>(scope, options.dry_run, options.scale_up_factor);
     RollbackOptions rollback;
     rollback.hook = options.rollback_hook;
     rollback.timeout = options.rollback_timeout;
@@ -37,6 +35,7 @@ std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
     slot(Action::do_nothing) = std::make_unique<DoNothingExecutor>();
     backend->injector = std::make_unique<SystemdFailureInjector>(scope);
     backend->probe = std::make_unique<SystemdUnitProbe>(scope, options.package_change_window);
+    backend->restorer = std::make_unique<SystemdLimitRestorer>(scope, options.dry_run);
     return backend;
 }
 

@@ -1,8 +1,11 @@
 #include "systemd/systemd_executors.hpp"
 
+#include "core/limit_text.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -19,13 +22,21 @@ ExecutionResult needs_unit(Action action) {
     return failure(fmt::format("{} needs a unit; it cannot act on the whole machine", to_string(action)));
 }
 
-std::string format_value(const std::string& property, std::uint64_t value) {
-    if (property == kCpuQuota) return fmt::format("{:g}%", static_cast<double>(value) / 10000.0);
-    return format_bytes(value);
+
+ResourceLimits read_limits(systemd::Manager& manager, const std::string& unit, const std::string& interface) {
+    const auto path = manager.load_unit(unit);
+    ResourceLimits limits;
+    limits.memory_max = manager.u64_property(path, interface, kMemoryMax);
+    limits.memory_high = manager.u64_property(path, interface, kMemoryHigh);
+    limits.cpu_quota_per_sec_usec = manager.u64_property(path, interface, kCpuQuota);
+    return limits;
 }
 
-// The name an operator knows from unit files.
-std::string display_name(const std::string& property) { return property == kCpuQuota ? "CPUQuota" : property; }
+void set_limits(systemd::BusScope scope, const std::string& unit, const std::vector<LimitChange>& changes) {
+    std::vector<std::pair<std::string, std::uint64_t>> properties;
+    for (const auto& change : changes) properties.emplace_back(change.property, change.to);
+    systemd::Manager(scope).set_runtime_properties(unit, properties);
+}
 
 }  // namespace
 
@@ -70,85 +81,83 @@ std::optional<std::uint64_t> raised_limit(std::uint64_t current, double factor,
     return raised;
 }
 
-std::optional<std::uint64_t> quota_usec(std::optional<double> percent) {
-    if (!percent) return std::nullopt;
-    return static_cast<std::uint64_t>(*percent * 10000.0);
-}
+std::uint64_t quota_usec(double percent) { return static_cast<std::uint64_t>(percent * 10000.0); }
 
-ScaleUpOptions for_request(ScaleUpOptions options, const RecoveryRequest& request) {
-    if (request.ceilings) {
-        options.memory_ceiling = request.ceilings->memory_bytes;
-        options.cpu_quota_ceiling_usec = quota_usec(request.ceilings->cpu_quota_percent);
+std::optional<std::uint64_t> ceiling_value(const LimitCeiling& ceiling, std::uint64_t configured,
+                                           double per_absolute) {
+    long double value = 0.0;
+    switch (ceiling.kind) {
+    case LimitCeiling::Kind::unlimited: return std::nullopt;
+    case LimitCeiling::Kind::multiple: value = static_cast<long double>(configured) * ceiling.value; break;
+    case LimitCeiling::Kind::absolute: value = static_cast<long double>(ceiling.value) * per_absolute; break;
     }
-    return options;
+    if (value >= static_cast<long double>(systemd::kInfinity - 1)) return systemd::kInfinity - 1;
+    return static_cast<std::uint64_t>(std::floor(value));
 }
 
-ScaleUpPlan plan_scale_up(FailureKind kind, const ResourceLimits& current, const ScaleUpOptions& options) {
+ScaleUpPlan plan_scale_up(const RecoveryRequest& request, const ResourceLimits& current, double factor) {
     struct Candidate {
         const char* property;
         std::uint64_t value;
-        std::optional<std::uint64_t> ceiling;
+        const LimitCeiling& ceiling;
+        double per_absolute;  // bytes per byte, or CPU time per % of one CPU
     };
-    const bool memory = kind != FailureKind::cpu_runaway;
-    const bool cpu = kind != FailureKind::memory_leak;
+    const bool memory = request.kind != FailureKind::cpu_runaway;
+    const bool cpu = request.kind != FailureKind::memory_leak;
     std::vector<Candidate> candidates;
     if (memory) {
-        candidates.push_back({kMemoryMax, current.memory_max, options.memory_ceiling});
-        candidates.push_back({kMemoryHigh, current.memory_high, options.memory_ceiling});
+        candidates.push_back({kMemoryMax, current.memory_max, request.ceilings.memory, 1.0});
+        candidates.push_back({kMemoryHigh, current.memory_high, request.ceilings.memory, 1.0});
     }
-    if (cpu) candidates.push_back({kCpuQuota, current.cpu_quota_per_sec_usec, options.cpu_quota_ceiling_usec});
+    if (cpu) candidates.push_back({kCpuQuota, current.cpu_quota_per_sec_usec, request.ceilings.cpu_quota, 10000.0});
 
     ScaleUpPlan plan;
     std::vector<std::string> kept;
     for (const auto& candidate : candidates) {
-        const std::string name = display_name(candidate.property);
+        const std::string name = limit_name(candidate.property);
+        // Raised before and not restored: the ceiling stays a multiple of what the operator configured.
+        const auto earlier = std::find_if(request.raised.begin(), request.raised.end(),
+                                          [&](const LimitChange& c) { return c.property == candidate.property; });
+        const std::uint64_t configured = earlier == request.raised.end() ? candidate.value : earlier->from;
+        const auto ceiling = ceiling_value(candidate.ceiling, configured, candidate.per_absolute);
         if (candidate.value == systemd::kInfinity) {
             kept.push_back(name + " not set");
-        } else if (auto raised = raised_limit(candidate.value, options.factor, candidate.ceiling)) {
+        } else if (auto raised = raised_limit(candidate.value, factor, ceiling)) {
             plan.changes.push_back({candidate.property, candidate.value, *raised});
         } else {
-            kept.push_back(fmt::format("{} {} already at its ceiling", name, format_value(candidate.property, candidate.value)));
+            kept.push_back(fmt::format("{} {} already at its ceiling", name, format_limit(candidate.property, candidate.value)));
         }
     }
     if (plan.changes.empty()) plan.why_not = fmt::format("{}", fmt::join(kept, ", "));
     return plan;
 }
 
-std::string describe(const std::vector<LimitChange>& changes) {
-    std::vector<std::string> parts;
-    for (const auto& change : changes) {
-        parts.push_back(fmt::format("{} {} -> {}", display_name(change.property),
-                                    format_value(change.property, change.from), format_value(change.property, change.to)));
+RestorePlan plan_restore(const std::vector<LimitChange>& raised, const ResourceLimits& current) {
+    RestorePlan plan;
+    for (const LimitChange& change : raised) {
+        std::uint64_t now = systemd::kInfinity;
+        if (change.property == kMemoryMax) now = current.memory_max;
+        else if (change.property == kMemoryHigh) now = current.memory_high;
+        else if (change.property == kCpuQuota) now = current.cpu_quota_per_sec_usec;
+        if (now == change.to) {
+            plan.changes.push_back({change.property, now, change.from});
+        } else {
+            plan.kept.push_back(fmt::format("{} {} (changed since healerd raised it to {})", limit_name(change.property),
+                                            format_limit(change.property, now),
+                                            format_limit(change.property, change.to)));
+        }
     }
-    return fmt::format("{}", fmt::join(parts, ", "));
+    return plan;
 }
 
-std::string format_bytes(std::uint64_t bytes) {
-    static constexpr std::array<char, 6> kSuffixes{'K', 'M', 'G', 'T', 'P', 'E'};
-    if (bytes < 1024) return fmt::format("{}B", bytes);
-    double value = static_cast<double>(bytes) / 1024.0;
-    std::size_t index = 0;
-    while (value >= 1024.0 && index + 1 < kSuffixes.size()) {
-        value /= 1024.0;
-        ++index;
-    }
-    // One decimal, dropped when it is zero, as systemctl show does.
-    const double tenths = std::round(value * 10.0) / 10.0;
-    if (tenths == std::floor(tenths)) return fmt::format("{:.0f}{}", tenths, kSuffixes[index]);
-    return fmt::format("{:.1f}{}", tenths, kSuffixes[index]);
-}
 
-SystemdScaleUpExecutor::SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, ScaleUpOptions options)
-    : scope_(scope), dry_run_(dry_run), options_(options) {}
+
+SystemdScaleUpExecutor::SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, double factor)
+    : scope_(scope), dry_run_(dry_run), factor_(factor) {}
 
 ScaleUpPlan SystemdScaleUpExecutor::plan_for(const RecoveryRequest& request, const std::string& interface) const {
     systemd::Manager manager(scope_);
-    const auto path = manager.load_unit(request.unit);
-    ResourceLimits current;
-    current.memory_max = manager.u64_property(path, interface, kMemoryMax);
-    current.memory_high = manager.u64_property(path, interface, kMemoryHigh);
-    current.cpu_quota_per_sec_usec = manager.u64_property(path, interface, kCpuQuota);
-    return plan_scale_up(request.kind, current, for_request(options_, request));
+    return plan_scale_up(request, read_limits(manager, request.unit, interface), factor_);
 }
 
 std::optional<std::string> SystemdScaleUpExecutor::unavailable(const RecoveryRequest& request) {
@@ -175,10 +184,26 @@ ExecutionResult SystemdScaleUpExecutor::execute(const RecoveryRequest& request) 
                                        plan.why_not));
         }
         if (dry_run_) return {true, fmt::format("dry-run: would set {} on {}", describe(plan.changes), request.unit)};
-        std::vector<std::pair<std::string, std::uint64_t>> properties;
-        for (const auto& change : plan.changes) properties.emplace_back(change.property, change.to);
-        systemd::Manager(scope_).set_runtime_properties(request.unit, properties);
-        return {true, fmt::format("{} on {} (runtime)", describe(plan.changes), request.unit)};
+        set_limits(scope_, request.unit, plan.changes);
+        return {true, fmt::format("{} on {} (runtime)", describe(plan.changes), request.unit), plan.changes};
+    } catch (const systemd::Error& error) {
+        return failure(error.what());
+    }
+}
+
+SystemdLimitRestorer::SystemdLimitRestorer(systemd::BusScope scope, bool dry_run) : scope_(scope), dry_run_(dry_run) {}
+
+ExecutionResult SystemdLimitRestorer::restore(const std::string& unit, const std::vector<LimitChange>& raised) {
+    const auto interface = systemd::resource_interface(unit);
+    if (!interface) return failure(fmt::format("{} has no cgroup limits", unit));
+    try {
+        systemd::Manager manager(scope_);
+        const RestorePlan plan = plan_restore(raised, read_limits(manager, unit, *interface));
+        const std::string kept = plan.kept.empty() ? "" : fmt::format("; left alone: {}", fmt::join(plan.kept, ", "));
+        if (plan.changes.empty()) return {true, fmt::format("nothing to restore on {}{}", unit, kept)};
+        if (dry_run_) return {true, fmt::format("dry-run: would set {} on {}{}", describe(plan.changes), unit, kept)};
+        set_limits(scope_, unit, plan.changes);
+        return {true, fmt::format("{} on {} (runtime){}", describe(plan.changes), unit, kept), plan.changes};
     } catch (const systemd::Error& error) {
         return failure(error.what());
     }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "recovery/executor.hpp"
+#include "recovery/backend.hpp"
 #include "systemd/systemd_manager.hpp"
 
 namespace heal {
@@ -36,19 +36,6 @@ struct ResourceLimits {
     std::uint64_t cpu_quota_per_sec_usec = systemd::kInfinity;  // 500000 = CPUQuota=50%
 };
 
-struct ScaleUpOptions {
-    double factor = 1.5;
-    std::optional<std::uint64_t> memory_ceiling;           // bytes, for MemoryMax and MemoryHigh
-    std::optional<std::uint64_t> cpu_quota_ceiling_usec;   // CPU time per second
-};
-
-// One property raised: its systemd name and old and new values.
-struct LimitChange {
-    std::string property;  // "MemoryMax", "MemoryHigh", "CPUQuotaPerSecUSec"
-    std::uint64_t from = 0;
-    std::uint64_t to = 0;
-};
-
 struct ScaleUpPlan {
     std::vector<LimitChange> changes;  // empty when nothing can be raised
     std::string why_not;               // for an empty plan: each limit and why it stays
@@ -60,26 +47,34 @@ std::optional<std::uint64_t> raised_limit(std::uint64_t current, double factor,
                                           std::optional<std::uint64_t> ceiling);
 
 // CPUQuota= percent as systemd stores it: CPU time per second of wall time.
-std::optional<std::uint64_t> quota_usec(std::optional<double> percent);
+std::uint64_t quota_usec(double percent);
 
-// `options` with the request's own ceilings, when it has them.
-ScaleUpOptions for_request(ScaleUpOptions options, const RecoveryRequest& request);
+// The highest value `ceiling` allows for a limit configured at `configured`
+// (in the property's own unit; `per_absolute` converts an absolute ceiling
+// to it); nullopt: no ceiling.
+std::optional<std::uint64_t> ceiling_value(const LimitCeiling& ceiling, std::uint64_t configured,
+                                           double per_absolute);
 
 // Which limits a failure calls for (memory_leak: MemoryMax and MemoryHigh;
-// cpu_runaway: CPUQuota; anything else: all three) and their new values.
-// Only limits the unit already has are raised.
-ScaleUpPlan plan_scale_up(FailureKind kind, const ResourceLimits& current, const ScaleUpOptions& options);
+// cpu_runaway: CPUQuota; anything else: all three) and their new values,
+// `current` times `factor` within the request's ceilings. A limit healerd
+// raised before (request.raised) keeps its configured value as the base of
+// a multiple ceiling. Only limits the unit already has are raised.
+ScaleUpPlan plan_scale_up(const RecoveryRequest& request, const ResourceLimits& current, double factor);
 
-// "MemoryMax 128M -> 192M, CPUQuota 50% -> 75%".
-std::string describe(const std::vector<LimitChange>& changes);
-
-// systemd's way of writing sizes: 1024-based, "128M", "1.5G".
-std::string format_bytes(std::uint64_t bytes);
+// What putting back `raised` would change: each limit still at the value
+// healerd set goes back to its configured value; one changed since (by the
+// operator) is left alone and named in `kept`.
+struct RestorePlan {
+    std::vector<LimitChange> changes;  // from the current value back to the configured one
+    std::vector<std::string> kept;     // "MemoryMax 500M (changed since healerd raised it)"
+};
+RestorePlan plan_restore(const std::vector<LimitChange>& raised, const ResourceLimits& current);
 
 // scale_up: raises the unit's limits with SetUnitProperties(runtime=true).
 class SystemdScaleUpExecutor final : public Executor {
 public:
-    SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, ScaleUpOptions options);
+    SystemdScaleUpExecutor(systemd::BusScope scope, bool dry_run, double factor);
     Action action() const override { return Action::scale_up; }
     // Only where a limit exists that is below its ceiling.
     std::optional<std::string> unavailable(const RecoveryRequest& request) override;
@@ -91,7 +86,18 @@ private:
 
     systemd::BusScope scope_;
     bool dry_run_;
-    ScaleUpOptions options_;
+    double factor_;
+};
+
+// Puts raised limits back with SetUnitProperties(runtime=true).
+class SystemdLimitRestorer final : public LimitRestorer {
+public:
+    SystemdLimitRestorer(systemd::BusScope scope, bool dry_run);
+    ExecutionResult restore(const std::string& unit, const std::vector<LimitChange>& raised) override;
+
+private:
+    systemd::BusScope scope_;
+    bool dry_run_;
 };
 
 // do_nothing: changes nothing; the daemon's validation does the waiting and observing.

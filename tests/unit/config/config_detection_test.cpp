@@ -116,13 +116,20 @@ TEST_CASE("units.d [Unit] MemoryMaxCeiling= and CPUQuotaCeiling= are that unit's
     const auto main = dir.write("healerd.conf", "[Monitor]\nUnits=db.service web.service cache.service\n"
                                                 "[Recovery]\nMemoryMaxCeiling=2G\nCPUQuotaCeiling=300%\n");
     dir.write("units.d/db.service.conf", "[Unit]\nMemoryMaxCeiling=512M\n");
-    dir.write("units.d/cache.service.conf", "[Unit]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=150%\n");
+    dir.write("units.d/cache.service.conf", "[Unit]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=1.5x\n");
     const Config config = load_config(main, true);
-    CHECK(config.ceilings_of("db.service") == LimitCeilings{512ull << 20, 300.0});  // CPU from [Recovery]
-    CHECK(config.ceilings_of("cache.service") == LimitCeilings{std::nullopt, 150.0});
-    CHECK_FALSE(config.ceilings_of("web.service"));  // [Recovery]'s, through the executor
-    CHECK_FALSE(config.ceilings_of(""));
+    const LimitCeilings db{LimitCeiling::absolute(512.0 * 1024 * 1024), LimitCeiling::absolute(300.0)};
+    CHECK(config.ceilings_of("db.service") == db);  // CPU from [Recovery]
+    CHECK(config.ceilings_of("cache.service") == LimitCeilings{LimitCeiling::unlimited(), LimitCeiling::multiple(1.5)});
+    const LimitCeilings recovery{LimitCeiling::absolute(2.0 * 1024 * 1024 * 1024), LimitCeiling::absolute(300.0)};
+    CHECK(config.ceilings_of("web.service") == recovery);
+    CHECK(config.ceilings_of("") == recovery);
     dir.write("units.d/db.service.conf", "[Unit]\nMemoryMaxCeiling=0\n");
-    CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("db.service.conf:2: [Unit] MemoryMaxCeiling=0: "
-                                                               "must be a size like 512M or 4G, or infinity"));
+    CHECK_THROWS_WITH(load_config(main, true),
+                      Catch::Contains("db.service.conf:2: [Unit] MemoryMaxCeiling=0: must be a multiple of the unit's "
+                                      "limit like 2x, a size like 512M or 4G, or infinity"));
+    dir.write("units.d/db.service.conf", "[Unit]\nMemoryMaxCeiling=0.5x\n");  // below the limit itself
+    CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("[Unit] MemoryMaxCeiling=0.5x: must be a multiple"));
+    dir.write("units.d/db.service.conf", "[Unit]\nCPUQuotaCeiling=x\n");
+    CHECK_THROWS_WITH(load_config(main, true), Catch::Contains("[Unit] CPUQuotaCeiling=x: must be a multiple"));
 }

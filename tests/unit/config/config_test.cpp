@@ -45,8 +45,9 @@ TEST_CASE("an absent optional main file gives the defaults", "[config]") {
     CHECK(config.circuit_breaker_burst == 3);
     CHECK(config.circuit_breaker_interval == 600s);
     CHECK(config.backend.scale_up_factor == 1.5);
-    CHECK_FALSE(config.backend.memory_max_ceiling);
-    CHECK_FALSE(config.backend.cpu_quota_ceiling);
+    // Twice what the operator configured: a raise is help through an incident, not a new limit.
+    CHECK(config.backend.ceilings == LimitCeilings{LimitCeiling::multiple(2.0), LimitCeiling::multiple(2.0)});
+    CHECK(config.scale_up_expire == 3600s);
     CHECK(config.backend.rollback_hook == "/etc/healerd/rollback.d");
     CHECK_FALSE(config.backend.dry_run);
     CHECK_FALSE(config.database);
@@ -99,6 +100,7 @@ BackoffMaxSec=1min
 MaxAttempts=3
 Mode=shadow
 ScaleUpFactor=2
+ScaleUpExpireSec=10min
 MemoryMaxCeiling=4G
 CPUQuotaCeiling=250%
 RollbackHook=/usr/local/lib/healerd/rollback
@@ -138,8 +140,9 @@ HealChance=restart:1 scale_up:0 rollback:0.25 do_nothing:0.125
     CHECK(config.incident == IncidentOptions{120s, Backoff{5s, 60s}, 3});
     CHECK(config.mode == RecoveryMode::shadow);
     CHECK(config.backend.scale_up_factor == 2.0);
-    CHECK(config.backend.memory_max_ceiling == 4ull << 30);
-    CHECK(config.backend.cpu_quota_ceiling == 250.0);
+    CHECK(config.backend.ceilings ==
+          LimitCeilings{LimitCeiling::absolute(4.0 * 1024 * 1024 * 1024), LimitCeiling::absolute(250.0)});
+    CHECK(config.scale_up_expire == 600s);
     CHECK(config.backend.rollback_hook == "/usr/local/lib/healerd/rollback");
     CHECK(config.backend.rollback_timeout == 90s);
     CHECK(config.backend.package_change_window == 7200s);
@@ -205,11 +208,11 @@ TEST_CASE("AllowedActions= is replaced by each assignment", "[config]") {
 TEST_CASE("infinity and zero lift limits", "[config]") {
     TempDir dir;
     const auto file = dir.write("healerd.conf",
-                                "[Recovery]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=infinity\n"
+                                "[Recovery]\nMemoryMaxCeiling=infinity\nCPUQuotaCeiling=infinity\nScaleUpExpireSec=0\n"
                                 "CircuitBreakerIntervalSec=0\n[Storage]\nMaxAgeSec=infinity\nMaxRows=0\nPath=\n");
     const Config config = load_config(file, true);
-    CHECK_FALSE(config.backend.memory_max_ceiling);
-    CHECK_FALSE(config.backend.cpu_quota_ceiling);
+    CHECK(config.backend.ceilings == LimitCeilings{LimitCeiling::unlimited(), LimitCeiling::unlimited()});
+    CHECK(config.scale_up_expire == 0s);  // kept until reboot
     CHECK(config.circuit_breaker_interval == 0s);
     CHECK_FALSE(config.retention.max_age);
     CHECK_FALSE(config.retention.max_rows);
@@ -352,9 +355,14 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Recovery", "MaxAttempts=0", "[Recovery] MaxAttempts=0: must be a whole number from 1 to 100"},
         {"Recovery", "Mode=passive", "[Recovery] Mode=passive: must be active or shadow"},
         {"Recovery", "ScaleUpFactor=1", "[Recovery] ScaleUpFactor=1: must be a number above 1"},
-        {"Recovery", "MemoryMaxCeiling=4Q", "[Recovery] MemoryMaxCeiling=4Q: must be a size like 512M or 4G, or infinity"},
-        {"Recovery", "MemoryMaxCeiling=0", "[Recovery] MemoryMaxCeiling=0: must be a size"},
-        {"Recovery", "CPUQuotaCeiling=-50%", "[Recovery] CPUQuotaCeiling=-50%: must be a percentage of one CPU"},
+        {"Recovery", "MemoryMaxCeiling=4Q",
+         "[Recovery] MemoryMaxCeiling=4Q: must be a multiple of the unit's limit like 2x, a size like 512M or 4G, "
+         "or infinity"},
+        {"Recovery", "MemoryMaxCeiling=0", "[Recovery] MemoryMaxCeiling=0: must be a multiple"},
+        {"Recovery", "CPUQuotaCeiling=-50%",
+         "[Recovery] CPUQuotaCeiling=-50%: must be a multiple of the unit's quota like 2x, a percentage of one CPU"},
+        {"Recovery", "CPUQuotaCeiling=2y", "[Recovery] CPUQuotaCeiling=2y: must be a multiple"},
+        {"Recovery", "ScaleUpExpireSec=soon", "[Recovery] ScaleUpExpireSec=soon: must be"},
         {"Recovery", "RollbackHook=hooks/rollback", "[Recovery] RollbackHook=hooks/rollback: must be an absolute path"},
         {"Recovery", "RollbackTimeoutSec=0", "[Recovery] RollbackTimeoutSec=0: must be a time span of whole seconds, from 1s to 1d"},
         {"Recovery", "PackageChangeWindowSec=-1", "[Recovery] PackageChangeWindowSec=-1: must be a time span"},
@@ -505,8 +513,8 @@ TEST_CASE("the shipped healerd.conf shows every key at its default", "[config]")
     CHECK(config.circuit_breaker_burst == defaults.circuit_breaker_burst);
     CHECK(config.circuit_breaker_interval == defaults.circuit_breaker_interval);
     CHECK(config.backend.scale_up_factor == defaults.backend.scale_up_factor);
-    CHECK(config.backend.memory_max_ceiling == defaults.backend.memory_max_ceiling);
-    CHECK(config.backend.cpu_quota_ceiling == defaults.backend.cpu_quota_ceiling);
+    CHECK(config.backend.ceilings == defaults.backend.ceilings);
+    CHECK(config.scale_up_expire == defaults.scale_up_expire);
     CHECK(config.backend.rollback_hook == defaults.backend.rollback_hook);
     CHECK(config.backend.package_change_window == defaults.backend.package_change_window);
     CHECK(config.backend.dry_run == defaults.backend.dry_run);

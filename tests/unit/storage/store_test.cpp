@@ -251,7 +251,7 @@ TEST_CASE("store: read-only, it reads what healerd wrote and writes nothing") {
         RawDb(old).exec(kSchema1);
         const std::string before = file_bytes(old);
         CHECK_THROWS_WITH(Store(old, StoreAccess::read_only),
-                          Catch::Contains("schema version 1 is older than this healctl reads (6); healerd migrates "
+                          Catch::Contains("schema version 1 is older than this healctl reads (7); healerd migrates "
                                           "it when it starts"));
         CHECK(file_bytes(old) == before);
     }
@@ -549,7 +549,7 @@ TEST_CASE("store: a database from a newer healerd (or with a bad version) is ref
     }
     SECTION("newer") {
         RawDb(file).exec("PRAGMA user_version = 99");
-        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (6)");
+        check_refused_untouched(file, "schema version 99 is newer than this healerd supports (7)");
     }
     SECTION("nonsense") {
         RawDb(file).exec("PRAGMA user_version = -3");
@@ -1220,4 +1220,24 @@ TEST_CASE("store: closed incidents counted by unit, kind and outcome") {
     CHECK(store.closed_incident_counts() == std::vector<IncidentCount>{{"", "", "interrupted", 1},
                                                                         {"web.service", "", "given_up", 1},
                                                                         {"web.service", "crash", "resolved", 2}});
+}
+
+TEST_CASE("store: raised limits are replaced per unit, and a value beyond SQLite's integers is refused", "[store]") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    const TimePoint at = TimePoint(std::chrono::seconds(1'800'000'000));
+    const RaisedLimitRecord memory{"web.service", "MemoryMax", 300, 450, at, "boot"};
+    const RaisedLimitRecord quota{"web.service", "CPUQuotaPerSecUSec", 500000, 750000, at, "boot"};
+    const RaisedLimitRecord other{"db.service", "MemoryHigh", 100, 150, at, "boot"};
+    store.save_raised_limits("web.service", {memory, quota});
+    store.save_raised_limits("db.service", {other});
+    CHECK(store.raised_limits() == std::vector<RaisedLimitRecord>{other, quota, memory});
+    store.save_raised_limits("web.service", {quota});
+    CHECK(store.raised_limits() == std::vector<RaisedLimitRecord>{other, quota});
+
+    RaisedLimitRecord huge = memory;
+    huge.raised = ~std::uint64_t{0};
+    CHECK_THROWS_AS(store.save_raised_limits("web.service", {huge}), std::invalid_argument);
+    CHECK_THROWS_AS(store.save_raised_limits("db.service", {memory}), std::invalid_argument);  // another unit's row
+    CHECK(store.raised_limits() == std::vector<RaisedLimitRecord>{other, quota});  // nothing lost
 }
