@@ -351,9 +351,14 @@ void Service::report_incident_news() {
         switch (news.kind) {
         case heal::IncidentNews::Kind::opened: log(LOG_INFO, {}, news.message, fields); break;
         case heal::IncidentNews::Kind::relapsed: log(LOG_WARNING, {}, news.message, fields); break;
-        case heal::IncidentNews::Kind::resolved: log(LOG_INFO, message_id::incident_resolved, news.message, fields); break;
+        case heal::IncidentNews::Kind::resolved:
+            log(LOG_INFO, message_id::incident_resolved, news.message, fields);
+            if (restart_healed_.erase(news.unit) && raises_->find(news.unit))
+                start_restore(news.unit, "the incident ended with a restart, which cleared the cause");
+            break;
         case heal::IncidentNews::Kind::given_up:
             log(LOG_WARNING, message_id::incident_given_up, news.message, fields);
+            restart_healed_.erase(news.unit);
             break;
         case heal::IncidentNews::Kind::store_failed: break;
         }

@@ -305,6 +305,7 @@ private:
     std::unique_ptr<heal::RaiseBook> raises_;
     std::set<std::string> restoring_;         // a restore of the unit's limits is running
     std::set<std::string> restore_deferred_;  // told once that its restore waits for memory to drop
+    std::set<std::string> restart_healed_;    // raised, and a restart healed it since: restored when its incident ends
     std::unique_ptr<heal::MetricWriter> metric_writer_;  // samples, a few ticks at a time
     std::filesystem::path model_path_;
     // The simulation's seed where [Simulation] Seed= is unset: drawn at start, logged.

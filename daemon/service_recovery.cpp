@@ -218,11 +218,9 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
         return;
     }
     record.detail = outcome.detail;
-    if (!outcome.limit_changes.empty()) {
-        record_raise(target, outcome.limit_changes);
-    } else if (record.action == Action::restart && record.recovered && raises_->find(target)) {
-        start_restore(target, "the restart cleared the cause");
-    }
+    if (!outcome.limit_changes.empty()) record_raise(target, outcome.limit_changes);
+    // If the incident ends on this, the restart cleared what needed the room.
+    if (record.action == Action::restart && record.recovered && raises_->find(target)) restart_healed_.insert(target);
     // A dry run only said what it would do: it never counts as a failure.
     if (config_.backend.dry_run && !backend_->simulated()) record.phase = heal::AttemptPhase::dry_run;
     complete_attempt(record);
@@ -332,6 +330,7 @@ void Service::record_raise(const std::string& unit, const std::vector<heal::Limi
         return;
     }
     restore_deferred_.erase(unit);
+    restart_healed_.erase(unit);  // an incident that ends now ends on the raise
     const heal::UnitRaise& raise = *raises_->find(unit);
     std::vector<std::string> configured;
     for (const heal::LimitChange& change : raise.changes)
@@ -341,6 +340,7 @@ void Service::record_raise(const std::string& unit, const std::vector<heal::Limi
         fmt::format("limits of {} raised by scale_up: {}; configured {}, {}", unit, heal::describe(changes),
                     fmt::join(configured, ", "), expiry_text(config_.scale_up_expire)),
         fields);
+    publish_state();  // RaisedLimits says so from now on, not from the next tick
 }
 
 void Service::restore_raised_limits(const std::vector<heal::TargetReading>& readings) {
@@ -396,6 +396,7 @@ void Service::finish_restore(const std::string& unit, const heal::ExecutionResul
     fields.push_back({"LIMITS", heal::describe(result.limit_changes)});
     log(LOG_NOTICE, message_id::limit_restored, fmt::format("limits of {} put back ({}): {}", unit, why, result.detail),
         fields);
+    publish_state();
 }
 
 // ---- fault injection ----------------------------------------------------------
