@@ -19,7 +19,13 @@
 #   8. nginx stopped with SIGSTOP (it runs, at 0 % CPU, and answers nothing):
 #      its HTTP health probe (units.d [Probe], 1 s interval, 3 failures)
 #      sees it, and a restart resolves it. The time to detection is printed
-#      beside its goal (interval x threshold + 2 s), not asserted.
+#      beside its goal (interval x threshold + 2 s), not asserted;
+#   9. a service that grows 20 MiB/s to 220 MiB under MemoryMax=300M and then
+#      holds, allowed only scale_up: MemoryMax is raised within its 2x ceiling,
+#      and put back to 300M once it has been stable for ScaleUpExpireSec=15s
+#      (systemctl show before, after the raise, after the expiry); then
+#      raised again with ScaleUpExpireSec=1h and killed: the raise is put
+#      back once the incident its restart healed is resolved.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
 # time, StableSec=20s. Prints one line per scenario:
@@ -38,6 +44,7 @@ LOOP=heal-crashloop.service
 EXIT1=heal-exit1.service
 LEAK=heal-leak.service
 NGINX=heal-nginx.service
+GROW=heal-grow.service
 
 ct_stage
 # shellcheck disable=SC2119 # no nspawn options of its own
@@ -54,6 +61,11 @@ ExecStart=/bin/sh -c "while [ ! -e /run/heal-exit1.crash ]; do sleep 0.2; done; 
 unit "$LEAK" '[Service]
 MemoryMax=300M
 ExecStart=/usr/bin/perl -e "my @a; while (1) { push @a, q(x) x 1048576 if @a < 1500; select(undef, undef, undef, 0.05) }"'
+# Holds until /run/heal-grow.go appears (it removes it), then grows 1 MiB every
+# 50 ms to 220 MiB and holds: a cache warming up, not a leak without end.
+unit "$GROW" '[Service]
+MemoryMax=300M
+ExecStart=/usr/bin/perl -e "my @a; until (-e q(/run/heal-grow.go)) { select(undef, undef, undef, 0.2) } unlink q(/run/heal-grow.go); while (1) { push @a, q(x) x 1048576 if @a < 220; select(undef, undef, undef, 0.05) }"'
 # /var is empty in the volatile container: nginx needs its own state directory.
 in_ct mkdir -p /etc/heal-nginx /var/log/heal-nginx /var/lib/nginx
 printf '%s\n' 'pid /run/heal-nginx.pid;' 'error_log /var/log/heal-nginx/error.log;' 'events {}' \
@@ -62,15 +74,16 @@ printf '%s\n' 'pid /run/heal-nginx.pid;' 'error_log /var/log/heal-nginx/error.lo
 unit "$NGINX" "[Service]
 ExecStart=/usr/sbin/nginx -c /etc/heal-nginx/nginx.conf -g 'daemon off;'"
 
-ct_install_healerd 500ms "$DEMO" "$LOOP" "$EXIT1" "$LEAK" "$NGINX"
+ct_install_healerd 500ms "$DEMO" "$LOOP" "$EXIT1" "$LEAK" "$NGINX" "$GROW"
 # Defaults again where healerd_settings departs from them for the demo: the
 # package-change window makes the freshly written heal-exit1 a recent deploy.
-in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
+in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\nScaleUpExpireSec=15s\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
 in_ct mkdir -p /etc/healerd/units.d
+printf '%s\n' '[Unit]' 'AllowedActions=scale_up' 'MemoryMaxCeiling=2x' | in_ct sh -c "cat > /etc/healerd/units.d/$GROW.conf"
 printf '%s\n' '[Probe]' 'Probe=http http://127.0.0.1:8089/' 'ProbeIntervalSec=1s' 'ProbeTimeoutSec=500ms' \
     'ProbeFailureThreshold=3' | in_ct sh -c "cat > /etc/healerd/units.d/$NGINX.conf"
 in_ct systemctl reload healerd
-for service in "$EXIT1" "$LEAK" "$NGINX"; do in_ct systemctl start "$service"; done
+for service in "$EXIT1" "$LEAK" "$NGINX" "$GROW"; do in_ct systemctl start "$service"; done
 say "waiting for healerd to judge the services healthy"
 sleep 15
 in_ct curl -fsS http://127.0.0.1:8089/ >/dev/null || die "$NGINX does not answer before the test"
@@ -79,6 +92,8 @@ ID_INCIDENT_RESOLVED=f14420d8ee994742ac4c3a5f56927b50
 ID_INCIDENT_GIVEN_UP=6b1c2e0a7d8f4c39a5e2b7d410f3c8e1
 ID_UNIT_STOPPED=ba54134aa5c3400b976f02f5c06ac508
 ID_FAILURE_DETECTED=65deafd6e8fa45a6aae003ff1d58906e
+ID_LIMIT_RAISED=a4746c28741b422985dce5d63b3024a6
+ID_LIMIT_RESTORED=09eb5061c5fe44bfa9af18d3f17ff1ea
 
 # unit_actions UNIT: that unit's attempts as "ACTION RESULT", oldest first.
 unit_actions() { actions | awk -v unit="$1" '$1 == unit { print $2, $3 }' | tac; }
@@ -130,6 +145,9 @@ report crash_loop "$LOOP"
 
 report memory_leak "$LEAK"
 leak_sequence=$(sequence "$LEAK")
+# A leak without end relapses after each restart: its raise stays while the incident is open.
+echo "scenario=memory_leak_raise memory_max=$(in_ct systemctl show "$LEAK" -P MemoryMax) limits_put_back=$(journal_events "$t0" | awk -v id="$ID_LIMIT_RESTORED" -v unit="$LEAK" '$2 == id && $3 == unit' | wc -l)" |
+    tee -a "$work/results"
 [ -n "$leak_sequence" ] || check_failed "$LEAK: healerd did nothing about the leak"
 case ",$leak_sequence," in
     *,scale_up,scale_up,*) check_failed "$LEAK: two scale_ups in a row ($leak_sequence)" ;;
@@ -175,11 +193,68 @@ echo "scenario=nginx_hang detected_after_s=$(seconds_since "$t0" "${detected:-$t
 [ "$hang_sequence" = restart ] || check_failed "$NGINX: expected one restart for the hang, got '$hang_sequence'"
 in_ct curl -fsS --max-time 2 http://127.0.0.1:8089/ >/dev/null || check_failed "$NGINX does not answer after the hang"
 
+# ---- 9. a raised limit goes back once the unit is stable ---------------------------------
+
+memory_max() { in_ct systemctl show "$GROW" -P MemoryMax; }
+# healctl status --json lists a raised limit of the unit.
+raise_shown() { healctl status --json | tr -d ' \n' | grep -q "\"raised_limits\":\[[^]]*\"unit\":\"$GROW\""; }
+# raise_put_back_since T0: the journal says the limits of $GROW were put back since T0 (µs).
+raise_put_back_since() { journal_events "$1" | awk -v id="$ID_LIMIT_RESTORED" -v unit="$GROW" '$2 == id && $3 == unit { print $1; exit }'; }
+limit_before=$(memory_max)
+t0=$(now_us)
+in_ct touch /run/heal-grow.go
+say "$GROW told to grow to 220 MiB under MemoryMax=300M; only scale_up is allowed on it"
+wait_for 90 event_since "$t0" "$ID_LIMIT_RAISED" "$GROW" || check_failed "$GROW: no limit raised within 90s"
+raised_us=$(journal_events "$t0" | awk -v id="$ID_LIMIT_RAISED" -v unit="$GROW" '$2 == id && $3 == unit { print $1; exit }')
+limit_raised=$(memory_max)
+wait_for 5 raise_shown && shown_raised=yes || shown_raised=no
+wait_for 120 event_since "$t0" "$ID_LIMIT_RESTORED" "$GROW" || check_failed "$GROW: the raised limit was not put back within 120s"
+restored_us=$(raise_put_back_since "$t0")
+limit_after=$(memory_max)
+raise_not_shown() { ! raise_shown; }
+wait_for 5 raise_not_shown && shown_after=no || shown_after=yes
+echo "scenario=raise_expiry memory_max_before=$limit_before raised=$limit_raised after_expiry=$limit_after raised_after_s=$(seconds_since "$t0" "${raised_us:-$t0}") restored_after_s=$(seconds_since "$t0" "${restored_us:-$t0}") status_shows_raise=$shown_raised status_after=$shown_after sequence=$(sequence "$GROW")" |
+    tee -a "$work/results"
+case "$limit_before$limit_raised$limit_after" in
+    *[!0-9]*) check_failed "$GROW: MemoryMax is not a number of bytes (before $limit_before, raised $limit_raised, after $limit_after)" ;;
+    *)
+        [ "$limit_raised" -gt "$limit_before" ] && [ "$limit_raised" -le $((limit_before * 2)) ] ||
+            check_failed "$GROW: MemoryMax was not raised within 2x (before $limit_before, raised $limit_raised)"
+        [ "$limit_after" -eq "$limit_before" ] ||
+            check_failed "$GROW: MemoryMax is $limit_after after the expiry, not the configured $limit_before"
+        ;;
+esac
+[ "$shown_raised" = yes ] || check_failed "healctl status --json did not show the raise on $GROW"
+[ "$shown_after" = no ] || check_failed "healctl status --json still shows a raise on $GROW after it was put back"
+[ "$(in_ct systemctl is-active "$GROW")" = active ] || check_failed "$GROW is not active after its limit was put back"
+
+# The same growth with restart allowed too and a raise that would last an
+# hour: a crash after the raise is healed by a restart, and the raise is put
+# back as soon as that incident is resolved.
+in_ct sh -c 'printf "[Recovery]\nScaleUpExpireSec=1h\n" > /etc/healerd/healerd.conf.d/zz-raise.conf'
+printf '%s\n' '[Unit]' 'AllowedActions=scale_up restart' 'MemoryMaxCeiling=2x' | in_ct sh -c "cat > /etc/healerd/units.d/$GROW.conf"
+in_ct systemctl reload healerd
+in_ct systemctl restart "$GROW"
+sleep 5
+t0=$(now_us)
+in_ct touch /run/heal-grow.go
+wait_for 90 event_since "$t0" "$ID_LIMIT_RAISED" "$GROW" || check_failed "$GROW: no limit raised within 90s the second time"
+t_kill=$(now_us)
+in_ct systemctl kill -s KILL "$GROW"
+say "$GROW raised again, then killed; its raise lasts an hour unless the restart's incident ends"
+wait_for 120 event_since "$t_kill" "$ID_LIMIT_RESTORED" "$GROW" || check_failed "$GROW: the raise was not put back after a restart healed it"
+restored_us=$(raise_put_back_since "$t_kill")
+echo "scenario=raise_then_restart memory_max_before=$limit_before after=$(memory_max) put_back_after_kill_s=$(seconds_since "$t_kill" "${restored_us:-$t_kill}") sequence=$(sequence "$GROW")" |
+    tee -a "$work/results"
+[ "$(memory_max)" = "$limit_before" ] || check_failed "$GROW: MemoryMax is $(memory_max) after the restart's incident, not $limit_before"
+in_ct rm /etc/healerd/healerd.conf.d/zz-raise.conf
+in_ct systemctl reload healerd
+
 # ---- the operator stops watched units: not a failure ------------------------------------
 
 incidents_before=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
 t_stop=$(now_us)
-in_ct systemctl stop "$LOOP" "$LEAK" "$NGINX"
+in_ct systemctl stop "$LOOP" "$LEAK" "$NGINX" "$GROW"
 sleep 10
 incidents_after=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)
 echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=$incidents_after nginx=$(in_ct systemctl is-active "$NGINX" || true)" |
