@@ -31,6 +31,15 @@ struct RaisedLimitEntry {
     static constexpr std::uint64_t kUntilReboot = ~std::uint64_t{0};
 };
 
+// The limits a watched unit is judged against now (kNoLimit: none).
+struct UnitLimitsEntry {
+    std::string unit;
+    std::uint64_t memory_max = kNoLimit;
+    std::uint64_t memory_high = kNoLimit;
+    std::uint64_t cpu_quota_per_sec_usec = kNoLimit;
+    static constexpr std::uint64_t kNoLimit = ~std::uint64_t{0};
+};
+
 struct DaemonState {
     std::string health;          // "healthy" / "failed"
     double cpu = 0.0;
@@ -45,6 +54,7 @@ struct DaemonState {
     std::vector<std::pair<std::string, std::string>> unit_states;  // (unit, state), in Units= order
     std::vector<PauseEntry> paused;
     std::vector<RaisedLimitEntry> raised_limits;
+    std::vector<UnitLimitsEntry> unit_limits;
     std::string version;
 };
 

@@ -186,6 +186,23 @@ void read_variant_raised_limits(sd_bus_message* m, std::vector<RaisedLimitEntry>
     check_read(sd_bus_message_exit_container(m), "GetAll");
 }
 
+void read_variant_unit_limits(sd_bus_message* m, std::vector<UnitLimitsEntry>& out) {
+    check_read(sd_bus_message_enter_container(m, 'v', "a(sttt)"), "GetAll");
+    check_read(sd_bus_message_enter_container(m, 'a', "(sttt)"), "GetAll");
+    out.clear();
+    const char* unit = nullptr;
+    UnitLimitsEntry entry;
+    int r = 0;
+    while ((r = sd_bus_message_read(m, "(sttt)", &unit, &entry.memory_max, &entry.memory_high,
+                                    &entry.cpu_quota_per_sec_usec)) > 0) {
+        entry.unit = unit;
+        out.push_back(entry);
+    }
+    check_read(r, "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+    check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
 void read_variant_strv(sd_bus_message* m, std::vector<std::string>& out) {
     check_read(sd_bus_message_enter_container(m, 'v', "as"), "GetAll");
     char** list = nullptr;
@@ -291,6 +308,7 @@ DaemonState BusClient::state() {
         else if (name == "UnitStates") read_variant_unit_states(r, state.unit_states);
         else if (name == "Paused") read_variant_pauses(r, state.paused);
         else if (name == "RaisedLimits") read_variant_raised_limits(r, state.raised_limits);
+        else if (name == "UnitLimits") read_variant_unit_limits(r, state.unit_limits);
         else if (name == "Version") read_variant_string(r, state.version);
         else check_read(sd_bus_message_skip(r, "v"), "GetAll");  // a newer daemon's property
         check_read(sd_bus_message_exit_container(r), "GetAll");

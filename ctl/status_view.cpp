@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/limit_text.hpp"
 #include "render.hpp"
@@ -27,6 +28,25 @@ std::string chart_line(std::string_view label, double current, const std::vector
     const auto [low, high] = std::minmax_element(history.begin(), history.end());
     return fmt::format("{:<8}{:>7}  {}  min {} max {}\n", label, percent(current), sparkline(history),
                        percent(*low), percent(*high));
+}
+
+const UnitLimitsEntry* limits_of(const std::vector<UnitLimitsEntry>& all, const std::string& unit) {
+    const auto it = std::find_if(all.begin(), all.end(), [&](const UnitLimitsEntry& e) { return e.unit == unit; });
+    return it == all.end() ? nullptr : &*it;
+}
+
+// " (MemoryMax 300M, CPUQuota 50%)": the limits the unit has, if any.
+std::string limits_text(const std::vector<UnitLimitsEntry>& all, const std::string& unit) {
+    const UnitLimitsEntry* limits = limits_of(all, unit);
+    if (!limits) return "";
+    std::vector<std::string> parts;
+    const std::pair<const char*, std::uint64_t> values[] = {{"MemoryMax", limits->memory_max},
+                                                            {"MemoryHigh", limits->memory_high},
+                                                            {"CPUQuotaPerSecUSec", limits->cpu_quota_per_sec_usec}};
+    for (const auto& [property, value] : values)
+        if (value != UnitLimitsEntry::kNoLimit)
+            parts.push_back(fmt::format("{} {}", heal::limit_name(property), heal::format_limit(property, value)));
+    return parts.empty() ? "" : fmt::format(" ({})", fmt::join(parts, ", "));
 }
 
 std::string raise_expiry(const RaisedLimitEntry& raise) {
@@ -70,7 +90,8 @@ std::string render_status(const StatusSnapshot& snapshot) {
     out += fmt::format("Watched units {}\n",
                        s.watched_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(s.watched_units, ", ")));
     for (const auto& [unit, state] : s.unit_states)
-        out += fmt::format("  {:<24} {}\n", unit, state == "stopped" ? "stopped on purpose (no action)" : state);
+        out += fmt::format("  {:<24} {}{}\n", unit, state == "stopped" ? "stopped on purpose (no action)" : state,
+                           limits_text(s.unit_limits, unit));
     for (const PauseEntry& pause : s.paused)
         out += fmt::format("Paused        {} {} (no action taken)\n", pause.unit.empty() ? "the machine" : pause.unit,
                            pause.until ? "until " + local_time(pause.until) : std::string("until resumed"));
@@ -84,9 +105,23 @@ std::string render_status(const StatusSnapshot& snapshot) {
 
 namespace {
 
-Json units_json(const std::vector<std::pair<std::string, std::string>>& unit_states) {
+// Limits in systemd's units (bytes; CPU time per second for the quota, as a
+// percentage of one CPU here), null when unset.
+Json units_json(const std::vector<std::pair<std::string, std::string>>& unit_states,
+                const std::vector<UnitLimitsEntry>& unit_limits) {
+    const auto value = [](std::uint64_t v) { return v == UnitLimitsEntry::kNoLimit ? Json(nullptr) : Json(v); };
     Json list = Json::array();
-    for (const auto& [unit, state] : unit_states) list.push_back({{"unit", unit}, {"state", state}});
+    for (const auto& [unit, state] : unit_states) {
+        Json entry{{"unit", unit}, {"state", state}, {"memory_max", nullptr}, {"memory_high", nullptr},
+                   {"cpu_quota", nullptr}};
+        if (const UnitLimitsEntry* limits = limits_of(unit_limits, unit)) {
+            entry["memory_max"] = value(limits->memory_max);
+            entry["memory_high"] = value(limits->memory_high);
+            if (limits->cpu_quota_per_sec_usec != UnitLimitsEntry::kNoLimit)
+                entry["cpu_quota"] = static_cast<double>(limits->cpu_quota_per_sec_usec) / 10000.0;
+        }
+        list.push_back(entry);
+    }
     return list;
 }
 
@@ -129,7 +164,7 @@ Json status_json(const StatusSnapshot& snapshot) {
             {"backend", s.backend},
             {"auto_recover", s.auto_recover},
             {"watched_units", s.watched_units},
-            {"units", units_json(s.unit_states)},
+            {"units", units_json(s.unit_states, s.unit_limits)},
             {"paused", paused_json(s.paused)},
             {"raised_limits", raised_json(s.raised_limits)},
             {"version", s.version},

@@ -187,6 +187,15 @@ int get_paused(sd_bus*, const char*, const char*, const char*, sd_bus_message* r
         if (r >= 0) r = sd_bus_message_append(reply, "(stu)", pause.unit.c_str(), pause.until_usec, pause.paused_by);
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
+int get_unit_limits(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                    sd_bus_error*) {
+    int r = sd_bus_message_open_container(reply, 'a', "(sttt)");
+    for (const LiveState::UnitLimits& unit : self_of(userdata).service().state().unit_limits)
+        if (r >= 0)
+            r = sd_bus_message_append(reply, "(sttt)", unit.unit.c_str(), unit.memory_max, unit.memory_high,
+                                      unit.cpu_quota_per_sec_usec);
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+}
 int get_raised_limits(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
                       sd_bus_error*) {
     int r = sd_bus_message_open_container(reply, 'a', "(sstttt)");
@@ -490,6 +499,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("WatchedUnits", "as", get_watched_units, 0, kEmits),
     SD_BUS_PROPERTY("UnitStates", "a(ss)", get_unit_states, 0, kEmits),
     SD_BUS_PROPERTY("Paused", "a(stu)", get_paused, 0, kEmits),
+    SD_BUS_PROPERTY("UnitLimits", "a(sttt)", get_unit_limits, 0, kEmits),
     SD_BUS_PROPERTY("RaisedLimits", "a(sstttt)", get_raised_limits, 0, kEmits),
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 

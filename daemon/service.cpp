@@ -197,6 +197,7 @@ void Service::tick() {
     ask_systemd(sample, readings);
     attach_probes(readings);
     overlay_->apply(readings);
+    note_unit_limits(readings);
     const std::vector<heal::FailureEvent> failures = monitor_.observe(readings, observed);
     for (const heal::TargetStatus& status : monitor_.targets())
         if (status.observed) health_.publish(status.unit, heal::HealthReport{observed, looks_healthy(status)});
@@ -215,8 +216,9 @@ void Service::tick() {
 
 // Only systemd knows whether a unit with no processes failed or was
 // stopped, and how often its Restart= restarted it. It is asked about a unit
-// that is not running or whose cgroup is new (a start since the last tick),
-// not about every unit at every tick.
+// that is not running, whose cgroup is new (a start since the last tick) or
+// whose settings changed (systemctl set-property), not about every unit at
+// every tick.
 void Service::ask_systemd(const heal::Sample& sample, std::vector<heal::TargetReading>& readings) {
     for (heal::TargetReading& reading : readings) {
         if (reading.unit.empty()) continue;
@@ -224,10 +226,12 @@ void Service::ask_systemd(const heal::Sample& sample, std::vector<heal::TargetRe
                                           [&](const heal::UnitSample& u) { return u.unit == reading.unit; });
         const std::uint64_t cgroup_id = sampled == sample.units.end() ? 0 : sampled->cgroup_id;
         UnitAnswer& known = unit_answers_[reading.unit];
-        if (!reading.present || !known.asked || known.cgroup_id != cgroup_id) {
+        // systemctl set-property changes limits without a signal: its drop-in says so.
+        const std::uint64_t settings = backend_->probe->settings_stamp(reading.unit);
+        if (!reading.present || !known.asked || known.cgroup_id != cgroup_id || known.settings != settings) {
             try {
                 const heal::UnitState state = backend_->probe->probe(reading.unit);
-                known = UnitAnswer{true, cgroup_id, state.automatic_restarts};
+                known = UnitAnswer{true, cgroup_id, state.automatic_restarts, settings};
                 learn_memory_limits(reading.unit, state);  // a new start may run under new limits
                 if (!reading.present) reading.stopped = state.stopped;
                 unit_probe_error_logged_ = false;
@@ -472,6 +476,7 @@ void Service::publish_state() {
         if (!status.unit.empty()) next.unit_states.push_back({status.unit, std::string(status.state())});
     for (const auto& [unit, pause] : pauses_->all())
         next.paused.push_back({unit, pause.until ? usec_since_epoch(*pause.until) : 0, pause.paused_by});
+    next.unit_limits = unit_limits_;
     for (const auto& [unit, raise] : raises_->all()) {
         std::uint64_t expires = 0;
         if (config_.scale_up_expire.count() == 0) {
@@ -501,6 +506,7 @@ void Service::publish_state() {
     compare(next.paused != state_.paused, "Paused");
     compare(next.raised_limits != state_.raised_limits, "RaisedLimits");
     compare(next.unit_states != state_.unit_states, "UnitStates");
+    compare(next.unit_limits != state_.unit_limits, "UnitLimits");
     report_stopped_units(next);
     state_ = std::move(next);
     if (!changed.empty() && events_) events_->properties_changed(changed);
@@ -513,6 +519,18 @@ void Service::publish_state() {
 }
 
 const heal::TargetStatus* Service::target_status(const std::string& unit) const { return monitor_.target(unit); }
+
+void Service::note_unit_limits(const std::vector<heal::TargetReading>& readings) {
+    constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
+    unit_limits_.clear();
+    for (const heal::TargetReading& reading : readings) {
+        if (reading.unit.empty()) continue;
+        unit_limits_.push_back({reading.unit, reading.memory_max_bytes.value_or(kNone),
+                                reading.memory_high_bytes.value_or(kNone),
+                                reading.cpu_limit_percent ? static_cast<std::uint64_t>(*reading.cpu_limit_percent * 10000.0)
+                                                          : kNone});
+    }
+}
 
 // ---- configuration ----------------------------------------------------------
 

@@ -123,6 +123,16 @@ struct LiveState {
         bool operator==(const UnitHealth&) const = default;
     };
     std::vector<UnitHealth> unit_states;  // the watched units, in Units= order
+    // The limits each watched unit is judged against now, in Units= order:
+    // its cgroup's, else systemd's (UINT64_MAX: none).
+    struct UnitLimits {
+        std::string unit;
+        std::uint64_t memory_max = 0;
+        std::uint64_t memory_high = 0;
+        std::uint64_t cpu_quota_per_sec_usec = 0;
+        bool operator==(const UnitLimits&) const = default;
+    };
+    std::vector<UnitLimits> unit_limits;
 
     bool operator==(const LiveState&) const = default;
 };
@@ -220,6 +230,7 @@ private:
     // Adds each unit's probe states to its reading.
     void attach_probes(std::vector<heal::TargetReading>& readings) const;
     void report_probe_change(const heal::ProbeSpec& spec, const heal::ProbeState& state) const noexcept;
+    void note_unit_limits(const std::vector<heal::TargetReading>& readings);
     void store_tick(const std::vector<heal::TargetReading>& readings);
     // Writes queued samples now, so a query or a stop sees every tick.
     void flush_metrics();
@@ -349,7 +360,10 @@ private:
         bool asked = false;
         std::uint64_t cgroup_id = 0;
         std::optional<std::uint64_t> automatic_restarts;
+        std::uint64_t settings = 0;  // UnitProbe::settings_stamp when it was asked
     };
+    // Each watched unit's limits in this tick's readings, for LiveState.
+    std::vector<LiveState::UnitLimits> unit_limits_;
     std::map<std::string, UnitAnswer> unit_answers_;
     bool store_error_logged_ = false;  // until the metric writer commits again
     bool bad_sample_logged_ = false;

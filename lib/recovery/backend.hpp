@@ -75,6 +75,10 @@ public:
     virtual ~UnitProbe() = default;
     // `unit` "" is the whole machine: always active, no package change.
     virtual UnitState probe(const std::string& unit) = 0;
+    // A value that changes when the unit's settings may have changed
+    // (systemctl set-property), read without asking PID 1, which announces
+    // no such change: the daemon probes the unit again when it does.
+    virtual std::uint64_t settings_stamp(const std::string& unit) = 0;
 };
 
 // Puts limits that scale_up raised back to their configured values

@@ -97,6 +97,9 @@ public:
         return state;
     }
 
+    // Simulated units have no settings to change.
+    std::uint64_t settings_stamp(const std::string&) override { return 0; }
+
 private:
     std::shared_ptr<FaultOverlay> overlay_;
 };

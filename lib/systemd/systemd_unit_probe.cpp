@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,9 +30,40 @@ bool changed_since(const std::vector<std::filesystem::path>& files, std::chrono:
     return false;
 }
 
+std::vector<std::filesystem::path> control_roots(systemd::BusScope scope) {
+    if (scope == systemd::BusScope::system) return {"/run/systemd/system.control", "/etc/systemd/system.control"};
+    std::vector<std::filesystem::path> roots;
+    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
+        roots.push_back(std::filesystem::path(runtime) / "systemd/user.control");
+    if (const char* config = std::getenv("XDG_CONFIG_HOME"); config && *config) {
+        roots.push_back(std::filesystem::path(config) / "systemd/user.control");
+    } else if (const char* home = std::getenv("HOME"); home && *home) {
+        roots.push_back(std::filesystem::path(home) / ".config/systemd/user.control");
+    }
+    return roots;
+}
+
+std::uint64_t drop_in_stamp(const std::vector<std::filesystem::path>& roots, const std::string& unit) {
+    std::uint64_t stamp = 0;
+    for (const auto& root : roots) {
+        struct stat st {};
+        std::uint64_t mtime_ns = 0;
+        if (stat((root / (unit + ".d")).c_str(), &st) == 0)
+            mtime_ns = static_cast<std::uint64_t>(st.st_mtim.tv_sec) * 1'000'000'000ULL +
+                       static_cast<std::uint64_t>(st.st_mtim.tv_nsec);
+        stamp = stamp * 1'000'003ULL + mtime_ns;  // wraps harmlessly: only equality matters
+    }
+    return stamp;
+}
+
 SystemdUnitProbe::SystemdUnitProbe(systemd::BusScope scope, std::chrono::seconds package_change_window,
                                    std::filesystem::path proc_root)
-    : scope_(scope), window_(package_change_window), proc_root_(std::move(proc_root)) {}
+    : scope_(scope), window_(package_change_window), proc_root_(std::move(proc_root)),
+      control_roots_(control_roots(scope)) {}
+
+std::uint64_t SystemdUnitProbe::settings_stamp(const std::string& unit) {
+    return unit.empty() ? 0 : drop_in_stamp(control_roots_, unit);
+}
 
 SystemdUnitProbe::~SystemdUnitProbe() = default;
 

@@ -8,6 +8,8 @@
 // packaged mtime, but replacing a file always sets ctime) within the window.
 // The control group is systemd's ControlGroup property, known while the unit runs.
 #include <chrono>
+#include <cstdint>
+#include <string>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -29,6 +31,17 @@ bool process_stopped(const std::filesystem::path& proc_root, pid_t pid);
 // files are skipped.
 bool changed_since(const std::vector<std::filesystem::path>& files, std::chrono::system_clock::time_point since);
 
+// Where `systemctl set-property` writes a manager's unit settings: for the
+// system manager /run/systemd/system.control (--runtime) and
+// /etc/systemd/system.control; for a user's, the same under
+// $XDG_RUNTIME_DIR/systemd/user.control and ~/.config/systemd/user.control.
+std::vector<std::filesystem::path> control_roots(systemd::BusScope scope);
+
+// A value that changes whenever a file is added to, replaced in or removed
+// from `unit`'s drop-in directory under any of `roots` (their modification
+// times; a missing directory counts as 0).
+std::uint64_t drop_in_stamp(const std::vector<std::filesystem::path>& roots, const std::string& unit);
+
 class SystemdUnitProbe final : public UnitProbe {
 public:
     SystemdUnitProbe(systemd::BusScope scope, std::chrono::seconds package_change_window,
@@ -36,6 +49,9 @@ public:
     ~SystemdUnitProbe() override;
     // Throws systemd::Error when systemd cannot be asked (after one reconnect).
     UnitState probe(const std::string& unit) override;
+    // drop_in_stamp of the manager's control directories: systemd emits no
+    // PropertiesChanged for MemoryMax=, MemoryHigh= or CPUQuota=.
+    std::uint64_t settings_stamp(const std::string& unit) override;
 
 private:
     UnitState probe_once(const std::string& unit);
@@ -45,6 +61,7 @@ private:
     std::filesystem::path proc_root_;
     std::mutex mutex_;
     std::optional<systemd::Manager> manager_;  // one connection, reopened after an error
+    std::vector<std::filesystem::path> control_roots_;
 };
 
 }  // namespace heal

@@ -186,11 +186,15 @@ TEST_CASE("recover refuses healthy targets and unknown units, and runs on a fail
         REQUIRE(eventually([&] { return unit_state() == "healthy"; }));
         CHECK(status_of()["units"].size() == 1);
         CHECK(status_of()["units"][0]["unit"] == kWatchedUnit);
+        // The limits it is judged against: the simulated unit's MemoryMax, and nothing else set.
+        CHECK(status_of()["units"][0]["memory_max"] == 512ull * 1024 * 1024);
+        CHECK(status_of()["units"][0]["memory_high"].is_null());
+        CHECK(status_of()["units"][0]["cpu_quota"].is_null());
         REQUIRE(healctl({"simulate-failure", "--unit", kWatchedUnit}).exit_code == 0);
         REQUIRE(eventually([&] { return unit_state() == "failed"; }));
         const std::string text = healctl({"status"}).out;
         INFO(text);
-        CHECK(text.find(fmt::format("  {:<24} failed\n", kWatchedUnit)) != std::string::npos);
+        CHECK(text.find(fmt::format("  {:<24} failed (MemoryMax 512M)\n", kWatchedUnit)) != std::string::npos);
         REQUIRE(healctl({"recover", "--unit", kWatchedUnit, "--action", "restart"}).exit_code == 0);
         CHECK(eventually([&] { return unit_state() == "healthy"; }));
     }

@@ -67,6 +67,7 @@ public:
         if (throws) throw std::runtime_error("no bus");
         return state;
     }
+    std::uint64_t settings_stamp(const std::string&) override { return 0; }
     UnitState state;
     bool throws = false;
     int calls = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <thread>
 
@@ -75,6 +76,59 @@ TEST_CASE("changed_since compares inode change times with the window", "[systemd
     CHECK_FALSE(changed_since({file}, now + 1h));
     CHECK(changed_since({dir.root() / "missing", file}, now - 1h));
     CHECK_FALSE(changed_since({dir.root() / "missing", ""}, now - 1h));
+}
+
+namespace {
+// Sets an environment variable for one test, and puts the old value back.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old;
+        setenv(name, value, 1);
+    }
+    ~ScopedEnv() {
+        if (old_) setenv(name_, old_->c_str(), 1);
+        else unsetenv(name_);
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    const char* name_;
+    std::optional<std::string> old_;
+};
+}  // namespace
+
+TEST_CASE("drop_in_stamp changes with the unit's set-property drop-in directories", "[systemd][probe]") {
+    test::TempDir dir;
+    const std::vector<std::filesystem::path> roots{dir.root() / "run", dir.root() / "etc"};
+    const std::uint64_t none = drop_in_stamp(roots, "web.service");
+    CHECK(drop_in_stamp(roots, "web.service") == none);  // nothing changed, nothing seen
+
+    const auto runtime = dir.root() / "run/web.service.d";
+    std::filesystem::create_directories(runtime);  // systemctl set-property --runtime, the first time
+    const auto first = std::filesystem::file_time_type::clock::now() - 10min;
+    std::filesystem::last_write_time(runtime, first);
+    const std::uint64_t created = drop_in_stamp(roots, "web.service");
+    CHECK(created != none);
+    std::filesystem::last_write_time(runtime, first + 1s);  // 50-MemoryMax.conf replaced
+    const std::uint64_t replaced = drop_in_stamp(roots, "web.service");
+    CHECK(replaced != created);
+    CHECK(drop_in_stamp(roots, "db.service") == none);  // another unit's settings
+
+    const auto persistent = dir.root() / "etc/web.service.d";  // systemctl set-property, persistent
+    std::filesystem::create_directories(persistent);
+    std::filesystem::last_write_time(persistent, first);
+    CHECK(drop_in_stamp(roots, "web.service") != replaced);
+}
+
+TEST_CASE("the control directories of the system and of a user's manager", "[systemd][probe]") {
+    CHECK(control_roots(systemd::BusScope::system) ==
+          std::vector<std::filesystem::path>{"/run/systemd/system.control", "/etc/systemd/system.control"});
+    ScopedEnv runtime("XDG_RUNTIME_DIR", "/run/user/1000");
+    ScopedEnv config("XDG_CONFIG_HOME", "/home/u/.config");
+    CHECK(control_roots(systemd::BusScope::user) ==
+          std::vector<std::filesystem::path>{"/run/user/1000/systemd/user.control", "/home/u/.config/systemd/user.control"});
 }
 
 TEST_CASE("the whole machine is always active", "[systemd][probe]") {
