@@ -93,6 +93,7 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
     const auto active_state = manager_->string_property(*path, "Unit", "ActiveState");
     state.active = active_state == "active" || active_state == "reloading";
     std::vector<std::filesystem::path> files{manager_->string_property(*path, "Unit", "FragmentPath")};
+    std::vector<std::filesystem::path> programs;
     const auto interface = systemd::resource_interface(unit);
     if (interface) {
         // Empty while the unit is stopped: then where it will run is not known yet.
@@ -112,9 +113,10 @@ UnitState SystemdUnitProbe::probe_once(const std::string& unit) {
         if (state.active && main_pid != 0 && process_stopped(proc_root_, static_cast<pid_t>(main_pid))) {
             state.active = false;
         }
-        for (const auto& program : manager_->exec_start_paths(*path)) files.emplace_back(program);
+        for (const auto& program : manager_->exec_start_paths(*path)) programs.emplace_back(program);
+        files.insert(files.end(), programs.begin(), programs.end());
     }
-    state.recent_package_change = changed_since(files, std::chrono::system_clock::now() - window_);
+    state.recent_package_change = deployed_since(dpkg_, programs, files, std::chrono::system_clock::now() - window_);
     return state;
 }
 

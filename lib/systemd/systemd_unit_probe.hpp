@@ -1,11 +1,12 @@
 #pragma once
-// Unit liveness and recent deploys, from systemd and the file system.
+// Unit liveness and recent deploys, from systemd, dpkg's records and the file system.
 //
 // A unit counts as active when its ActiveState is active or reloading and its
 // main process is not stopped (a SIGSTOPped service answers nothing even
-// though systemd still calls it active). Its package counts as changed when
-// its ExecStart= program or its unit file changed (ctime: dpkg keeps the
-// packaged mtime, but replacing a file always sets ctime) within the window.
+// though systemd still calls it active). It counts as freshly deployed when
+// the Debian package owning its ExecStart= program changed version within the
+// window (deployed_since); for a program no package owns, when that program
+// or its unit file changed (ctime: replacing a file always sets it).
 // The control group is systemd's ControlGroup property, known while the unit runs.
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include <sys/types.h>
 
 #include "recovery/backend.hpp"
+#include "systemd/dpkg_records.hpp"
 #include "systemd/systemd_manager.hpp"
 
 namespace heal {
@@ -62,6 +64,7 @@ private:
     std::mutex mutex_;
     std::optional<systemd::Manager> manager_;  // one connection, reopened after an error
     std::vector<std::filesystem::path> control_roots_;
+    DpkgRecords dpkg_;
 };
 
 }  // namespace heal
