@@ -46,9 +46,16 @@ std::filesystem::path resolve_hook(const std::filesystem::path& configured, cons
     return hook;
 }
 
-std::vector<std::string> hook_environment(const RecoveryRequest& request) {
-    return {"HEALERD_UNIT=" + request.unit, fmt::format("HEALERD_FAILURE_KIND={}", to_string(request.kind)),
-            "HEALERD_REASON=" + request.reason};
+std::vector<std::string> hook_environment(const RecoveryRequest& request, const std::optional<PackageUpgrade>& upgrade) {
+    std::vector<std::string> environment{"HEALERD_UNIT=" + request.unit,
+                                         fmt::format("HEALERD_FAILURE_KIND={}", to_string(request.kind)),
+                                         "HEALERD_REASON=" + request.reason};
+    if (upgrade) {
+        environment.push_back("HEALERD_PACKAGE=" + upgrade->package);
+        environment.push_back("HEALERD_PREVIOUS_VERSION=" + upgrade->from);
+        environment.push_back("HEALERD_VERSION=" + upgrade->to);
+    }
+    return environment;
 }
 
 std::string hook_unit_name(const std::string& unit) {
@@ -99,6 +106,16 @@ std::optional<std::string> HookRollbackExecutor::unavailable(const RecoveryReque
     }
 }
 
+std::optional<PackageUpgrade> HookRollbackExecutor::package_upgrade(systemd::Manager& manager, const std::string& unit) {
+    const auto path = manager.find_unit(unit);
+    if (!path) return std::nullopt;
+    const auto programs = manager.exec_start_paths(*path);
+    std::lock_guard lock(dpkg_mutex_);
+    for (const auto& program : programs)
+        if (const auto package = dpkg_.owner(program)) return dpkg_.last_upgrade(*package);
+    return std::nullopt;
+}
+
 ExecutionResult HookRollbackExecutor::execute(const RecoveryRequest& request) {
     if (request.unit.empty()) return {false, kNeedsUnit};
     std::filesystem::path hook;
@@ -113,11 +130,11 @@ ExecutionResult HookRollbackExecutor::execute(const RecoveryRequest& request) {
     service.name = hook_unit_name(request.unit);
     service.description = fmt::format("healerd rollback of {}", request.unit);
     service.argv = {hook.string(), request.unit};
-    service.environment = hook_environment(request);
     service.runtime_max = options_.timeout;
     service.syslog_identifier = "healerd-rollback";
     try {
         systemd::Manager manager(scope_);
+        service.environment = hook_environment(request, package_upgrade(manager, request.unit));
         const auto exit = manager.run_transient(service, options_.timeout + kStopMargin);
         return {exit.result == "success", describe_hook_exit(hook, service.name, exit, options_.timeout)};
     } catch (const systemd::Error& error) {

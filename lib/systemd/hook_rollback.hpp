@@ -10,11 +10,14 @@
 // rollback.
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "recovery/executor.hpp"
+#include "systemd/dpkg_records.hpp"
 #include "systemd/systemd_manager.hpp"
 
 namespace heal {
@@ -31,8 +34,11 @@ public:
 std::filesystem::path resolve_hook(const std::filesystem::path& configured, const std::string& unit);
 
 // What the hook finds in its environment (argv[1] is the unit as well):
-// HEALERD_UNIT, HEALERD_FAILURE_KIND, HEALERD_REASON.
-std::vector<std::string> hook_environment(const RecoveryRequest& request);
+// HEALERD_UNIT, HEALERD_FAILURE_KIND, HEALERD_REASON, and, when dpkg
+// recorded a version change of the package owning the unit's program,
+// HEALERD_PACKAGE, HEALERD_PREVIOUS_VERSION and HEALERD_VERSION.
+std::vector<std::string> hook_environment(const RecoveryRequest& request,
+                                          const std::optional<PackageUpgrade>& upgrade = std::nullopt);
 
 // "healerd-rollback-nginx-1732760000123456.service": unique per run.
 std::string hook_unit_name(const std::string& unit);
@@ -57,8 +63,13 @@ public:
     ExecutionResult execute(const RecoveryRequest& request) override;
 
 private:
+    // The newest version change of the package owning the unit's program.
+    std::optional<PackageUpgrade> package_upgrade(systemd::Manager& manager, const std::string& unit);
+
     systemd::BusScope scope_;
     RollbackOptions options_;
+    std::mutex dpkg_mutex_;  // rollbacks of different units may run at once
+    DpkgRecords dpkg_;
 };
 
 }  // namespace heal

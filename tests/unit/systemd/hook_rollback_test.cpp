@@ -59,6 +59,11 @@ TEST_CASE("the hook learns the unit and the failure from its environment", "[hoo
     CHECK(hook_environment(request) == std::vector<std::string>{"HEALERD_UNIT=nginx.service",
                                                                 "HEALERD_FAILURE_KIND=bad_deploy",
                                                                 "HEALERD_REASON=died twice"});
+    const PackageUpgrade upgrade{"nginx-light", "1.22.1-9", "1.22.1-9+deb12u1", std::chrono::system_clock::now()};
+    CHECK(hook_environment(request, upgrade) ==
+          std::vector<std::string>{"HEALERD_UNIT=nginx.service", "HEALERD_FAILURE_KIND=bad_deploy",
+                                   "HEALERD_REASON=died twice", "HEALERD_PACKAGE=nginx-light",
+                                   "HEALERD_PREVIOUS_VERSION=1.22.1-9", "HEALERD_VERSION=1.22.1-9+deb12u1"});
 }
 
 TEST_CASE("each hook run gets a unique, valid transient unit name", "[hook]") {
