@@ -3,9 +3,8 @@
 # container (container.sh), on services that were not written for healerd:
 #   1. a service that dies 2 s after every start (no Restart=): one incident,
 #      at most 6 actions, given up with the catalogued message;
-#   2. a service that exits 1 with a unit file written a minute before and no
-#      rollback hook (a "recent deploy" that cannot be rolled back): restart,
-#      resolved; no rollback is ever attempted;
+#   2. a service that exits 1, with a unit file written a minute before and
+#      no rollback hook: restart, resolved; no rollback is ever attempted;
 #   3. a leak of 20 MiB/s (up to 1.5 GiB) under MemoryMax=300M, from its start
 #      (the limit is not enforced in the container): at most one scale_up per
 #      incident, and never two in a row;
@@ -25,7 +24,14 @@
 #      and put back to 300M once it has been stable for ScaleUpExpireSec=15s
 #      (systemctl show before, after the raise, after the expiry); then
 #      raised again with ScaleUpExpireSec=1h and killed: the raise is put
-#      back once the incident its restart healed is resolved.
+#      back once the incident its restart healed is resolved; then
+#      systemctl set-property --runtime MemoryMax=350M: the time until
+#      healctl status --json shows it is printed beside its goal (2 s);
+#  10. a package-owned program under a unit file written by the test (nginx,
+#      dpkg's records bound into the container) is not freshly deployed:
+#      killed while paused, healctl policy would restart it, not roll it
+#      back; once /var/log/dpkg.log records an upgrade of the package owning
+#      /usr/sbin/nginx, it would roll it back.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
 # time, StableSec=20s. Prints one line per scenario:
@@ -47,8 +53,8 @@ NGINX=heal-nginx.service
 GROW=heal-grow.service
 
 ct_stage
-# shellcheck disable=SC2119 # no nspawn options of its own
-ct_boot
+# dpkg's records, so that healerd can tell which package owns a program.
+ct_boot --bind-ro=/var/lib/dpkg
 
 # unit NAME BODY: writes a unit file into the container.
 unit() { printf '%s\n' "$2" | in_ct sh -c "cat > /etc/systemd/system/$1"; }
@@ -228,17 +234,18 @@ esac
 [ "$shown_after" = no ] || check_failed "healctl status --json still shows a raise on $GROW after it was put back"
 [ "$(in_ct systemctl is-active "$GROW")" = active ] || check_failed "$GROW is not active after its limit was put back"
 
-# The same growth with restart allowed too and a raise that would last an
-# hour: a crash after the raise is healed by a restart, and the raise is put
+# The same growth with a raise that would last an hour; once raised, only
+# restart is allowed: a crash is healed by a restart, and the raise is put
 # back as soon as that incident is resolved.
 in_ct sh -c 'printf "[Recovery]\nScaleUpExpireSec=1h\n" > /etc/healerd/healerd.conf.d/zz-raise.conf'
-printf '%s\n' '[Unit]' 'AllowedActions=scale_up restart' 'MemoryMaxCeiling=2x' | in_ct sh -c "cat > /etc/healerd/units.d/$GROW.conf"
 in_ct systemctl reload healerd
 in_ct systemctl restart "$GROW"
 sleep 5
 t0=$(now_us)
 in_ct touch /run/heal-grow.go
 wait_for 90 event_since "$t0" "$ID_LIMIT_RAISED" "$GROW" || check_failed "$GROW: no limit raised within 90s the second time"
+printf '%s\n' '[Unit]' 'AllowedActions=restart' | in_ct sh -c "cat > /etc/healerd/units.d/$GROW.conf"
+in_ct systemctl reload healerd
 t_kill=$(now_us)
 in_ct systemctl kill -s KILL "$GROW"
 say "$GROW raised again, then killed; its raise lasts an hour unless the restart's incident ends"
@@ -249,6 +256,45 @@ echo "scenario=raise_then_restart memory_max_before=$limit_before after=$(memory
 [ "$(memory_max)" = "$limit_before" ] || check_failed "$GROW: MemoryMax is $(memory_max) after the restart's incident, not $limit_before"
 in_ct rm /etc/healerd/healerd.conf.d/zz-raise.conf
 in_ct systemctl reload healerd
+
+# The operator changes the limit at runtime: systemd announces nothing, the
+# drop-in systemctl writes tells healerd to ask again.
+limit_shown() {
+    healctl status --json | tr -d ' \n' | grep -q "\"unit\":\"$GROW\",\"state\":\"[a-z]*\",\"memory_max\":$1,"
+}
+t0=$(now_us)
+in_ct systemctl set-property --runtime "$GROW" MemoryMax=350M
+wait_every 0.1 10 limit_shown 367001600 && shown=$(now_us) || shown=
+echo "scenario=set_property memory_max=$(memory_max) status_shows_after_s=$( [ -n "$shown" ] && seconds_since "$t0" "$shown" || echo never) goal_s=2.0" |
+    tee -a "$work/results"
+[ -n "$shown" ] || check_failed "healctl status --json did not show $GROW's MemoryMax=350M within 10s of systemctl set-property"
+
+# ---- 10. a deploy is a new package version, not a new unit file ------------------------
+
+in_ct sh -c "cat > /etc/healerd/rollback.d/$NGINX && chmod 0755 /etc/healerd/rollback.d/$NGINX" <<'EOF'
+#!/bin/sh
+systemctl restart "$1"
+EOF
+would_run() { healctl policy --unit "$NGINX" | sed -n 's/^Would run \([a-z_]*\).*/\1/p'; }
+healctl pause "$NGINX" >/dev/null || check_failed "healctl pause $NGINX failed"
+in_ct systemctl kill -s KILL "$NGINX"
+nginx_down() { [ "$(in_ct systemctl is-active "$NGINX" || true)" != active ]; }
+wait_for 10 nginx_down || check_failed "$NGINX still runs after SIGKILL"
+sleep 2
+owner=$(in_ct dpkg-query -S /usr/sbin/nginx 2>/dev/null | cut -d: -f1 || true)
+before_upgrade=$(would_run)
+[ -n "$owner" ] || check_failed "dpkg-query in the container names no package owning /usr/sbin/nginx"
+version=$(in_ct dpkg-query -W -f='${Version}' "${owner:-nginx}" 2>/dev/null || echo 1.0)
+in_ct sh -c "echo \"\$(date '+%Y-%m-%d %H:%M:%S') upgrade ${owner:-nginx}:amd64 0.9-test $version\" >> /var/log/dpkg.log"
+after_upgrade=$(would_run)
+healctl resume "$NGINX" >/dev/null || check_failed "healctl resume $NGINX failed"
+nginx_up_again() { [ "$(in_ct systemctl is-active "$NGINX" || true)" = active ]; }
+wait_for 60 nginx_up_again || check_failed "$NGINX did not run again after resume"
+echo "scenario=deploy owner=${owner:-none} unit_file_age_s=$(( $(date +%s) - $(in_ct stat -c %Z "/etc/systemd/system/$NGINX") )) would_run_without_upgrade=${before_upgrade:-nothing} would_run_after_upgrade=${after_upgrade:-nothing} nginx=$(in_ct systemctl is-active "$NGINX" || true)" |
+    tee -a "$work/results"
+[ "$before_upgrade" = restart ] || check_failed "$NGINX (package-owned, fresh unit file, no upgrade) would run '$before_upgrade', not restart"
+[ "$after_upgrade" = rollback ] || check_failed "$NGINX after an upgrade of its package would run '$after_upgrade', not rollback"
+in_ct rm -f "/etc/healerd/rollback.d/$NGINX"
 
 # ---- the operator stops watched units: not a failure ------------------------------------
 
