@@ -63,6 +63,14 @@ void Service::recover(const heal::Caller& caller, const std::string& unit, const
                                fmt::format("unknown action '{}' (restart, scale_up, rollback, do_nothing)", action_name));
     }
     const std::string target = recovery_target(unit);
+    if (target.empty()) {
+        // Refused before an incident or an attempt is stored: on a real host nothing acts on the machine.
+        const heal::Applicability machine = heal::assess_actions(*backend_, heal::RecoveryRequest{});
+        if (machine.actions.none())
+            throw RequestError(RequestCode::NotAllowed,
+                               fmt::format("the machine cannot be recovered: {}",
+                                           machine.reasons[static_cast<std::size_t>(Action::do_nothing)]));
+    }
     if (pauses_->paused(target, std::chrono::system_clock::now()))
         throw RequestError(RequestCode::NotAllowed,
                            fmt::format("{} is paused ({}); resume it first", target_name(target),

@@ -18,6 +18,8 @@ constexpr const char* kCpuQuota = "CPUQuotaPerSecUSec";
 
 ExecutionResult failure(std::string detail) { return {false, std::move(detail)}; }
 
+constexpr const char* kMachineObserved = "healerd acts on units only; the machine is observed, not recovered";
+
 ExecutionResult needs_unit(Action action) {
     return failure(fmt::format("{} needs a unit; it cannot act on the whole machine", to_string(action)));
 }
@@ -209,9 +211,14 @@ ExecutionResult SystemdLimitRestorer::restore(const std::string& unit, const std
     }
 }
 
+std::optional<std::string> DoNothingExecutor::unavailable(const RecoveryRequest& request) {
+    if (request.unit.empty()) return std::string(kMachineObserved);
+    return std::nullopt;
+}
+
 ExecutionResult DoNothingExecutor::execute(const RecoveryRequest& request) {
-    return {true, request.unit.empty() ? std::string("no action; observing the machine")
-                                       : fmt::format("no action; observing {}", request.unit)};
+    if (request.unit.empty()) return failure(kMachineObserved);
+    return {true, fmt::format("no action; observing {}", request.unit)};
 }
 
 }  // namespace heal

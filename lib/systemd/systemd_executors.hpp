@@ -100,11 +100,13 @@ private:
     bool dry_run_;
 };
 
-// do_nothing: changes nothing; the daemon's validation does the waiting and observing.
+// do_nothing: changes nothing on a unit; the daemon's validation does the
+// waiting and observing. Not on the machine: a real host is observed, never
+// recovered, so a machine-wide failure is never an attempt of any action.
 class DoNothingExecutor final : public Executor {
 public:
     Action action() const override { return Action::do_nothing; }
-    std::optional<std::string> unavailable(const RecoveryRequest&) override { return std::nullopt; }
+    std::optional<std::string> unavailable(const RecoveryRequest& request) override;
     ExecutionResult execute(const RecoveryRequest& request) override;
 };
 

@@ -154,6 +154,18 @@ TEST_CASE("do_nothing only observes", "[systemd]") {
     const auto result = nothing.execute({.unit = "nginx.service", .kind = FailureKind::transient, .reason = ""});
     CHECK(result.ok);
     CHECK(result.detail == "no action; observing nginx.service");
+    CHECK_FALSE(nothing.unavailable({.unit = "nginx.service", .kind = FailureKind::transient, .reason = ""}));
+}
+
+TEST_CASE("on a real host no action is offered for the machine, not even do_nothing", "[systemd]") {
+    const RecoveryRequest machine{.unit = "", .kind = FailureKind::cpu_runaway, .reason = "cpu 99%"};
+    DoNothingExecutor nothing;
+    CHECK(nothing.unavailable(machine) == "healerd acts on units only; the machine is observed, not recovered");
+    CHECK_FALSE(nothing.execute(machine).ok);
+    SystemdRestartExecutor restart(systemd::BusScope::system, false);
+    CHECK(restart.unavailable(machine));
+    SystemdScaleUpExecutor scale(systemd::BusScope::system, false, 1.5);
+    CHECK(scale.unavailable(machine));
 }
 
 TEST_CASE("unit names map to their resource interface", "[systemd]") {
