@@ -31,7 +31,9 @@
 #      dpkg's records bound into the container) is not freshly deployed:
 #      killed while paused, healctl policy would restart it, not roll it
 #      back; once /var/log/dpkg.log records an upgrade of the package owning
-#      /usr/sbin/nginx, it would roll it back.
+#      /usr/sbin/nginx, it would roll it back;
+#  11. (after 6) healctl policy on the machine offers no action, not even
+#      do_nothing: a real host is observed, never recovered.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
 # time, StableSec=20s. Prints one line per scenario:
@@ -310,6 +312,23 @@ echo "scenario=operator_stop incidents_before=$incidents_before incidents_after=
 event_since "$t_stop" "$ID_UNIT_STOPPED" "$NGINX" || check_failed "no journal entry says $NGINX was stopped on purpose"
 healctl status | grep -q "^  $NGINX *stopped on purpose (no action)\$" ||
     check_failed "healctl status does not show $NGINX stopped on purpose: $(healctl status | grep "$NGINX" || true)"
+
+# ---- the machine is observed, not recovered ---------------------------------------------
+
+# The given-up crash loop is still failed in systemd's eyes until reset: then no unit is failed.
+in_ct systemctl reset-failed "$LOOP" 2>/dev/null || true
+no_unit_failed() { ! healctl status --json | tr -d ' \n' | grep -q '"state":"failed"'; }
+wait_for 10 no_unit_failed || say "a unit is still failed: $(healctl status | grep ' failed' || true)"
+healctl policy >"$work/machine-policy" 2>&1 || true
+echo "scenario=machine_policy $(grep -E '^(Target|Would)' "$work/machine-policy" | tr '\n' ' ')" | tee -a "$work/results"
+if grep -q '^Target *the machine' "$work/machine-policy"; then
+    grep -q '^Would run nothing' "$work/machine-policy" ||
+        check_failed "healctl policy would act on the machine: $(cat "$work/machine-policy")"
+    grep -q 'do_nothing.*no: healerd acts on units only' "$work/machine-policy" ||
+        check_failed "healctl policy does not say the machine is only observed: $(cat "$work/machine-policy")"
+else
+    check_failed "healctl policy chose a unit, not the machine, with every unit healthy: $(cat "$work/machine-policy")"
+fi
 
 # ---- 7. dry run ------------------------------------------------------------------------
 
