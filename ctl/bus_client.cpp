@@ -137,70 +137,76 @@ void read_variant_bool(sd_bus_message* m, bool& out) {
     out = value != 0;
 }
 
-void read_variant_unit_states(sd_bus_message* m, std::vector<std::pair<std::string, std::string>>& out) {
-    check_read(sd_bus_message_enter_container(m, 'v', "a(ss)"), "GetAll");
-    check_read(sd_bus_message_enter_container(m, 'a', "(ss)"), "GetAll");
-    out.clear();
-    const char* unit = nullptr;
-    const char* state = nullptr;
+// A property whose variant holds an array of structs `element` ("(ss)"):
+// `read_one` reads one struct with sd_bus_message_read, keeps it and returns
+// what that returned (0 past the last one).
+template <typename ReadOne>
+void read_variant_structs(sd_bus_message* m, const std::string& element, ReadOne read_one) {
+    check_read(sd_bus_message_enter_container(m, 'v', ("a" + element).c_str()), "GetAll");
+    check_read(sd_bus_message_enter_container(m, 'a', element.c_str()), "GetAll");
     int r = 0;
-    while ((r = sd_bus_message_read(m, "(ss)", &unit, &state)) > 0) out.emplace_back(unit, state);
+    while ((r = read_one(element.c_str())) > 0) {
+    }
     check_read(r, "GetAll");
     check_read(sd_bus_message_exit_container(m), "GetAll");
     check_read(sd_bus_message_exit_container(m), "GetAll");
+}
+
+void read_variant_unit_states(sd_bus_message* m, std::vector<std::pair<std::string, std::string>>& out) {
+    out.clear();
+    read_variant_structs(m, "(ss)", [&](const char* type) {
+        const char* unit = nullptr;
+        const char* state = nullptr;
+        const int r = sd_bus_message_read(m, type, &unit, &state);
+        if (r > 0) out.emplace_back(unit, state);
+        return r;
+    });
 }
 
 void read_variant_pauses(sd_bus_message* m, std::vector<PauseEntry>& out) {
-    check_read(sd_bus_message_enter_container(m, 'v', "a(stu)"), "GetAll");
-    check_read(sd_bus_message_enter_container(m, 'a', "(stu)"), "GetAll");
     out.clear();
-    const char* unit = nullptr;
-    std::uint64_t until = 0;
-    std::uint32_t uid = 0;
-    int r = 0;
-    while ((r = sd_bus_message_read(m, "(stu)", &unit, &until, &uid)) > 0)
-        out.push_back({unit, static_cast<Microseconds>(until), uid});
-    check_read(r, "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
+    read_variant_structs(m, "(stu)", [&](const char* type) {
+        const char* unit = nullptr;
+        std::uint64_t until = 0;
+        std::uint32_t uid = 0;
+        const int r = sd_bus_message_read(m, type, &unit, &until, &uid);
+        if (r > 0) out.push_back({unit, static_cast<Microseconds>(until), uid});
+        return r;
+    });
 }
 
 void read_variant_raised_limits(sd_bus_message* m, std::vector<RaisedLimitEntry>& out) {
-    check_read(sd_bus_message_enter_container(m, 'v', "a(sstttt)"), "GetAll");
-    check_read(sd_bus_message_enter_container(m, 'a', "(sstttt)"), "GetAll");
     out.clear();
-    const char* unit = nullptr;
-    const char* property = nullptr;
-    RaisedLimitEntry entry;
-    std::uint64_t raised_at = 0;
-    int r = 0;
-    while ((r = sd_bus_message_read(m, "(sstttt)", &unit, &property, &entry.configured, &entry.raised, &raised_at,
-                                    &entry.expires)) > 0) {
-        entry.unit = unit;
-        entry.property = property;
-        entry.raised_at = static_cast<Microseconds>(raised_at);
-        out.push_back(entry);
-    }
-    check_read(r, "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
+    read_variant_structs(m, "(sstttt)", [&](const char* type) {
+        const char* unit = nullptr;
+        const char* property = nullptr;
+        RaisedLimitEntry entry;
+        std::uint64_t raised_at = 0;
+        const int r = sd_bus_message_read(m, type, &unit, &property, &entry.configured, &entry.raised, &raised_at,
+                                          &entry.expires);
+        if (r > 0) {
+            entry.unit = unit;
+            entry.property = property;
+            entry.raised_at = static_cast<Microseconds>(raised_at);
+            out.push_back(entry);
+        }
+        return r;
+    });
 }
 
 void read_variant_unit_limits(sd_bus_message* m, std::vector<UnitLimitsEntry>& out) {
-    check_read(sd_bus_message_enter_container(m, 'v', "a(sttt)"), "GetAll");
-    check_read(sd_bus_message_enter_container(m, 'a', "(sttt)"), "GetAll");
     out.clear();
-    const char* unit = nullptr;
-    UnitLimitsEntry entry;
-    int r = 0;
-    while ((r = sd_bus_message_read(m, "(sttt)", &unit, &entry.memory_max, &entry.memory_high,
-                                    &entry.cpu_quota_per_sec_usec)) > 0) {
-        entry.unit = unit;
-        out.push_back(entry);
-    }
-    check_read(r, "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
-    check_read(sd_bus_message_exit_container(m), "GetAll");
+    read_variant_structs(m, "(sttt)", [&](const char* type) {
+        const char* unit = nullptr;
+        UnitLimitsEntry entry;
+        const int r = sd_bus_message_read(m, type, &unit, &entry.memory_max, &entry.memory_high,
+                                          &entry.cpu_quota_per_sec_usec);
+        if (r > 0) {
+            entry.unit = unit;
+            out.push_back(entry);
+        }
+        return r;
+    });
 }
 
 void read_variant_strv(sd_bus_message* m, std::vector<std::string>& out) {
