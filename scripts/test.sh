@@ -10,20 +10,21 @@
 set -eu
 cd "$(dirname "$0")/.."
 # nginx is the system tests' service not written for healerd; node_exporter
-# reads the Prometheus textfile export in an integration test.
-HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion"
+# reads the Prometheus textfile export in an integration test; ccache makes
+# the mutants' rebuilds cheap (putting a file back compiles what is cached).
+HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion ccache"
 . scripts/deps.sh
 jobs=$(nproc)
 results=$(mktemp -d /tmp/healerd-test-results.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 status=0
 
-cmake -S . -B build -DHEAL_WERROR=ON
+cmake -S . -B build -DHEAL_WERROR=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 cmake --build build -j"$jobs"
 # The sanitizer build runs beside the main tests, at the lowest priority:
 # those mostly wait (daemons, containers, timeouts), and the tests keep the
 # CPU whenever they want it.
-cmake -S . -B build-asan -DHEAL_WERROR=ON -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >"$results/asan-build.log"
+cmake -S . -B build-asan -DHEAL_WERROR=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DHEAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >"$results/asan-build.log"
 nice -n 19 cmake --build build-asan -j"$jobs" --target heal-unit-tests >>"$results/asan-build.log" 2>&1 &
 asan_build=$!
 # The system tests boot containers (one at a time) and mostly wait: they
