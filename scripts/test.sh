@@ -11,9 +11,14 @@ set -eu
 cd "$(dirname "$0")/.."
 # nginx is the system tests' service not written for healerd; node_exporter
 # reads the Prometheus textfile export in an integration test; ccache makes
-# the mutants' rebuilds cheap (putting a file back compiles what is cached).
-HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion ccache"
+# the mutants' rebuilds cheap (putting a file back compiles what is cached);
+# dpkg-dev and file let CPack find the package's dependencies.
+HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion ccache dpkg-dev file"
 . scripts/deps.sh
+# The package's build (tests/system/package-test.sh) compiles the same
+# sources in another directory: without the directory in ccache's key, it
+# reuses build/'s objects.
+export CCACHE_NOHASHDIR=true
 jobs=$(nproc)
 results=$(mktemp -d /tmp/healerd-test-results.XXXXXX)
 trap 'rm -rf "$results"' EXIT

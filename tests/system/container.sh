@@ -144,13 +144,17 @@ installed() { find "$stage" -path "*/$1" -print -quit; }
 # ---- boot -------------------------------------------------------------------------
 
 # ct_boot [NSPAWN_OPTION...]: boots the container with the DESTDIR's prefix
-# and the build bound read-only, and waits until PID 1 ($pid1, a host PID) is
-# up.
+# (when ct_stage made one) and the build bound read-only, and waits until
+# PID 1 ($pid1, a host PID) is up.
 ct_boot() {
     say "booting a throwaway systemd container"
     boot_start=$(now_us)
+    staged=""
+    [ -z "${stage:-}" ] || staged="--bind-ro=$stage$prefix:$prefix"
+    # Word splitting of $staged is intended: no option, or one.
+    # shellcheck disable=SC2086
     systemd-nspawn -D / --volatile=yes --boot --register=no --keep-unit --console=passive \
-        --machine="healerd-$ct_tag-$$" --bind-ro="$stage$prefix:$prefix" --bind-ro="$BUILD" "$@" \
+        --machine="healerd-$ct_tag-$$" $staged --bind-ro="$BUILD" "$@" \
         -- systemd.firstboot=off >"$work/nspawn.log" 2>&1 &
     nspawn_pid=$!
     wait_for "$BOOT_TIMEOUT" find_pid1 || { cat "$work/nspawn.log" >&2; die "no systemd in the container after ${BOOT_TIMEOUT}s"; }
