@@ -31,6 +31,7 @@ inline constexpr std::string_view unit_stopped = "ba54134aa5c3400b976f02f5c06ac5
 inline constexpr std::string_view limit_raised = "a4746c28741b422985dce5d63b3024a6";
 inline constexpr std::string_view limit_restored = "09eb5061c5fe44bfa9af18d3f17ff1ea";
 inline constexpr std::string_view limit_restore_deferred = "2b21ae23f81148c3b851b7b3df18ffd0";
+inline constexpr std::string_view alert_sent = "328e039ac6bb42fabdc416bec24a2870";
 }  // namespace message_id
 
 struct LogField {

@@ -363,11 +363,31 @@ void Service::report_incident_news() {
         case heal::IncidentNews::Kind::given_up:
             log(LOG_WARNING, message_id::incident_given_up, news.message, fields);
             restart_healed_.erase(news.unit);
+            send_alert(news);
             break;
         case heal::IncidentNews::Kind::store_failed: break;
         }
     }
     if (closed) maybe_retrain();
+}
+
+void Service::send_alert(const heal::IncidentNews& news) {
+    // A dry run gives nothing up for real: its incidents are what would have been done.
+    if (config_.on_give_up.empty() || stopping_ || (config_.backend.dry_run && !backend_->simulated())) return;
+    const heal::Alert alert = heal::give_up_alert(
+        config_.on_give_up, {news.incident_id, news.unit, news.failure_kind, news.attempts, news.relapses, news.message});
+    std::vector<LogField> fields = unit_field(news.unit);
+    fields.push_back({"ALERT_UNIT", alert.unit});
+    fields.push_back({"INCIDENT_ID", alert.instance});
+    std::shared_ptr<heal::Backend> backend = backend_;
+    run_worker([alert, fields = std::move(fields), backend = std::move(backend)]() mutable {
+        const heal::ExecutionResult result = backend->alerter->send(alert);
+        return std::function<void()>([fields = std::move(fields), result]() mutable {
+            fields.push_back({"RESULT", result.ok ? "sent" : "failed"});
+            log(result.ok ? LOG_NOTICE : LOG_ERR, message_id::alert_sent,
+                fmt::format("{} (OnGiveUp=): {}", result.ok ? "alert sent" : "alert failed", result.detail), fields);
+        });
+    });
 }
 
 void Service::give_up(const std::string& target, const std::string& reason) {

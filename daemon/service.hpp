@@ -249,6 +249,8 @@ private:
     void record_raise(const std::string& unit, const std::vector<heal::LimitChange>& changes);
     void restore_raised_limits(const std::vector<heal::TargetReading>& readings);
     void start_restore(const std::string& unit, const std::string& why);
+    // OnGiveUp=: the operator's alert unit, started off the event loop.
+    void send_alert(const heal::IncidentNews& news);
     void finish_restore(const std::string& unit, const heal::ExecutionResult& result, const std::string& why);
     // Failing, in an incident or being recovered: not stable.
     bool troubled(const std::string& unit) const;

@@ -195,6 +195,11 @@ bool valid_unit_name(std::string_view name) {
     });
 }
 
+bool is_service_template(std::string_view name) {
+    constexpr std::string_view suffix = "@.service";
+    return name.ends_with(suffix) && name.size() > suffix.size() && valid_unit_name(name);
+}
+
 namespace {
 
 // One assignment's outcome: empty when accepted, else what is wrong with the value.
@@ -287,6 +292,15 @@ auto action_list(Field field) {
         field(settings) = allowed;
         return std::nullopt;
     };
+}
+
+// Empty clears it, as systemd's OnFailure= does.
+Problem set_alert_template(Config& config, std::string_view value) {
+    value = trim(value);
+    if (!value.empty() && !is_service_template(value))
+        return fmt::format("'{}' is not a template service unit (like healerd-alert@.service)", value);
+    config.on_give_up = std::string(value);
+    return std::nullopt;
 }
 
 Problem set_absolute_path(std::filesystem::path& target, std::string_view value) {
@@ -682,6 +696,7 @@ const std::vector<KeyRule<Config>>& key_rules() {
          timespan([](Config& c) -> auto& { return c.backend.package_change_window; }, 0s, ten_years,
                   "of whole seconds")},
         {"Recovery", "DryRun", boolean([](Config& c) -> auto& { return c.backend.dry_run; })},
+        {"Recovery", "OnGiveUp", set_alert_template},
 
         {"Learning", "RetrainAfter",
          integer<std::uint32_t>([](Config& c) -> auto& { return c.retrain_after; }, 0, 100000)},

@@ -105,6 +105,9 @@ struct Config {
     // ScaleUpExpireSec=: a raised limit goes back to the configured one once
     // the unit has been stable this long; 0 keeps it until reboot.
     std::chrono::seconds scale_up_expire{3600};
+    // OnGiveUp=: a template service (NAME@.service) started as
+    // NAME@INCIDENT_ID.service when healerd gives up on an incident; empty: none.
+    std::string on_give_up;
     // ScaleUpFactor=, MemoryMaxCeiling=, CPUQuotaCeiling=, RollbackHook=, RollbackTimeoutSec=,
     // PackageChangeWindowSec=, DryRun= (user_manager comes from --user)
     BackendOptions backend;
@@ -194,5 +197,7 @@ std::optional<std::optional<std::uint64_t>> parse_size(std::string_view text);
 std::optional<std::optional<double>> parse_cpu_quota(std::string_view text);
 // A systemd unit name: [A-Za-z0-9:_.\\@-], a known type suffix, at most 255 bytes.
 bool valid_unit_name(std::string_view name);
+// Whether `name` is a template service unit, NAME@.service (OnGiveUp=).
+bool is_service_template(std::string_view name);
 
 }  // namespace heal

@@ -24,6 +24,7 @@
 
 #include "core/action.hpp"
 #include "core/action_set.hpp"
+#include "recovery/alert.hpp"
 #include "recovery/executor.hpp"
 
 namespace heal {
@@ -96,6 +97,7 @@ struct Backend {
     std::unique_ptr<FailureInjector> injector;
     std::unique_ptr<UnitProbe> probe;
     std::unique_ptr<LimitRestorer> restorer;
+    std::unique_ptr<Alerter> alerter;
 
     bool simulated() const { return name == "simulated"; }
     Executor& executor(Action action) const { return *executors.at(static_cast<std::size_t>(action)); }

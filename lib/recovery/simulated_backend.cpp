@@ -113,6 +113,14 @@ public:
     }
 };
 
+// Simulated units have no operator's unit to start: the alert is only told.
+class SimulatedAlerter final : public Alerter {
+public:
+    ExecutionResult send(const Alert& alert) override {
+        return {true, fmt::format("simulated: {} not started", alert.unit)};
+    }
+};
+
 }  // namespace
 
 std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> overlay, std::uint64_t seed,
@@ -127,6 +135,7 @@ std::unique_ptr<Backend> make_simulated_backend(std::shared_ptr<FaultOverlay> ov
     backend->injector = std::make_unique<SimulatedInjector>(overlay);
     backend->probe = std::make_unique<SimulatedProbe>(overlay);
     backend->restorer = std::make_unique<SimulatedRestorer>();
+    backend->alerter = std::make_unique<SimulatedAlerter>();
     return backend;
 }
 

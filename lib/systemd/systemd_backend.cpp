@@ -10,6 +10,9 @@
 
 namespace heal {
 
+// How long an alert's unit may run before healerd stops waiting to log its end.
+constexpr std::chrono::seconds kAlertTimeout{60};
+
 std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
     const auto scope = options.user_manager ? systemd::BusScope::user : systemd::BusScope::system;
     try {
@@ -36,6 +39,7 @@ std::unique_ptr<Backend> make_systemd_backend(const BackendOptions& options) {
     backend->injector = std::make_unique<SystemdFailureInjector>(scope);
     backend->probe = std::make_unique<SystemdUnitProbe>(scope, options.package_change_window);
     backend->restorer = std::make_unique<SystemdLimitRestorer>(scope, options.dry_run);
+    backend->alerter = std::make_unique<SystemdAlerter>(scope, kAlertTimeout);
     return backend;
 }
 

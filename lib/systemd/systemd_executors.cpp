@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 
 namespace heal {
 namespace {
@@ -207,6 +208,24 @@ ExecutionResult SystemdLimitRestorer::restore(const std::string& unit, const std
         set_limits(scope_, unit, plan.changes);
         return {true, fmt::format("{} on {} (runtime){}", describe(plan.changes), unit, kept), plan.changes};
     } catch (const systemd::Error& error) {
+        return failure(error.what());
+    }
+}
+
+SystemdAlerter::SystemdAlerter(systemd::BusScope scope, std::chrono::milliseconds timeout)
+    : scope_(scope), timeout_(timeout) {
+    const char* runtime = scope == systemd::BusScope::user ? std::getenv("XDG_RUNTIME_DIR") : nullptr;
+    directory_ = std::filesystem::path(runtime && *runtime ? runtime : "/run") / "healerd";
+}
+
+ExecutionResult SystemdAlerter::send(const Alert& alert) {
+    try {
+        std::filesystem::create_directories(directory_);
+        write_alert_environment(directory_, alert);
+        const std::string job = systemd::Manager(scope_).start_unit(alert.unit, timeout_);
+        if (job == "done") return {true, fmt::format("{} ran", alert.unit)};
+        return failure(fmt::format("{} did not run: its start job ended \"{}\"", alert.unit, job));
+    } catch (const std::exception& error) {
         return failure(error.what());
     }
 }

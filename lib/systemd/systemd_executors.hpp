@@ -4,6 +4,7 @@
 // recoveries of different units can run at once.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,20 @@ public:
 private:
     systemd::BusScope scope_;
     bool dry_run_;
+};
+
+// OnGiveUp=: starts the alert's unit, its environment written where the
+// template reads it (%t/healerd: /run/healerd, or $XDG_RUNTIME_DIR/healerd for
+// the user manager), and waits up to `timeout` for it to run.
+class SystemdAlerter final : public Alerter {
+public:
+    SystemdAlerter(systemd::BusScope scope, std::chrono::milliseconds timeout);
+    ExecutionResult send(const Alert& alert) override;
+
+private:
+    systemd::BusScope scope_;
+    std::chrono::milliseconds timeout_;
+    std::filesystem::path directory_;
 };
 
 // do_nothing: changes nothing on a unit; the daemon's validation does the

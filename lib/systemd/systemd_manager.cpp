@@ -143,6 +143,14 @@ struct Manager::Impl {
         return node.mapped();
     }
 
+    // method(unit, "replace"), then its job awaited: RestartUnit, StartUnit.
+    std::string run_job(const char* method, const std::string& unit, std::chrono::milliseconds timeout) {
+        const auto deadline = Clock::now() + timeout;
+        const std::string what = fmt::format("{} {}", method, unit);
+        auto reply = call(what, method, "ss", unit.c_str(), "replace");
+        return await_job(read_object_path(reply, what), deadline, fmt::format("waiting for the {} job of {}", method, unit));
+    }
+
     void append_property(sd_bus_message* m, const char* name, const char* type, auto value) {
         check(sd_bus_message_append(m, "(sv)", name, type, value), fmt::format("appending {}", name));
     }
@@ -284,11 +292,11 @@ std::vector<std::string> Manager::exec_start_paths(const std::string& path) {
 }
 
 std::string Manager::restart_unit(const std::string& unit, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    const std::string what = "RestartUnit " + unit;
-    auto reply = impl_->call(what, "RestartUnit", "ss", unit.c_str(), "replace");
-    const auto job = Impl::read_object_path(reply, what);
-    return impl_->await_job(job, deadline, "waiting for the restart job of " + unit);
+    return impl_->run_job("RestartUnit", unit, timeout);
+}
+
+std::string Manager::start_unit(const std::string& unit, std::chrono::milliseconds timeout) {
+    return impl_->run_job("StartUnit", unit, timeout);
 }
 
 void Manager::kill_unit(const std::string& unit, const std::string& whom, int signal) {

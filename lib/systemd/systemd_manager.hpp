@@ -71,6 +71,8 @@ public:
     // returns the job's result: "done" on success, else "failed", "timeout",
     // "canceled", "dependency" or "skipped". Throws on timeout.
     std::string restart_unit(const std::string& unit, std::chrono::milliseconds timeout);
+    // StartUnit(unit, "replace"), awaited the same way.
+    std::string start_unit(const std::string& unit, std::chrono::milliseconds timeout);
 
     // KillUnit(unit, whom, signal); whom is "main", "control" or "all".
     void kill_unit(const std::string& unit, const std::string& whom, int signal);

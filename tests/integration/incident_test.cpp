@@ -51,11 +51,15 @@ TEST_CASE("with nothing the policy may try, the incident is given up at once and
           "[daemon][incident]") {
     TempDir dir;
     PrivateBus bus(dir.path());
-    Healerd healerd(dir.path(), incident_config("AllowedActions=do_nothing\n"));
+    Healerd healerd(dir.path(), incident_config("AllowedActions=do_nothing\nOnGiveUp=page-oncall@.service\n"));
     REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
     REQUIRE(eventually([] { return closed(first_incident()); }, 30s));
     const Json incident = first_incident();
     CHECK(incident["outcome"] == "given_up");
+    // OnGiveUp=: the simulated backend names the alert it would start.
+    const std::string alert =
+        fmt::format("alert sent (OnGiveUp=): simulated: page-oncall@{}.service not started", incident["id"].dump());
+    CHECK(eventually([&] { return healerd.log().find(alert) != std::string::npos; }, 10s));
     CHECK(incident["attempts"] == 0);
     CHECK_THAT(incident["detail"].get<std::string>(),
                Catch::Contains("nothing left to try (restart: not in AllowedActions=") &&

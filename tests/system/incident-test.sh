@@ -33,7 +33,9 @@
 #      back; once /var/log/dpkg.log records an upgrade of the package owning
 #      /usr/sbin/nginx, it would roll it back;
 #  11. (after 6) healctl policy on the machine offers no action, not even
-#      do_nothing: a real host is observed, never recovered.
+#      do_nothing: a real host is observed, never recovered;
+#  12. (with 1) OnGiveUp=healerd-alert@.service: the shipped example alert
+#      runs for the given-up crash loop's incident and logs its details.
 # healerd runs with its defaults except the sample interval (500ms), the
 # validation timeout (20s, as in the system test) and, to fit the test's
 # time, StableSec=20s. Prints one line per scenario:
@@ -85,7 +87,8 @@ ExecStart=/usr/sbin/nginx -c /etc/heal-nginx/nginx.conf -g 'daemon off;'"
 ct_install_healerd 500ms "$DEMO" "$LOOP" "$EXIT1" "$LEAK" "$NGINX" "$GROW"
 # Defaults again where healerd_settings departs from them for the demo: the
 # package-change window makes the freshly written heal-exit1 a recent deploy.
-in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\nScaleUpExpireSec=15s\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
+# The shipped example alert, started when an incident is given up.
+in_ct sh -c 'printf "[Recovery]\nPackageChangeWindowSec=1h\nStableSec=20s\nScaleUpExpireSec=15s\nOnGiveUp=healerd-alert@.service\n" > /etc/healerd/healerd.conf.d/zz-incidents.conf'
 in_ct mkdir -p /etc/healerd/units.d
 printf '%s\n' '[Unit]' 'AllowedActions=scale_up' 'MemoryMaxCeiling=2x' | in_ct sh -c "cat > /etc/healerd/units.d/$GROW.conf"
 printf '%s\n' '[Probe]' 'Probe=http http://127.0.0.1:8089/' 'ProbeIntervalSec=1s' 'ProbeTimeoutSec=500ms' \
@@ -150,6 +153,16 @@ report crash_loop "$LOOP"
 [ "$(unit_incidents "$LOOP" | wc -l)" -eq 1 ] || check_failed "$LOOP: $(unit_incidents "$LOOP" | wc -l) incidents, expected 1"
 [ "$(unit_actions "$LOOP" | wc -l)" -le 6 ] || check_failed "$LOOP: $(unit_actions "$LOOP" | wc -l) actions, expected at most 6"
 [ "$(unit_incidents "$LOOP" | tail -n 1 | cut -d' ' -f2)" = given_up ] || check_failed "$LOOP: its incident is not given up"
+# OnGiveUp=: the shipped healerd-alert@.service ran for that incident, with its details.
+loop_incident=$(unit_incidents "$LOOP" | tail -n 1 | cut -d' ' -f1)
+alert_said() { in_ct journalctl -t healerd-alert --no-pager -o cat | grep -F "healerd gave up on $LOOP (incident $loop_incident,"; }
+if wait_for 30 alert_said; then
+    echo "scenario=give_up_alert unit=healerd-alert@$loop_incident.service journal=\"$(alert_said | head -n 1)\"" | tee -a "$work/results"
+else
+    check_failed "$LOOP: no healerd-alert@$loop_incident.service line in the journal (journalctl -t healerd-alert: $(in_ct journalctl -t healerd-alert --no-pager -o cat | tail -n 2))"
+fi
+in_ct journalctl -u healerd -o export --no-pager --since "@$((t0 / 1000000))" | grep -q "^ALERT_UNIT=healerd-alert@$loop_incident.service$" ||
+    check_failed "healerd logged no alert for incident $loop_incident (MESSAGE_ID 328e039a...)"
 
 report memory_leak "$LEAK"
 leak_sequence=$(sequence "$LEAK")

@@ -107,6 +107,7 @@ RollbackHook=/usr/local/lib/healerd/rollback
 RollbackTimeoutSec=90s
 PackageChangeWindowSec=2h
 DryRun=yes
+OnGiveUp=page-oncall@.service
 
 [Storage]
 Path=/srv/healerd/history.db
@@ -137,6 +138,7 @@ HealChance=restart:1 scale_up:0 rollback:0.25 do_nothing:0.125
     CHECK(config.recovery_timeout == 90s);
     CHECK(config.circuit_breaker_burst == 5);
     CHECK(config.circuit_breaker_interval == 3600s);
+    CHECK(config.on_give_up == "page-oncall@.service");
     CHECK(config.incident == IncidentOptions{120s, Backoff{5s, 60s}, 3});
     CHECK(config.mode == RecoveryMode::shadow);
     CHECK(config.backend.scale_up_factor == 2.0);
@@ -367,6 +369,10 @@ TEST_CASE("bad values name the file, line, key and value", "[config]") {
         {"Recovery", "RollbackTimeoutSec=0", "[Recovery] RollbackTimeoutSec=0: must be a time span of whole seconds, from 1s to 1d"},
         {"Recovery", "PackageChangeWindowSec=-1", "[Recovery] PackageChangeWindowSec=-1: must be a time span"},
         {"Recovery", "DryRun=2", "[Recovery] DryRun=2: must be a boolean"},
+        {"Recovery", "OnGiveUp=page-oncall.service",
+         "[Recovery] OnGiveUp=page-oncall.service: 'page-oncall.service' is not a template service unit (like healerd-alert@.service)"},
+        {"Recovery", "OnGiveUp=@.service", "[Recovery] OnGiveUp=@.service: '@.service' is not a template service unit"},
+        {"Recovery", "OnGiveUp=a b@.service", "[Recovery] OnGiveUp=a b@.service: 'a b@.service' is not a template"},
         {"Learning", "RetrainAfter=-1", "[Learning] RetrainAfter=-1: must be a whole number from 0 to 100000"},
         {"Learning", "RetrainEpisodes=0", "[Learning] RetrainEpisodes=0: must be a whole number from 1 to 10000"},
         {"Storage", "Path=healerd.db", "[Storage] Path=healerd.db: must be an absolute path"},
