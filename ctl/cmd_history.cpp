@@ -37,10 +37,10 @@ Command add_metrics_command(CLI::App& app, const GlobalOptions& global) {
                     print_json({{"status", status}, {"metrics", points}});
                     return;
                 }
-                fmt::print("Status: {}\n", status);
+                fmt::print("Status: {}\n", paint_state(status));
                 Table table({"TIME", "CPU", "MEMORY", "STATUS", "UNIT"});
                 for (const auto& p : points)
-                    table.add_row({local_time(p.timestamp), percent(p.cpu), percent(p.memory), p.status,
+                    table.add_row({local_time(p.timestamp), percent(p.cpu), percent(p.memory), paint_state(p.status),
                                    p.unit.empty() ? "-" : p.unit});
                 fmt::print("{}", table.render());
             }};
@@ -63,7 +63,7 @@ Command add_actions_command(CLI::App& app, const GlobalOptions& global) {
                 }
                 Table table({"TIME", "ACTION", "RESULT", "REWARD", "RECOVERY", "UNIT", "KIND"});
                 for (const auto& e : entries)
-                    table.add_row({local_time(e.timestamp), e.action, e.result, fmt::format("{:.2f}", e.reward),
+                    table.add_row({local_time(e.timestamp), e.action, paint_state(e.result), fmt::format("{:.2f}", e.reward),
                                    optional_seconds(e.recovery_time),
                                    e.unit.empty() ? "-" : e.unit, e.failure_kind.empty() ? "-" : e.failure_kind});
                 fmt::print("{}", table.render());
@@ -88,7 +88,7 @@ Command add_incidents_command(CLI::App& app, const GlobalOptions& global) {
                 Table table({"OPENED", "UNIT", "KIND", "OUTCOME", "ATTEMPTS", "RELAPSES", "RECOVERY", "DETAIL"});
                 for (const auto& e : entries)
                     table.add_row({local_time(e.opened), e.unit.empty() ? "-" : e.unit,
-                                   e.failure_kind.empty() ? "-" : e.failure_kind, e.outcome,
+                                   e.failure_kind.empty() ? "-" : e.failure_kind, paint_state(e.outcome),
                                    std::to_string(e.attempts), std::to_string(e.relapses),
                                    optional_seconds(time_to_recover(e)), e.detail});
                 fmt::print("{}", table.render());

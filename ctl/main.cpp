@@ -1,4 +1,5 @@
 // healctl: inspect and control healerd over D-Bus, and run its detector offline.
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,7 @@
 
 #include "commands.hpp"
 #include "error.hpp"
+#include "render.hpp"
 
 using namespace healctl;
 
@@ -16,8 +18,10 @@ int main(int argc, char** argv) {
     GlobalOptions global;
     app.add_flag("--json", global.json, "Print JSON instead of text");
     app.add_flag("--user", global.user, "Talk to `healerd --user` on the session bus");
+    bool no_color = false;
+    app.add_flag("--no-color", no_color, "Never colour the text (also: NO_COLOR set, or not a terminal)");
     app.require_subcommand(1);
-    app.fallthrough();  // --json and --user may also follow the command name
+    app.fallthrough();  // the global options may also follow the command name
 
     const std::vector<Command> commands{
         add_status_command(app, global),   add_is_failed_command(app, global),
@@ -33,7 +37,7 @@ int main(int argc, char** argv) {
 
     // CLI11 shows a subcommand's options only: say what else applies.
     constexpr const char* kFooter =
-        "Global options (before or after the command): --json, --user.\n"
+        "Global options (before or after the command): --json, --user, --no-color.\n"
         "Exit status: 0 done, 1 failed or refused, 2 usage error (nothing done), 3 healerd unreachable;\n"
         "is-failed: 0 in failure, 1 not. See healctl(1).";
     app.footer(kFooter);
@@ -54,6 +58,7 @@ int main(int argc, char** argv) {
         return static_cast<int>(Exit::usage);
     }
 
+    set_colour(!global.json && colour_wanted(is_terminal(stdout), no_color, std::getenv("NO_COLOR"), std::getenv("TERM")));
     try {
         for (const Command& command : commands)
             if (command.app->parsed()) command.run();

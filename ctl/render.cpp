@@ -12,15 +12,49 @@ namespace healctl {
 
 namespace {
 
+bool colour_on = false;
+
 std::size_t display_width(std::string_view text) {
-    // Count UTF-8 lead bytes; every character healctl prints is one column wide.
-    return static_cast<std::size_t>(
-        std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    // Count UTF-8 lead bytes; every character healctl prints is one column
+    // wide. A colour's escape sequence (ESC [ ... m) takes no column.
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\x1b') {
+            const std::size_t end = text.find('m', i);
+            if (end == std::string_view::npos) break;
+            i = end;
+            continue;
+        }
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++width;
+    }
+    return width;
 }
 
 }  // namespace
 
 bool is_terminal(std::FILE* stream) { return isatty(fileno(stream)) == 1; }
+
+bool colour_wanted(bool terminal, bool no_color_option, const char* no_color_env, const char* term) {
+    const bool no_color_set = no_color_env && *no_color_env;
+    const bool dumb = term && std::string_view(term) == "dumb";
+    return terminal && !no_color_option && !no_color_set && !dumb;
+}
+
+void set_colour(bool on) { colour_on = on; }
+
+std::string paint_state(std::string_view word) {
+    static constexpr std::string_view kGreen = "\x1b[32m", kYellow = "\x1b[33m", kRed = "\x1b[1;31m", kReset = "\x1b[0m";
+    if (!colour_on) return std::string(word);
+    std::string_view colour;
+    if (word == "healthy" || word == "Healthy" || word == "recovered" || word == "resolved" || word == "active")
+        colour = kGreen;
+    else if (word == "failed" || word == "Failed" || word == "relapsed" || word == "given_up")
+        colour = kRed;
+    else if (word == "open" || word == "running" || word == "degraded" || word == "interrupted")
+        colour = kYellow;
+    if (colour.empty()) return std::string(word);
+    return fmt::format("{}{}{}", colour, word, kReset);
+}
 
 std::string sparkline(std::span<const double> values, double lo, double hi) {
     static constexpr std::array<std::string_view, 8> kBlocks{"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};

@@ -11,6 +11,16 @@ namespace healctl {
 
 bool is_terminal(std::FILE* stream);
 
+// Colour on a terminal, as healctl(1) says: wanted when stdout is one, no
+// --no-color was given, NO_COLOR is unset or empty (no-color.org) and TERM is
+// not "dumb". main() decides once; JSON is never coloured.
+bool colour_wanted(bool terminal, bool no_color_option, const char* no_color_env, const char* term);
+void set_colour(bool on);
+// A state word healerd uses, coloured by what it means when colour is on:
+// healthy, recovered, resolved green; failed, relapsed, given_up red; open,
+// running, degraded yellow; any other word as it is.
+std::string paint_state(std::string_view word);
+
 // One block character (▁..█) per value, scaled between lo and hi.
 std::string sparkline(std::span<const double> values, double lo = 0.0, double hi = 100.0);
 

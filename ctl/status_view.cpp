@@ -80,7 +80,7 @@ StatusSnapshot fetch_status(BusClient& client) {
 
 std::string render_status(const StatusSnapshot& snapshot) {
     const DaemonState& s = snapshot.state;
-    std::string out = fmt::format("healerd {}: {}\n", s.version, s.health);
+    std::string out = fmt::format("healerd {}: {}\n", s.version, paint_state(s.health));
     out += chart_line("CPU", s.cpu, snapshot.cpu_history);
     out += chart_line("Memory", s.memory, snapshot.memory_history);
     out += fmt::format("Policy        {} ({})\n", s.policy, s.model_loaded ? "model loaded" : "no model loaded");
@@ -90,7 +90,7 @@ std::string render_status(const StatusSnapshot& snapshot) {
     out += fmt::format("Watched units {}\n",
                        s.watched_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(s.watched_units, ", ")));
     for (const auto& [unit, state] : s.unit_states)
-        out += fmt::format("  {:<24} {}{}\n", unit, state == "stopped" ? "stopped on purpose (no action)" : state,
+        out += fmt::format("  {:<24} {}{}\n", unit, state == "stopped" ? "stopped on purpose (no action)" : paint_state(state),
                            limits_text(s.unit_limits, unit));
     for (const PauseEntry& pause : s.paused)
         out += fmt::format("Paused        {} {} (no action taken)\n", pause.unit.empty() ? "the machine" : pause.unit,

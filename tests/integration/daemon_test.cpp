@@ -281,6 +281,49 @@ TEST_CASE("is-failed answers with its exit status, like systemctl is-failed", "[
     CHECK(answer == Json{{"unit", kWatchedUnit}, {"state", "failed"}, {"failed", true}});
 }
 
+TEST_CASE("states are coloured on a terminal only, never with NO_COLOR, --no-color, TERM=dumb or --json",
+          "[daemon]") {
+    DaemonEnvironment env;
+    wait_for_samples(5);
+    // script(1) gives healctl a terminal; ENV sets its environment.
+    const auto on_terminal = [](const std::string& env, const std::string& args) {
+        const RunResult result = run({SCRIPT_PATH, "-qec", fmt::format("env {} {} --user {}", env, HEALCTL_PATH, args),
+                                      "/dev/null"});
+        INFO(result.describe());
+        CHECK(result.exit_code == 0);
+        return result.out;
+    };
+    const std::string green_healthy = "\x1b[32mhealthy\x1b[0m";
+    CHECK_THAT(on_terminal("TERM=xterm NO_COLOR=", "status"), Catch::Contains(green_healthy));
+    CHECK_THAT(on_terminal("TERM=xterm NO_COLOR=1", "status"), !Catch::Contains("\x1b["));
+    CHECK_THAT(on_terminal("TERM=xterm", "status --no-color"), !Catch::Contains("\x1b["));
+    CHECK_THAT(on_terminal("TERM=dumb", "status"), !Catch::Contains("\x1b["));
+    CHECK_THAT(on_terminal("TERM=xterm", "status --json"), !Catch::Contains("\x1b["));
+    CHECK(healctl({"status"}).out.find('\x1b') == std::string::npos);  // a pipe
+
+    // Coloured cells keep the table's columns aligned.
+    std::string table = on_terminal("TERM=xterm", "metrics -n 1");
+    table = table.substr(table.find('\n') + 1);  // after "Status: ..."
+    const auto header = table.substr(0, table.find('\n'));
+    const auto row = table.substr(table.find('\n') + 1);
+    CHECK_THAT(row, Catch::Contains("\x1b[32mHealthy\x1b[0m"));
+    INFO(table);
+    const auto column = [](const std::string& line, std::size_t index) {
+        // The visible column where the index-th word starts, escapes not counted.
+        std::size_t visible = 0, word = 0;
+        bool in_word = false;
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            if (line[i] == '\x1b') { i = line.find('m', i); continue; }
+            const bool space = line[i] == ' ';
+            if (!space && !in_word && word++ == index) return visible;
+            in_word = !space;
+            ++visible;
+        }
+        return std::string::npos;
+    };
+    CHECK(column(header, 4) == column(row, 5));  // UNIT, after TIME (two words), CPU, MEMORY and STATUS
+}
+
 TEST_CASE("train reports progress, installs the model, and refuses a second run", "[daemon]") {
     DaemonEnvironment env;
 
