@@ -105,7 +105,8 @@ void Service::decision(const std::string& unit, DecisionDone done) {
         reply.incident_state = heal::to_string(incident->state());
         reply.attempts = static_cast<std::uint32_t>(incident->attempts().size());
         reply.relapses = incident->relapses();
-        if (const auto next = incident->next_attempt_at())
+        // With AutoRecover=no nothing attempts on its own: only the operator's recover.
+        if (const auto next = incident->next_attempt_at(); next && config_.auto_recover)
             reply.next_attempt_in =
                 std::max(0.0, std::chrono::duration<double>(*next - std::chrono::steady_clock::now()).count());
     }

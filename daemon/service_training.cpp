@@ -59,7 +59,7 @@ void Service::start_training(std::uint32_t episodes, std::shared_ptr<const heal:
     }
 
     cancel_training_ = false;
-    log_info(fmt::format("training a recovery policy for {} episodes on {} stored recoveries", episodes,
+    log_info(fmt::format("training a recovery policy for {} episodes on {} stored recovery attempt(s)", episodes,
                          request.history.size()));
     const std::string incumbent_name(request.incumbent ? request.incumbent->name() : "");
     try {

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Builds healerd and healctl, then runs healerd on this machine and walks
-# through healctl: status, simulate-failure, detect, recover, actions,
-# summary, train, policy. It uses a private D-Bus session bus, a temporary
-# state directory and the simulated recovery backend, so it changes nothing
-# on the machine. Run as root on Debian 12 (to install missing packages).
+# Builds healerd and healctl, then runs healerd and walks through one story
+# with healctl (scripts/walkthrough.sh): healthy, a failure injected,
+# detected with its reason, the policy's choice and why, the recovery, the
+# incident resolved, the figures, a training run. It uses a private D-Bus
+# session bus, a temporary state directory, a simulated machine and the
+# simulated recovery backend, so the story is the same on any host and
+# nothing on this one is touched. Run as root on Debian 12 (to install
+# missing packages).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
