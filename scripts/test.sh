@@ -10,10 +10,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 # nginx is the system tests' service not written for healerd; node_exporter
-# reads the Prometheus textfile export in an integration test; ccache makes
+# reads the Prometheus textfile export in an integration test; bash-completion
+# and zsh run healctl's completions; ccache makes
 # the mutants' rebuilds cheap (putting a file back compiles what is cached);
 # dpkg-dev and file let CPack find the package's dependencies.
-HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion ccache dpkg-dev file"
+HEAL_EXTRA_PACKAGES="nginx-light prometheus-node-exporter bash-completion zsh ccache dpkg-dev file"
 . scripts/deps.sh
 # The package's build (tests/system/package-test.sh) compiles the same
 # sources in another directory: without the directory in ccache's key, it

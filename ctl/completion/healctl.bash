@@ -38,7 +38,7 @@ _healctl() {
 
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then
-            mapfile -t COMPREPLY < <(compgen -W "--json --user --help --version" -- "$cur")
+            mapfile -t COMPREPLY < <(compgen -W "--json --user --no-color --help --version" -- "$cur")
         else
             mapfile -t COMPREPLY < <(compgen -W "$(_healctl_commands)" -- "$cur")
         fi

@@ -61,7 +61,8 @@ dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|; s|/$||' | grep -v '^/
 for file in /usr/sbin/healerd /usr/bin/healctl /usr/libexec/healerd/healerd-demo \
     /usr/lib/systemd/system/healerd.service /usr/share/dbus-1/system.d/org.healerd.Healer1.conf \
     /usr/lib/sysusers.d/healerd.conf /usr/share/man/man8/healerd.8 /usr/share/man/man5/healerd.conf.5 \
-    /usr/share/man/man1/healctl.1 /usr/share/bash-completion/completions/healctl /etc/healerd/rollback.d; do
+    /usr/share/man/man1/healctl.1 /usr/share/bash-completion/completions/healctl \
+    /usr/share/zsh/vendor-completions/_healctl /etc/healerd/rollback.d; do
     grep -qx "$file" "$work/contents" || check_failed "the package holds no $file"
 done
 grep -q '^ExecStart=/usr/sbin/healerd$' "$package_build/systemd/healerd.service" ||
