@@ -24,7 +24,7 @@ AutoRecover=no
 StableSec=5s
 [Simulation]
 # Simulated actions heal with the original design's odds; this seed makes the
-# story the same at every run.
+# recovery's outcome the same at every run (training draws its own numbers).
 Seed=1
 CONF
 
