@@ -5,7 +5,7 @@
 #      names the shared libraries' packages, systemd and dbus, its conffiles
 #      are /etc/healerd's, and it holds the binaries, units, D-Bus policy,
 #      sysusers file and all three man pages;
-#   2. dpkg -i: the healerd group exists, healerd.service is enabled and
+#   2. apt-get install ./healerd_*.deb: the healerd group exists, healerd.service is enabled and
 #      running, and healctl status answers root and an unprivileged user;
 #      man -w finds healerd(8), healerd.conf(5) and healctl(1);
 #   3. installed again over itself (an upgrade): an edited healerd.conf is
@@ -85,18 +85,23 @@ in_ct rm -f /usr/sbin/policy-rc.d
 
 healerd_active() { [ "$(in_ct systemctl is-active healerd.service)" = active ]; }
 
-# What the container holds before the package, to compare after the purge.
+# What the container holds before the package, to compare after the purge;
+# dpkg's and apt's own records change with any package.
 snapshot() {
     in_ct find /etc /var/lib /usr/lib/systemd /usr/lib/sysusers.d /usr/share/dbus-1 /usr/share/man \
         /usr/share/bash-completion /usr/sbin /usr/bin /usr/libexec /usr/share/healerd \
-        -path /var/lib/dpkg -prune -o -path /var/lib/systemd/random-seed -prune -o -print 2>/dev/null | sort
+        -path /var/lib/dpkg -prune -o -path /var/lib/apt -prune -o -path /var/lib/systemd/random-seed -prune -o \
+        -print 2>/dev/null | sort
 }
 snapshot >"$work/before"
 # shellcheck disable=SC2016 # $f is the inner shell's
 in_ct sh -c 'while read -r f; do [ ! -e "$f" ] || echo "$f"; done' <"$work/contents" >"$work/existed"
 
-in_ct dpkg -i "$deb" >"$work/dpkg-install.log" 2>&1 || { cat "$work/dpkg-install.log" >&2; die "dpkg -i failed"; }
-say "dpkg -i: $(tail -n 1 "$work/dpkg-install.log")"
+# As the README says; every dependency is installed already, so apt needs no
+# package lists (the fresh /var has none).
+in_ct env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" >"$work/dpkg-install.log" 2>&1 ||
+    { cat "$work/dpkg-install.log" >&2; die "apt-get install $deb failed"; }
+say "apt-get install: $(grep -m1 '^Setting up' "$work/dpkg-install.log" || tail -n 1 "$work/dpkg-install.log")"
 [ "$(in_ct dpkg-query -W -f='${Status}' healerd)" = "install ok installed" ] || check_failed "dpkg does not list healerd as installed"
 in_ct getent group healerd >/dev/null || check_failed "no healerd group after the install"
 enabled=$(in_ct systemctl is-enabled healerd.service || true)
