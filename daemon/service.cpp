@@ -373,7 +373,7 @@ void Service::report_incident_news() {
 
 void Service::send_alert(const heal::IncidentNews& news) {
     // A dry run gives nothing up for real: its incidents are what would have been done.
-    if (config_.on_give_up.empty() || stopping_ || (config_.backend.dry_run && !backend_->simulated())) return;
+    if (config_.on_give_up.empty() || stopping_ || dry_running()) return;
     const heal::Alert alert = heal::give_up_alert(
         config_.on_give_up, {news.incident_id, news.unit, news.failure_kind, news.attempts, news.relapses, news.message});
     std::vector<LogField> fields = unit_field(news.unit);
@@ -392,7 +392,7 @@ void Service::send_alert(const heal::IncidentNews& news) {
 
 void Service::give_up(const std::string& target, const std::string& reason) {
     // A dry run never acted: its incident says what would have been done, it did not fail.
-    incidents_->give_up(target, reason, config_.backend.dry_run && !backend_->simulated());
+    incidents_->give_up(target, reason, dry_running());
     report_incident_news();
 }
 

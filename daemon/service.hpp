@@ -254,6 +254,8 @@ private:
     void finish_restore(const std::string& unit, const heal::ExecutionResult& result, const std::string& why);
     // Failing, in an incident or being recovered: not stable.
     bool troubled(const std::string& unit) const;
+    // DryRun= on the systemd backend: actions are only logged, never run.
+    bool dry_running() const { return config_.backend.dry_run && !backend_->simulated(); }
     void report_breaker_changes();                     // journals each opening and closing
     void report_stopped_units(const LiveState& next) const;
     // Starts the next attempt of each incident whose backoff has passed.

@@ -230,7 +230,7 @@ void Service::finish_recovery(const std::string& target, heal::RecoveryOutcome o
     // If the incident ends on this, the restart cleared what needed the room.
     if (record.action == Action::restart && record.recovered && raises_->find(target)) restart_healed_.insert(target);
     // A dry run only said what it would do: it never counts as a failure.
-    if (config_.backend.dry_run && !backend_->simulated()) record.phase = heal::AttemptPhase::dry_run;
+    if (dry_running()) record.phase = heal::AttemptPhase::dry_run;
     complete_attempt(record);
     const heal::AttemptResult result = record.phase == heal::AttemptPhase::dry_run ? heal::AttemptResult::dry_run
                                        : record.recovered                        ? heal::AttemptResult::healed
