@@ -1,6 +1,9 @@
 #!/bin/sh
 # test-summary.sh JUNIT_XML...: adds up ctest's JUnit reports (--output-junit)
-# and prints each skipped test, then "healerd: N passed, N failed, N skipped".
+# and prints each skipped test, each failed test with the "FAIL:" lines its
+# output holds (the system tests' failed checks), then "healerd: N passed, N
+# failed, N skipped": CI shows a log's head and tail, so the reason a long
+# run failed must be in its last lines.
 # Exits 1 if any test failed, or if, run as root, a root-only test (its name
 # starts with "system:") was skipped.
 set -eu
@@ -21,10 +24,15 @@ for report in "$@"; do
     failed=$((failed + $(attribute failures "$report")))
     skipped=$((skipped + $(attribute skipped "$report") + $(attribute disabled "$report")))
 done
+unescape() { sed "s/&apos;/'/g; s/&quot;/\"/g; s/&amp;/\\&/g; s/&lt;/</g; s/&gt;/>/g"; }
 # $reports: one path per word (mktemp names, no spaces).
 # shellcheck disable=SC2086
 skipped_names=$(sed -n 's/.*<testcase name="\([^"]*\)".*status="\(notrun\|disabled\|skipped\)".*/\1/p' $reports /dev/null |
-                    sed "s/&apos;/'/g; s/&quot;/\"/g; s/&amp;/\\&/g; s/&lt;/</g; s/&gt;/>/g")
+                    unescape)
+# shellcheck disable=SC2086
+failed_names=$(sed -n 's/.*<testcase name="\([^"]*\)".*status="fail".*/\1/p' $reports /dev/null | unescape)
+# shellcheck disable=SC2086
+failed_checks=$(grep -h ': FAIL: ' $reports /dev/null | unescape | cut -c1-300 | head -n 40)
 verdict=0
 if [ -n "$skipped_names" ]; then
     echo "$skipped_names" | sed 's/^/healerd: skipped: /'
@@ -32,6 +40,10 @@ if [ -n "$skipped_names" ]; then
         echo "healerd: FAIL: a root-only test was skipped although this runs as root" >&2
         verdict=1
     fi
+fi
+if [ -n "$failed_names" ]; then
+    echo "$failed_names" | sed 's/^/healerd: failed: /'
+    [ -z "$failed_checks" ] || echo "$failed_checks" | sed 's/^[[:space:]]*/healerd: failed check: /'
 fi
 [ "$failed" -eq 0 ] || verdict=1
 echo "healerd: $((tests - failed - skipped)) passed, $failed failed, $skipped skipped"
