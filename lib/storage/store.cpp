@@ -387,6 +387,32 @@ struct Store::Impl {
         return state;
     }
 
+    // Runs the page's query on `table` and hands each row to `read`. The SQL
+    // has only the conditions the page sets, so SQLite can use the id order
+    // and the time index as they fit.
+    template <typename Record, typename Read>
+    std::vector<Record> read_page(const HistoryPage& page, std::string_view table, std::string_view columns,
+                                  std::string_view time_column, Read read) {
+        require_not_negative(page.limit, "limit");
+        require_not_negative(page.after_id, "after_id");
+        std::string sql = fmt::format("SELECT {} FROM {} WHERE id {} ?", columns, table, page.newest_first ? "<" : ">");
+        if (page.since) sql += fmt::format(" AND {} >= ?", time_column);
+        if (page.until) sql += fmt::format(" AND {} < ?", time_column);
+        if (page.unit) sql += " AND unit = ?";
+        sql += fmt::format(" ORDER BY id {} LIMIT ?", page.newest_first ? "DESC" : "ASC");
+        sqlite::Statement query(db, sql);
+        int index = 1;
+        const bool from_start = page.after_id == 0;
+        query.bind(index++, page.newest_first && from_start ? std::numeric_limits<std::int64_t>::max() : page.after_id);
+        if (page.since) query.bind(index++, to_micros(*page.since));
+        if (page.until) query.bind(index++, to_micros(*page.until));
+        if (page.unit) query.bind(index++, std::string_view(*page.unit));
+        query.bind(index, page.limit);
+        std::vector<Record> records;
+        while (query.step(fmt::format("reading {}", table))) records.push_back(read(query));
+        return records;
+    }
+
     std::vector<ActionRecord> read_actions(sqlite::Statement& query, std::string_view what) {
         std::vector<ActionRecord> records;
         while (query.step(what)) records.push_back(read_action(query));
@@ -679,6 +705,21 @@ std::vector<ActionRecord> Store::recent_actions(std::int64_t limit) const {
     const auto use = query.use();
     query.bind(1, limit);
     return impl_->read_actions(query, "reading actions");
+}
+
+std::vector<MetricRecord> Store::metrics_page(const HistoryPage& page) const {
+    return impl_->read_page<MetricRecord>(page, "metrics", kMetricColumns, "timestamp",
+                                          [this](const sqlite::Statement& row) { return impl_->read_metric(row); });
+}
+
+std::vector<ActionRecord> Store::actions_page(const HistoryPage& page) const {
+    return impl_->read_page<ActionRecord>(page, "actions", kActionColumns, "timestamp",
+                                          [this](const sqlite::Statement& row) { return impl_->read_action(row); });
+}
+
+std::vector<IncidentRecord> Store::incidents_page(const HistoryPage& page) const {
+    return impl_->read_page<IncidentRecord>(page, "incidents", kIncidentColumns, "opened_at",
+                                            [this](const sqlite::Statement& row) { return impl_->read_incident(row); });
 }
 
 std::vector<ActionRecord> Store::all_actions() const {

@@ -201,6 +201,21 @@ struct Retention {
     std::optional<std::int64_t> max_rows;  // per table
 };
 
+// One page of a history export (healctl metrics, actions, incidents): the
+// rows with since <= time < until (metrics and actions by timestamp,
+// incidents by opening time), of one target when `unit` is set ("" the
+// machine), in the order stored (row id): oldest first, or newest first.
+// A page starts after the row `after_id` (0: at the first row of that order),
+// so each page goes on from the last row of the one before.
+struct HistoryPage {
+    std::optional<TimePoint> since;
+    std::optional<TimePoint> until;
+    std::optional<std::string> unit;
+    bool newest_first = false;
+    std::int64_t after_id = 0;
+    std::int64_t limit = 100;
+};
+
 enum class StoreAccess { read_write, read_only };
 
 // Not thread-safe: the daemon uses one Store from its event-loop thread.
@@ -272,6 +287,11 @@ public:
     // timestamp, then id), one at a time: a week of history is not held at once.
     void each_metric(TimePoint since, TimePoint until, const std::function<void(MetricRecord&&)>& visit) const;
     std::vector<ActionRecord> recent_actions(std::int64_t limit) const;
+    // A page of each table (see HistoryPage); a negative limit or after_id
+    // throws std::invalid_argument.
+    std::vector<MetricRecord> metrics_page(const HistoryPage& page) const;
+    std::vector<ActionRecord> actions_page(const HistoryPage& page) const;
+    std::vector<IncidentRecord> incidents_page(const HistoryPage& page) const;
     // Every finished (`done`) action, oldest first (for calibrating the environment).
     std::vector<ActionRecord> all_actions() const;
 

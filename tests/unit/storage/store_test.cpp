@@ -1241,3 +1241,74 @@ TEST_CASE("store: raised limits are replaced per unit, and a value beyond SQLite
     CHECK_THROWS_AS(store.save_raised_limits("db.service", {memory}), std::invalid_argument);  // another unit's row
     CHECK(store.raised_limits() == std::vector<RaisedLimitRecord>{other, quota});  // nothing lost
 }
+
+namespace {
+
+// The cpu of each metric in a page: which rows, in which order.
+std::vector<double> cpus(const std::vector<MetricRecord>& records) {
+    std::vector<double> out;
+    for (const MetricRecord& record : records) out.push_back(record.cpu);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("store: history pages filter by time and unit, in either order, each going on after the last") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    for (int second = 0; second < 6; ++second) {
+        store.add_metric(metric(kT0 + std::chrono::seconds(second), second));
+        store.add_metric(metric(kT0 + std::chrono::seconds(second), 100 + second, true, "web.service"));
+    }
+    HistoryPage page;
+    page.unit = "";
+    page.limit = 4;
+    const auto first = store.metrics_page(page);
+    CHECK(cpus(first) == std::vector<double>{0, 1, 2, 3});
+    page.after_id = first.back().id;
+    CHECK(cpus(store.metrics_page(page)) == std::vector<double>{4, 5});
+
+    page = HistoryPage{};
+    page.unit = "web.service";
+    page.since = kT0 + 1s;
+    page.until = kT0 + 5s;  // excluded
+    page.newest_first = true;
+    page.limit = 3;
+    const auto newest = store.metrics_page(page);
+    CHECK(cpus(newest) == std::vector<double>{104, 103, 102});
+    page.after_id = newest.back().id;
+    CHECK(cpus(store.metrics_page(page)) == std::vector<double>{101});
+
+    page = HistoryPage{};  // no filter: both targets
+    page.limit = 100;
+    CHECK(store.metrics_page(page).size() == 12);
+    page.limit = -1;
+    CHECK_THROWS_AS(store.metrics_page(page), std::invalid_argument);
+}
+
+TEST_CASE("store: action and incident pages filter by their own times and units") {
+    TempDir dir;
+    Store store(dir / "heal.db");
+    for (int second : {0, 10, 20}) {
+        IncidentRecord opened = incident(kT0 + std::chrono::seconds(second), IncidentOutcome::resolved, 1, 5.0);
+        if (second == 10) opened.unit = "db.service";
+        store.open_incident(opened);
+        ActionRecord attempt = action(kT0 + std::chrono::seconds(second + 1), true, 2.0);
+        attempt.unit = opened.unit;
+        store.add_action(attempt);
+    }
+    HistoryPage page;
+    page.since = kT0 + 5s;
+    page.unit = "web.service";
+    const auto incidents = store.incidents_page(page);
+    REQUIRE(incidents.size() == 1);
+    CHECK(incidents[0].opened == kT0 + 20s);
+    const auto actions = store.actions_page(page);
+    REQUIRE(actions.size() == 1);
+    CHECK(actions[0].timestamp == kT0 + 21s);
+
+    page = HistoryPage{};
+    page.until = kT0 + 11s;  // by opening time for incidents, by timestamp for actions
+    CHECK(store.incidents_page(page).size() == 2);
+    CHECK(store.actions_page(page).size() == 1);
+}
