@@ -59,6 +59,7 @@ struct DaemonState {
 };
 
 struct MetricPoint {
+    std::uint64_t id = 0;  // the row's, from the List methods only
     Microseconds timestamp = 0;
     double cpu = 0.0;
     double memory = 0.0;
@@ -67,6 +68,7 @@ struct MetricPoint {
 };
 
 struct ActionEntry {
+    std::uint64_t id = 0;  // the row's, from the List methods only
     Microseconds timestamp = 0;
     std::string action;
     std::string result;  // "recovered" / "failed"
@@ -100,6 +102,14 @@ inline std::optional<double> resolved_rate(const SummaryStats& stats) {
     if (decided == 0) return std::nullopt;
     return 100.0 * static_cast<double>(stats.resolved) / static_cast<double>(decided);
 }
+
+// Which rows ListMetrics, ListActions and ListIncidents read.
+struct HistoryFilter {
+    std::optional<Microseconds> since;
+    std::optional<Microseconds> until;
+    std::optional<std::string> unit;  // "" for the machine
+    bool newest_first = false;
+};
 
 struct IncidentEntry {
     std::uint64_t id = 0;

@@ -3,10 +3,14 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -332,48 +336,135 @@ std::string BusClient::health() {
     return health;
 }
 
+namespace {
+
+// Reads an array of rows of `fields`, each prefixed by its row id when
+// with_id; `read_fields` reads one row's fields into an Entry.
+template <typename Entry, typename ReadFields>
+std::vector<Entry> read_rows(sd_bus_message* r, std::string_view fields, bool with_id, std::string_view method,
+                             ReadFields read_fields) {
+    const std::string row = with_id ? fmt::format("t{}", fields) : std::string(fields);
+    std::vector<Entry> entries;
+    check_read(sd_bus_message_enter_container(r, 'a', fmt::format("({})", row).c_str()), method);
+    for (;;) {
+        const int entered = sd_bus_message_enter_container(r, 'r', row.c_str());
+        check_read(entered, method);
+        if (entered == 0) break;
+        Entry entry;
+        if (with_id) check_read(sd_bus_message_read_basic(r, 't', &entry.id), method);
+        check_read(read_fields(r, entry), method);
+        check_read(sd_bus_message_exit_container(r), method);
+        entries.push_back(std::move(entry));
+    }
+    check_read(sd_bus_message_exit_container(r), method);
+    return entries;
+}
+
+constexpr std::string_view kMetricFields = "tddss";
+int read_metric(sd_bus_message* r, MetricPoint& p) {
+    const char *status = nullptr, *unit = nullptr;
+    const int read = sd_bus_message_read(r, kMetricFields.data(), &p.timestamp, &p.cpu, &p.memory, &status, &unit);
+    p.status = copy(status);
+    p.unit = copy(unit);
+    return read;
+}
+
+constexpr std::string_view kActionFields = "tssddss";
+int read_action(sd_bus_message* r, ActionEntry& e) {
+    const char *action = nullptr, *result = nullptr, *unit = nullptr, *kind = nullptr;
+    double seconds = -1;
+    const int read = sd_bus_message_read(r, kActionFields.data(), &e.timestamp, &action, &result, &e.reward, &seconds,
+                                         &unit, &kind);
+    e.action = copy(action);
+    e.result = copy(result);
+    e.recovery_time = recovery_time(seconds);
+    e.unit = copy(unit);
+    e.failure_kind = copy(kind);
+    return read;
+}
+
+// An incident's fields begin with its id.
+constexpr std::string_view kIncidentFields = "tssstttuus";
+int read_incident(sd_bus_message* r, IncidentEntry& e) {
+    const auto reached = [](Microseconds usec) { return usec == 0 ? std::nullopt : std::optional(usec); };
+    const char *unit = nullptr, *kind = nullptr, *outcome = nullptr, *detail = nullptr;
+    Microseconds closed = 0, healthy_since = 0;
+    const int read = sd_bus_message_read(r, kIncidentFields.data(), &e.id, &unit, &kind, &outcome, &e.opened,
+                                         &closed, &healthy_since, &e.attempts, &e.relapses, &detail);
+    e.unit = copy(unit);
+    e.failure_kind = copy(kind);
+    e.outcome = copy(outcome);
+    e.closed = reached(closed);
+    e.healthy_since = reached(healthy_since);
+    e.detail = copy(detail);
+    return read;
+}
+
+void append_filter(sd_bus_message* m, const HistoryFilter& filter) {
+    check_build(sd_bus_message_open_container(m, 'a', "{sv}"));
+    if (filter.since) check_build(sd_bus_message_append(m, "{sv}", "since", "t", *filter.since));
+    if (filter.until) check_build(sd_bus_message_append(m, "{sv}", "until", "t", *filter.until));
+    if (filter.unit) check_build(sd_bus_message_append(m, "{sv}", "unit", "s", filter.unit->c_str()));
+    if (filter.newest_first) check_build(sd_bus_message_append(m, "{sv}", "newest_first", "b", 1));
+    check_build(sd_bus_message_close_container(m));
+}
+
+// "... retry in N s": the seconds healerd asks a rate-limited caller to wait.
+std::optional<unsigned> retry_after(const sd_bus_error& error) {
+    if (!error.name || std::string_view(error.name) != fmt::format("{}RateLimited", kErrorPrefix) || !error.message)
+        return std::nullopt;
+    unsigned seconds = 0;
+    if (std::sscanf(error.message, "%*[^;]; retry in %u s", &seconds) != 1) return std::nullopt;
+    return seconds;
+}
+
+// `told`: whether the wait was announced already (once a run).
+Message list_page(sd_bus* bus, BusScope scope, const char* method, const HistoryFilter& filter, std::uint64_t after,
+                  std::uint32_t limit, bool& told) {
+    for (;;) {
+        Message m = new_call(bus, kInterface, method);
+        append_filter(m.get(), filter);
+        check_build(sd_bus_message_append(m.get(), "tu", after, limit));
+        ScopedError error;
+        sd_bus_message* reply = nullptr;
+        const int r = sd_bus_call(bus, m.get(), kDefaultTimeoutUs, &error.error, &reply);
+        if (r >= 0) return Message(reply);
+        const auto wait = retry_after(error.error);
+        if (!wait) fail_call(scope, method, r, error.error);
+        if (!std::exchange(told, true))
+            fmt::print(stderr, "healctl: healerd limits how fast other users read its history; waiting.\n");
+        std::this_thread::sleep_for(std::chrono::seconds(std::max(1u, *wait)));
+    }
+}
+
+}  // namespace
+
 std::vector<MetricPoint> BusClient::metrics(std::uint32_t limit) {
     Message reply = call(bus_, scope_, "GetMetrics", "u", limit);
-    sd_bus_message* r = reply.get();
-    std::vector<MetricPoint> points;
-    check_read(sd_bus_message_enter_container(r, 'a', "(tddss)"), "GetMetrics");
-    while (true) {
-        MetricPoint p;
-        const char* status = nullptr;
-        const char* unit = nullptr;
-        const int read = sd_bus_message_read(r, "(tddss)", &p.timestamp, &p.cpu, &p.memory, &status, &unit);
-        check_read(read, "GetMetrics");
-        if (read == 0) break;
-        p.status = copy(status);
-        p.unit = copy(unit);
-        points.push_back(std::move(p));
-    }
-    check_read(sd_bus_message_exit_container(r), "GetMetrics");
-    return points;
+    return read_rows<MetricPoint>(reply.get(), kMetricFields, false, "GetMetrics", read_metric);
 }
 
 std::vector<ActionEntry> BusClient::actions(std::uint32_t limit) {
     Message reply = call(bus_, scope_, "GetActions", "u", limit);
-    sd_bus_message* r = reply.get();
-    std::vector<ActionEntry> entries;
-    check_read(sd_bus_message_enter_container(r, 'a', "(tssddss)"), "GetActions");
-    while (true) {
-        ActionEntry e;
-        const char *action = nullptr, *result = nullptr, *unit = nullptr, *kind = nullptr;
-        double seconds = -1;
-        const int read = sd_bus_message_read(r, "(tssddss)", &e.timestamp, &action, &result, &e.reward,
-                                             &seconds, &unit, &kind);
-        check_read(read, "GetActions");
-        if (read == 0) break;
-        e.action = copy(action);
-        e.result = copy(result);
-        e.recovery_time = recovery_time(seconds);
-        e.unit = copy(unit);
-        e.failure_kind = copy(kind);
-        entries.push_back(std::move(e));
-    }
-    check_read(sd_bus_message_exit_container(r), "GetActions");
-    return entries;
+    return read_rows<ActionEntry>(reply.get(), kActionFields, false, "GetActions", read_action);
+}
+
+std::vector<MetricPoint> BusClient::list_metrics(const HistoryFilter& filter, std::uint64_t after,
+                                                 std::uint32_t limit) {
+    Message reply = list_page(bus_, scope_, "ListMetrics", filter, after, limit, told_of_rate_limit_);
+    return read_rows<MetricPoint>(reply.get(), kMetricFields, true, "ListMetrics", read_metric);
+}
+
+std::vector<ActionEntry> BusClient::list_actions(const HistoryFilter& filter, std::uint64_t after,
+                                                 std::uint32_t limit) {
+    Message reply = list_page(bus_, scope_, "ListActions", filter, after, limit, told_of_rate_limit_);
+    return read_rows<ActionEntry>(reply.get(), kActionFields, true, "ListActions", read_action);
+}
+
+std::vector<IncidentEntry> BusClient::list_incidents(const HistoryFilter& filter, std::uint64_t after,
+                                                     std::uint32_t limit) {
+    Message reply = list_page(bus_, scope_, "ListIncidents", filter, after, limit, told_of_rate_limit_);
+    return read_rows<IncidentEntry>(reply.get(), kIncidentFields, false, "ListIncidents", read_incident);
 }
 
 SummaryStats BusClient::summary() {
@@ -415,28 +506,7 @@ SummaryStats BusClient::summary() {
 
 std::vector<IncidentEntry> BusClient::incidents(std::uint32_t limit) {
     Message reply = call(bus_, scope_, "GetIncidents", "u", limit);
-    sd_bus_message* r = reply.get();
-    std::vector<IncidentEntry> entries;
-    check_read(sd_bus_message_enter_container(r, 'a', "(tssstttuus)"), "GetIncidents");
-    const auto reached = [](Microseconds usec) { return usec == 0 ? std::nullopt : std::optional(usec); };
-    while (true) {
-        IncidentEntry e;
-        const char *unit = nullptr, *kind = nullptr, *outcome = nullptr, *detail = nullptr;
-        Microseconds closed = 0, healthy_since = 0;
-        const int read = sd_bus_message_read(r, "(tssstttuus)", &e.id, &unit, &kind, &outcome, &e.opened, &closed,
-                                             &healthy_since, &e.attempts, &e.relapses, &detail);
-        check_read(read, "GetIncidents");
-        if (read == 0) break;
-        e.unit = copy(unit);
-        e.failure_kind = copy(kind);
-        e.outcome = copy(outcome);
-        e.closed = reached(closed);
-        e.healthy_since = reached(healthy_since);
-        e.detail = copy(detail);
-        entries.push_back(std::move(e));
-    }
-    check_read(sd_bus_message_exit_container(r), "GetIncidents");
-    return entries;
+    return read_rows<IncidentEntry>(reply.get(), kIncidentFields, false, "GetIncidents", read_incident);
 }
 
 DetectResult BusClient::detect(const DetectOverrides& overrides) {

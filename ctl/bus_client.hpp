@@ -52,6 +52,12 @@ public:
     std::vector<ActionEntry> actions(std::uint32_t limit);
     SummaryStats summary();
     std::vector<IncidentEntry> incidents(std::uint32_t limit);
+    // A page of an export: rows after the row id `after` (0: from the first
+    // in the filter's order). A page refused for the caller's read budget is
+    // asked again once healerd's "retry in N s" has passed.
+    std::vector<MetricPoint> list_metrics(const HistoryFilter& filter, std::uint64_t after, std::uint32_t limit);
+    std::vector<ActionEntry> list_actions(const HistoryFilter& filter, std::uint64_t after, std::uint32_t limit);
+    std::vector<IncidentEntry> list_incidents(const HistoryFilter& filter, std::uint64_t after, std::uint32_t limit);
     DetectResult detect(const DetectOverrides& overrides);
     DecisionView decision(const std::string& unit);
     RecoverResult recover(const std::string& unit, const std::string& action);
@@ -82,6 +88,7 @@ private:
                            const char* member, const char* description,
                            std::function<void(sd_bus_message*)> handler);
 
+    bool told_of_rate_limit_ = false;
     BusScope scope_;
     sd_bus* bus_ = nullptr;
     std::exception_ptr handler_error_;

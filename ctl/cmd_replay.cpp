@@ -30,6 +30,7 @@ using std::chrono::system_clock;
 
 struct ReplayOptions {
     std::string file;  // "-" reads standard input; "" replays the stored history
+    std::optional<std::string> column;  // of FILE: default "value"
     DetectorFlags detector;
     std::optional<std::string> since;
     std::optional<std::string> until;
@@ -37,20 +38,21 @@ struct ReplayOptions {
     std::optional<std::filesystem::path> database;
 };
 
-std::vector<heal::ReplayRow> replay(const std::string& file, const heal::AdaptiveDetectorConfig& config) {
+std::vector<heal::ReplayRow> replay(const std::string& file, const heal::AdaptiveDetectorConfig& config,
+                                    const std::string& column) {
     const std::string name = file == "-" ? "standard input" : file;
     try {
-        if (file == "-") return heal::replay_csv(std::cin, config);
+        if (file == "-") return heal::replay_csv(std::cin, config, column);
         std::ifstream in(file);
         if (!in) throw CtlError(Exit::usage, fmt::format("cannot open {}: {}.", file, std::strerror(errno)));
-        return heal::replay_csv(in, config);
+        return heal::replay_csv(in, config, column);
     } catch (const heal::ReplayError& e) {
         throw CtlError(Exit::failed, fmt::format("{}: {}.", name, e.what()));
     }
 }
 
 void print_csv_replay(const ReplayOptions& options, const GlobalOptions& global) {
-    const auto rows = replay(options.file, options.detector.resolve());
+    const auto rows = replay(options.file, options.detector.resolve(), options.column.value_or("value"));
     if (global.json) {
         Json out = Json::array();
         for (const auto& row : rows)
@@ -61,20 +63,6 @@ void print_csv_replay(const ReplayOptions& options, const GlobalOptions& global)
     std::string csv = "timestamp,value,anomaly\n";
     for (const auto& row : rows) csv += fmt::format("{},{},{}\n", row.timestamp, row.value, row.anomaly ? 1 : 0);
     fmt::print("{}", csv);
-}
-
-system_clock::time_point time_argument(const std::string& flag, const std::string& text, system_clock::time_point now) {
-    const auto time = parse_time_point(text, now);
-    if (!time)
-        throw CtlError(Exit::usage, fmt::format("{} '{}': not a time (e.g. -7d, \"2h ago\", 2025-01-15, "
-                                                "\"2025-01-15 11:30\", @1736937000).",
-                                                flag, text));
-    return *time;
-}
-
-Microseconds micros(system_clock::time_point time) {
-    return static_cast<Microseconds>(
-        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
 }
 
 std::string target_text(const std::string& unit) { return unit.empty() ? "machine" : unit; }
@@ -225,6 +213,9 @@ Command add_replay_command(CLI::App& app, const GlobalOptions& global) {
     auto options = std::make_shared<ReplayOptions>();
     sub->add_option("FILE", options->file,
                     "CSV file of timestamp,value rows (- reads standard input); without it, the stored history");
+    sub->add_option("--column", options->column,
+                    "The FILE's value column, named in its header: cpu or memory for healctl metrics --format csv")
+        ->type_name("NAME");
     add_detector_options(sub, options->detector);
     auto* history = sub->add_option_group("History", "Replaying the stored history (no FILE)");
     history->add_option("--since", options->since, "From this time (e.g. -7d, \"2h ago\", 2025-01-15); default: all")
@@ -237,6 +228,8 @@ Command add_replay_command(CLI::App& app, const GlobalOptions& global) {
         ->type_name("FILE");
     return {sub, [&global, options] {
                 if (options->file.empty()) {
+                    if (options->column)
+                        throw CtlError(Exit::usage, "--column names a column of a CSV FILE.");
                     if (options->detector.any_parameter())
                         throw CtlError(Exit::usage, "the detector parameters (--window, --k, ...) apply to a CSV "
                                                     "FILE; the stored history is replayed with --config's settings.");

@@ -14,11 +14,6 @@ Json optional_number(const std::optional<double>& value) { return value ? Json(*
 
 Json optional_string(const std::string& value) { return value.empty() ? Json(nullptr) : Json(value); }
 
-std::string dump(const Json& document, int indent) {
-    // Replace rather than throw on text that is not UTF-8 (unit names are not checked).
-    return document.dump(indent, ' ', false, Json::error_handler_t::replace);
-}
-
 }  // namespace
 
 void to_json(Json& j, const MetricPoint& point) {
@@ -119,10 +114,15 @@ void to_json(Json& j, const TrainingFinished& finished) {
          {"message", finished.message}};
 }
 
-void print_json(const Json& document) { fmt::print("{}\n", dump(document, 2)); }
+std::string dump_json(const Json& document, int indent) {
+    // Replace rather than throw on text that is not UTF-8 (unit names are not checked).
+    return document.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+void print_json(const Json& document) { fmt::print("{}\n", dump_json(document, kJsonIndent)); }
 
 void print_json_line(const Json& document) {
-    fmt::print("{}\n", dump(document, -1));
+    fmt::print("{}\n", dump_json(document, -1));
     std::fflush(stdout);
 }
 

@@ -19,6 +19,11 @@ void to_json(Json& j, const DecisionView& view);
 void to_json(Json& j, const RecoverResult& result);
 void to_json(Json& j, const TrainingFinished& finished);
 
+// print_json's indent.
+inline constexpr int kJsonIndent = 2;
+// The text of a document (indent -1: on one line); text that is not UTF-8
+// is replaced, not refused.
+std::string dump_json(const Json& document, int indent);
 // One document, indented.
 void print_json(const Json& document);
 // One document per line, for streams (watch, probe).

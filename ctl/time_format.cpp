@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "config/config.hpp"
+#include "error.hpp"
 
 namespace healctl {
 
@@ -29,10 +30,7 @@ std::string iso8601_utc(Microseconds since_epoch) {
                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, since_epoch % kPerSecond / 1000);
 }
 
-std::string iso8601_utc(std::chrono::system_clock::time_point time) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch());
-    return iso8601_utc(static_cast<Microseconds>(us.count()));
-}
+std::string iso8601_utc(std::chrono::system_clock::time_point time) { return iso8601_utc(micros(time)); }
 
 std::string local_time(Microseconds since_epoch) {
     const std::tm tm = broken_down(since_epoch, false);
@@ -70,6 +68,21 @@ std::optional<std::chrono::system_clock::time_point> parse_time_point(std::strin
         return system_clock::from_time_t(seconds);
     }
     return std::nullopt;
+}
+
+std::chrono::system_clock::time_point time_argument(const std::string& flag, const std::string& text,
+                                                    std::chrono::system_clock::time_point now) {
+    const auto time = parse_time_point(text, now);
+    if (!time)
+        throw CtlError(Exit::usage, fmt::format("{} '{}': not a time (e.g. -7d, \"2h ago\", 2025-01-15, "
+                                                "\"2025-01-15 11:30\", @1736937000).",
+                                                flag, text));
+    return *time;
+}
+
+Microseconds micros(std::chrono::system_clock::time_point time) {
+    return static_cast<Microseconds>(
+        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
 }
 
 }  // namespace healctl

@@ -21,4 +21,10 @@ std::string local_time(Microseconds since_epoch);
 std::optional<std::chrono::system_clock::time_point> parse_time_point(std::string_view text,
                                                                       std::chrono::system_clock::time_point now);
 
+// parse_time_point, or a usage error naming the option and showing the forms.
+std::chrono::system_clock::time_point time_argument(const std::string& flag, const std::string& text,
+                                                    std::chrono::system_clock::time_point now);
+
+Microseconds micros(std::chrono::system_clock::time_point time);
+
 }  // namespace healctl

@@ -211,47 +211,80 @@ int get_version(sd_bus*, const char*, const char*, const char*, sd_bus_message* 
 
 // ---- read-only methods ----------------------------------------------------------
 
+std::uint64_t count(std::int64_t n) { return static_cast<std::uint64_t>(n < 0 ? 0 : n); }
+
+// Replies with one array of rows of `fields`, each prefixed by its row id
+// (signature "t") when with_id: the List methods' cursor.
+template <typename Record, typename AppendFields>
+int reply_rows(sd_bus_message* call, std::string_view fields, bool with_id, const std::vector<Record>& records,
+               AppendFields append_fields) {
+    const std::string row = with_id ? fmt::format("t{}", fields) : std::string(fields);
+    sd_bus_message* reply = nullptr;
+    check(sd_bus_message_new_method_return(call, &reply), "new reply");
+    std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
+    check(sd_bus_message_open_container(reply, 'a', fmt::format("({})", row).c_str()), "open array");
+    for (const Record& record : records) {
+        check(sd_bus_message_open_container(reply, 'r', row.c_str()), "open row");
+        if (with_id) check(sd_bus_message_append(reply, "t", count(record.id)), "append row id");
+        append_fields(reply, record);
+        check(sd_bus_message_close_container(reply), "close row");
+    }
+    check(sd_bus_message_close_container(reply), "close array");
+    return sd_bus_send(nullptr, reply, nullptr);
+}
+
+constexpr std::string_view kMetricFields = "tddss";
+void append_metric(sd_bus_message* reply, const heal::MetricRecord& m) {
+    check(sd_bus_message_append(reply, kMetricFields.data(), usec_since_epoch(m.timestamp), m.cpu, m.memory,
+                                m.healthy ? "Healthy" : "Failed", m.unit.c_str()),
+          "append metric");
+}
+
+constexpr std::string_view kActionFields = "tssddss";
+void append_action(sd_bus_message* reply, const heal::ActionRecord& a) {
+    const std::string kind = a.failure_kind ? std::string(heal::to_string(*a.failure_kind)) : "";
+    check(sd_bus_message_append(reply, kActionFields.data(), usec_since_epoch(a.timestamp),
+                                std::string(heal::to_string(a.action)).c_str(), result_name(a).data(), a.reward,
+                                a.recovery_time.value_or(-1.0), a.unit.c_str(), kind.c_str()),
+          "append action");
+}
+
+// An incident row carries its id already (attempts name it).
+constexpr std::string_view kIncidentFields = "tssstttuus";
+void append_incident(sd_bus_message* reply, const heal::IncidentRecord& i) {
+    // 0 stands for a time not reached (still open, never durably healthy);
+    // outcome names are literals, so .data() is null-terminated.
+    const auto usec_or_zero = [](const std::optional<heal::TimePoint>& time) {
+        return time ? usec_since_epoch(*time) : std::uint64_t{0};
+    };
+    const std::string kind = i.failure_kind ? std::string(heal::to_string(*i.failure_kind)) : "";
+    check(sd_bus_message_append(reply, kIncidentFields.data(), count(i.id), i.unit.c_str(), kind.c_str(),
+                                heal::to_string(i.outcome).data(), usec_since_epoch(i.opened), usec_or_zero(i.closed),
+                                usec_or_zero(i.healthy_since), static_cast<std::uint32_t>(i.attempts),
+                                static_cast<std::uint32_t>(i.relapses), i.detail.c_str()),
+          "append incident");
+}
+
+std::uint32_t read_limit(sd_bus_message* call) {
+    std::uint32_t limit = 0;
+    check(sd_bus_message_read(call, "u", &limit), "read limit");
+    return limit;
+}
+
 int method_get_metrics(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
-        std::uint32_t limit = 0;
-        check(sd_bus_message_read(call, "u", &limit), "read limit");
-        const auto records = self_of(userdata).service().metrics(caller_of(call), limit);
-        sd_bus_message* reply = nullptr;
-        check(sd_bus_message_new_method_return(call, &reply), "new reply");
-        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
-        check(sd_bus_message_open_container(reply, 'a', "(tddss)"), "open array");
-        for (const heal::MetricRecord& m : records)
-            check(sd_bus_message_append(reply, "(tddss)", usec_since_epoch(m.timestamp), m.cpu, m.memory,
-                                        m.healthy ? "Healthy" : "Failed", m.unit.c_str()),
-                  "append metric");
-        check(sd_bus_message_close_container(reply), "close array");
-        return sd_bus_send(nullptr, reply, nullptr);
+        const auto records = self_of(userdata).service().metrics(caller_of(call), read_limit(call));
+        return reply_rows(call, kMetricFields, false, records, append_metric);
     });
 }
 
 int method_get_actions(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
-        std::uint32_t limit = 0;
-        check(sd_bus_message_read(call, "u", &limit), "read limit");
-        const auto records = self_of(userdata).service().actions(caller_of(call), limit);
-        sd_bus_message* reply = nullptr;
-        check(sd_bus_message_new_method_return(call, &reply), "new reply");
-        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
-        check(sd_bus_message_open_container(reply, 'a', "(tssddss)"), "open array");
-        for (const heal::ActionRecord& a : records) {
-            const std::string kind = a.failure_kind ? std::string(heal::to_string(*a.failure_kind)) : "";
-            check(sd_bus_message_append(reply, "(tssddss)", usec_since_epoch(a.timestamp),
-                                        std::string(heal::to_string(a.action)).c_str(),
-                                        result_name(a).data(), a.reward, a.recovery_time.value_or(-1.0),
-                                        a.unit.c_str(), kind.c_str()),
-                  "append action");
-        }
-        check(sd_bus_message_close_container(reply), "close array");
-        return sd_bus_send(nullptr, reply, nullptr);
+        const auto records = self_of(userdata).service().actions(caller_of(call), read_limit(call));
+        return reply_rows(call, kActionFields, false, records, append_action);
     });
 }
 
-std::uint64_t count(std::int64_t n) { return static_cast<std::uint64_t>(n < 0 ? 0 : n); }
 
 // The attempt figures keep the original fixed struct (avg_mttr -1 when there
 // is no success); the incident figures follow as a dict, so a figure that
@@ -281,58 +314,109 @@ int method_get_summary(sd_bus_message* call, void* userdata, sd_bus_error* error
 
 int method_get_incidents(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
-        std::uint32_t limit = 0;
-        check(sd_bus_message_read(call, "u", &limit), "read limit");
-        const auto records = self_of(userdata).service().incidents(caller_of(call), limit);
-        sd_bus_message* reply = nullptr;
-        check(sd_bus_message_new_method_return(call, &reply), "new reply");
-        std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> owned(reply, sd_bus_message_unref);
-        check(sd_bus_message_open_container(reply, 'a', "(tssstttuus)"), "open array");
-        // 0 stands for a time not reached (still open, never durably healthy);
-        // outcome names are literals, so .data() is null-terminated.
-        const auto usec_or_zero = [](const std::optional<heal::TimePoint>& time) {
-            return time ? usec_since_epoch(*time) : std::uint64_t{0};
-        };
-        for (const heal::IncidentRecord& i : records) {
-            const std::string kind = i.failure_kind ? std::string(heal::to_string(*i.failure_kind)) : "";
-            check(sd_bus_message_append(reply, "(tssstttuus)", count(i.id), i.unit.c_str(), kind.c_str(),
-                                        heal::to_string(i.outcome).data(), usec_since_epoch(i.opened),
-                                        usec_or_zero(i.closed), usec_or_zero(i.healthy_since),
-                                        static_cast<std::uint32_t>(i.attempts), static_cast<std::uint32_t>(i.relapses),
-                                        i.detail.c_str()),
-                  "append incident");
-        }
-        check(sd_bus_message_close_container(reply), "close array");
-        return sd_bus_send(nullptr, reply, nullptr);
+        const auto records = self_of(userdata).service().incidents(caller_of(call), read_limit(call));
+        return reply_rows(call, kIncidentFields, false, records, append_incident);
     });
 }
 
-// Reads Detect's a{sv}: "cpu" and "memory", each a double.
-std::pair<std::optional<double>, std::optional<double>> read_detect_values(sd_bus_message* call) {
-    std::optional<double> cpu, memory;
-    check(sd_bus_message_enter_container(call, 'a', "{sv}"), "open values");
+// Reads an a{sv} argument: `read_entry(name, signature)` is called with the
+// variant's signature and must read the variant ("v") or refuse the entry.
+template <typename ReadEntry>
+void read_options(sd_bus_message* call, ReadEntry read_entry) {
+    check(sd_bus_message_enter_container(call, 'a', "{sv}"), "open options");
     for (;;) {
         const int r = sd_bus_message_enter_container(call, 'e', "sv");
         check(r, "open entry");
         if (r == 0) break;
         const char* key = nullptr;
         check(sd_bus_message_read(call, "s", &key), "read key");
-        const std::string name(key);
+        const char* contents = nullptr;
+        check(sd_bus_message_peek_type(call, nullptr, &contents), "peek variant");
+        read_entry(std::string(key), std::string_view(contents ? contents : ""));
+        check(sd_bus_message_exit_container(call), "close entry");
+    }
+    check(sd_bus_message_exit_container(call), "close options");
+}
+
+void require_type(const std::string& name, std::string_view signature, std::string_view wanted, std::string_view what) {
+    if (signature != wanted)
+        throw RequestError(RequestError::Code::InvalidArgument,
+                           fmt::format("'{}' must be {} ({}), not '{}'", name, what, wanted, signature));
+}
+
+// Reads Detect's a{sv}: "cpu" and "memory", each a double.
+std::pair<std::optional<double>, std::optional<double>> read_detect_values(sd_bus_message* call) {
+    std::optional<double> cpu, memory;
+    read_options(call, [&](const std::string& name, std::string_view signature) {
         if (name != "cpu" && name != "memory")
             throw RequestError(RequestError::Code::InvalidArgument,
                                fmt::format("unknown value '{}' (cpu, memory)", name));
-        const char* contents = nullptr;
-        check(sd_bus_message_peek_type(call, nullptr, &contents), "peek variant");
-        if (!contents || std::string_view(contents) != "d")
-            throw RequestError(RequestError::Code::InvalidArgument,
-                               fmt::format("value '{}' must be a double (d), not '{}'", name, contents ? contents : ""));
+        require_type(name, signature, "d", "a double");
         double value = 0.0;
         check(sd_bus_message_read(call, "v", "d", &value), "read value");
         (name == "cpu" ? cpu : memory) = value;
-        check(sd_bus_message_exit_container(call), "close entry");
-    }
-    check(sd_bus_message_exit_container(call), "close values");
+    });
     return {cpu, memory};
+}
+
+// Reads the List* methods' (a{sv} filter, t after, u limit).
+heal::HistoryPage read_history_page(sd_bus_message* call) {
+    heal::HistoryPage page;
+    const auto time_of = [](std::uint64_t usec) {
+        return heal::TimePoint(std::chrono::duration_cast<heal::TimePoint::duration>(std::chrono::microseconds(usec)));
+    };
+    read_options(call, [&](const std::string& name, std::string_view signature) {
+        if (name == "since" || name == "until") {
+            require_type(name, signature, "t", "microseconds since the epoch");
+            std::uint64_t usec = 0;
+            check(sd_bus_message_read(call, "v", "t", &usec), "read time");
+            if (usec > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                throw RequestError(RequestError::Code::InvalidArgument, fmt::format("'{}' is out of range", name));
+            (name == "since" ? page.since : page.until) = time_of(usec);
+        } else if (name == "unit") {
+            require_type(name, signature, "s", "a unit name, \"\" for the machine");
+            const char* unit = nullptr;
+            check(sd_bus_message_read(call, "v", "s", &unit), "read unit");
+            page.unit = unit;
+        } else if (name == "newest_first") {
+            require_type(name, signature, "b", "a boolean");
+            int newest_first = 0;
+            check(sd_bus_message_read(call, "v", "b", &newest_first), "read order");
+            page.newest_first = newest_first != 0;
+        } else {
+            throw RequestError(RequestError::Code::InvalidArgument,
+                               fmt::format("unknown filter '{}' (since, until, unit, newest_first)", name));
+        }
+    });
+    std::uint64_t after = 0;
+    std::uint32_t limit = 0;
+    check(sd_bus_message_read(call, "tu", &after, &limit), "read after and limit");
+    if (after > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw RequestError(RequestError::Code::InvalidArgument, "'after' is not a row id");
+    page.after_id = static_cast<std::int64_t>(after);
+    page.limit = limit;
+    return page;
+}
+
+int method_list_metrics(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const auto records = self_of(userdata).service().metrics_page(caller_of(call), read_history_page(call));
+        return reply_rows(call, kMetricFields, true, records, append_metric);
+    });
+}
+
+int method_list_actions(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const auto records = self_of(userdata).service().actions_page(caller_of(call), read_history_page(call));
+        return reply_rows(call, kActionFields, true, records, append_action);
+    });
+}
+
+int method_list_incidents(sd_bus_message* call, void* userdata, sd_bus_error* error) {
+    return guarded(error, [&] {
+        const auto records = self_of(userdata).service().incidents_page(caller_of(call), read_history_page(call));
+        return reply_rows(call, kIncidentFields, false, records, append_incident);
+    });
 }
 
 int method_detect(sd_bus_message* call, void* userdata, sd_bus_error* error) {
@@ -511,6 +595,12 @@ const sd_bus_vtable kVtable[] = {
                              method_get_summary, kOpen),
     SD_BUS_METHOD_WITH_NAMES("GetIncidents", "u", SD_BUS_PARAM(limit), "a(tssstttuus)", SD_BUS_PARAM(incidents),
                              method_get_incidents, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("ListMetrics", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
+                             "a(ttddss)", SD_BUS_PARAM(metrics), method_list_metrics, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("ListActions", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
+                             "a(ttssddss)", SD_BUS_PARAM(actions), method_list_actions, kOpen),
+    SD_BUS_METHOD_WITH_NAMES("ListIncidents", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
+                             "a(tssstttuus)", SD_BUS_PARAM(incidents), method_list_incidents, kOpen),
     SD_BUS_METHOD_WITH_NAMES("Detect", "a{sv}", SD_BUS_PARAM(values), "bsa(sddbs)",
                              SD_BUS_PARAM(detected) SD_BUS_PARAM(status) SD_BUS_PARAM(metrics), method_detect, kOpen),
     SD_BUS_METHOD_WITH_NAMES("GetPolicy", "", , "sa(sd)", SD_BUS_PARAM(policy) SD_BUS_PARAM(probabilities),

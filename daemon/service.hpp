@@ -187,6 +187,13 @@ public:
     std::vector<heal::MetricRecord> metrics(const heal::Caller& caller, std::uint32_t limit);  // queued samples too
     std::vector<heal::ActionRecord> actions(const heal::Caller& caller, std::uint32_t limit);
     std::vector<heal::IncidentRecord> incidents(const heal::Caller& caller, std::uint32_t limit);
+    // A page of an export (ListMetrics, ListActions, ListIncidents): page.limit
+    // 1-kMaxLimit, charged like the reads above. The first page of metrics
+    // (after_id 0) writes the queued samples first, so that they have the
+    // row ids the next pages go on from.
+    std::vector<heal::MetricRecord> metrics_page(const heal::Caller& caller, const heal::HistoryPage& page);
+    std::vector<heal::ActionRecord> actions_page(const heal::Caller& caller, const heal::HistoryPage& page);
+    std::vector<heal::IncidentRecord> incidents_page(const heal::Caller& caller, const heal::HistoryPage& page);
     heal::Summary summary() const;
     DetectReply detect(std::optional<double> cpu, std::optional<double> memory) const;
     PolicyReply policy() const;

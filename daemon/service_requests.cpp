@@ -57,6 +57,41 @@ std::vector<heal::IncidentRecord> Service::incidents(const heal::Caller& caller,
     }
 }
 
+namespace {
+std::uint32_t page_limit(const heal::HistoryPage& page) {
+    if (page.limit < 1 || page.limit > kMaxLimit)
+        throw RequestError(RequestCode::InvalidArgument, fmt::format("limit must be 1-{} (got {})", kMaxLimit, page.limit));
+    return static_cast<std::uint32_t>(page.limit);
+}
+
+template <typename Read>
+auto read_store(Read read) {
+    try {
+        return read();
+    } catch (const heal::StoreError& e) {
+        throw RequestError(RequestCode::Failed, e.what());
+    }
+}
+}  // namespace
+
+std::vector<heal::MetricRecord> Service::metrics_page(const heal::Caller& caller, const heal::HistoryPage& page) {
+    charge_read(caller, "ListMetrics", page_limit(page));
+    return read_store([&] {
+        if (page.after_id == 0) metric_writer_->flush();
+        return store_->metrics_page(page);
+    });
+}
+
+std::vector<heal::ActionRecord> Service::actions_page(const heal::Caller& caller, const heal::HistoryPage& page) {
+    charge_read(caller, "ListActions", page_limit(page));
+    return read_store([&] { return store_->actions_page(page); });
+}
+
+std::vector<heal::IncidentRecord> Service::incidents_page(const heal::Caller& caller, const heal::HistoryPage& page) {
+    charge_read(caller, "ListIncidents", page_limit(page));
+    return read_store([&] { return store_->incidents_page(page); });
+}
+
 heal::Summary Service::summary() const {
     try {
         return store_->summary();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace heal {
 namespace {
@@ -43,45 +44,86 @@ bool equals_ignoring_case(std::string_view text, std::string_view lower) {
                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
-struct Fields {
-    std::string_view timestamp;
-    std::string_view value;
+std::vector<std::string_view> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0;;) {
+        const auto comma = line.find(',', start);
+        fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+        if (comma == std::string_view::npos) return fields;
+        start = comma + 1;
+    }
+}
 
-    bool header() const { return equals_ignoring_case(timestamp, "timestamp") && equals_ignoring_case(value, "value"); }
+// Where the timestamp, the value and (in `healctl metrics --format csv`) the
+// target are in each row.
+struct Layout {
+    std::size_t fields = 2;
+    std::size_t timestamp = 0;
+    std::size_t value = 1;
+    std::optional<std::size_t> unit;
+    std::string names = "timestamp,value";  // for errors
 };
 
-Fields split_row(std::string_view line, std::size_t line_number) {
-    const auto comma = line.find(',');
-    if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos) {
-        throw ReplayError(fmt::format("line {}: expected 2 comma-separated fields (timestamp,value), got {}",
-                                      line_number, quoted(line)));
-    }
-    return {trim(line.substr(0, comma)), trim(line.substr(comma + 1))};
+std::optional<std::size_t> index_of(const std::vector<std::string_view>& names, std::string_view lower) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (equals_ignoring_case(names[i], lower)) return i;
+    return std::nullopt;
+}
+
+// A header names `timestamp` and the value column; nullopt when the line is
+// not a header (a data row).
+std::optional<Layout> header_layout(const std::vector<std::string_view>& names, std::string_view column) {
+    const auto timestamp = index_of(names, "timestamp");
+    const auto value = index_of(names, column);
+    if (!timestamp || !value) return std::nullopt;
+    Layout layout{names.size(), *timestamp, *value, index_of(names, "unit"), ""};
+    for (std::size_t i = 0; i < names.size(); ++i) layout.names += fmt::format("{}{}", i ? "," : "", names[i]);
+    return layout;
 }
 
 }  // namespace
 
-std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig& config) {
+std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig& config, std::string_view column) {
     AdaptiveDetector detector("value", config);
     std::vector<ReplayRow> rows;
     std::string line;
     std::size_t line_number = 0;
-    bool header_allowed = true;
+    std::optional<Layout> layout;
+    std::string unit;  // of the first row, when there is a unit column
     while (std::getline(in, line)) {
         ++line_number;
         const std::string_view text = trim(line);
         if (text.empty()) continue;
-        const Fields fields = split_row(text, line_number);
-        const bool first_row = std::exchange(header_allowed, false);
-        if (first_row && fields.header()) continue;
-        const std::optional<double> value = parse_number(fields.value);
+        const auto fields = split_fields(text);
+        const bool first_row = !layout;
+        if (first_row) {
+            layout = header_layout(fields, column);
+            if (layout) continue;
+            if (column != "value")
+                throw ReplayError(fmt::format("line {}: no header naming the columns timestamp and {}", line_number,
+                                              column));
+            layout = Layout{};
+        }
+        if (fields.size() != layout->fields) {
+            throw ReplayError(fmt::format("line {}: expected {} comma-separated fields ({}), got {}", line_number,
+                                          layout->fields, layout->names, quoted(text)));
+        }
+        const std::optional<double> value = parse_number(fields[layout->value]);
         if (!value) {
             throw ReplayError(fmt::format("line {}: value {} is not a finite number{}", line_number,
-                                          quoted(fields.value),
+                                          quoted(fields[layout->value]),
                                           first_row ? ", nor is the line the header timestamp,value" : ""));
         }
-        if (fields.timestamp.empty()) throw ReplayError(fmt::format("line {}: empty timestamp", line_number));
-        rows.push_back({std::string(fields.timestamp), *value, detector.observe(*value).failure});
+        if (fields[layout->timestamp].empty()) throw ReplayError(fmt::format("line {}: empty timestamp", line_number));
+        if (layout->unit) {
+            const std::string_view target = fields[*layout->unit];
+            if (rows.empty()) unit = target;
+            else if (target != unit)
+                throw ReplayError(fmt::format("line {}: unit {} after {}: a replay judges one target's rows "
+                                              "(healctl metrics --unit)",
+                                              line_number, quoted(target), quoted(unit)));
+        }
+        rows.push_back({std::string(fields[layout->timestamp]), *value, detector.observe(*value).failure});
     }
     if (in.bad()) throw ReplayError(fmt::format("line {}: read error", line_number + 1));
     return rows;

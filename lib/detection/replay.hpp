@@ -4,6 +4,7 @@
 #include <istream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detection/adaptive_detector.hpp"
@@ -24,10 +25,15 @@ struct ReplayRow {
 
 // Each row is `timestamp,value` (fields trimmed, CRLF accepted; timestamps
 // may be any text, e.g. "2014-04-01 14:30:00"). The first non-blank line is
-// skipped as a header only when its fields are the column names `timestamp`
-// and `value` (in any case); blank lines are ignored. Any other malformed row,
-// the first included, throws ReplayError, quoting at most 64 bytes of the
+// skipped as a header when its fields name the columns `timestamp` and
+// `column` (in any case): then every row has the header's fields and the
+// value is taken from `column`, so `healctl metrics --format csv` (timestamp,
+// unit, cpu, memory, status) replays with column "cpu" or "memory"; a `unit`
+// column must hold one target throughout. Without such a header the column
+// must be "value". Blank lines are ignored. Any other malformed row, the
+// first included, throws ReplayError, quoting at most 64 bytes of the
 // offending text; an invalid config throws std::invalid_argument.
-std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig& config);
+std::vector<ReplayRow> replay_csv(std::istream& in, const AdaptiveDetectorConfig& config,
+                                  std::string_view column = "value");
 
 }  // namespace heal

@@ -98,7 +98,7 @@ TEST_CASE("read-only commands report the daemon's state", "[daemon]") {
             CHECK(p["status"] == "Healthy");
             CHECK((p["unit"] == "" || p["unit"] == kWatchedUnit));
         }
-        CHECK(m["metrics"][0]["timestamp"] >= m["metrics"][3]["timestamp"]);  // newest first
+        CHECK(m["metrics"][0]["timestamp"] <= m["metrics"][3]["timestamp"]);  // the newest four, oldest first
 
         const RunResult text = healctl({"metrics", "-n", "2"});
         INFO(text.describe());

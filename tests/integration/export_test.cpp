@@ -57,7 +57,7 @@ void recover_machine() {
     REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
     REQUIRE(eventually([] {
         const Json incidents = json_of(healctl({"incidents", "--json"}));
-        return !incidents.empty() && incidents.front()["outcome"] == "resolved";
+        return !incidents.empty() && incidents.back()["outcome"] == "resolved";
     }));
 }
 

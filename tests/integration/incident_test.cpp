@@ -17,7 +17,7 @@ std::string incident_config(const std::string& recovery, double heal_chance = 1.
 
 Json first_incident() {
     const Json incidents = json_of(healctl({"incidents", "--json"}));
-    return incidents.empty() ? Json() : incidents.back();  // newest first
+    return incidents.empty() ? Json() : incidents.front();  // oldest first
 }
 
 bool closed(const Json& incident) { return incident.is_object() && incident["outcome"] != "open"; }

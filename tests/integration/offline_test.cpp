@@ -27,7 +27,12 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
         {"train", "--episodes", "many"},
         {"metrics", "--limit", "0"},
         {"metrics", "--limit", "-3"},
-        {"actions", "--limit", "10001"},
+        {"actions", "--limit", "many"},
+        {"actions", "--limit", "0"},
+        {"incidents", "--format", "xml"},
+        {"incidents", "--since", "yesterday-ish"},
+        {"metrics", "--since", "-1h", "--until", "-2h"},
+        {"metrics", "--json", "--format", "csv"},
         {"recover", "--action", "reboot"},
         {"detect", "--cpu", "150"},
         {"detect", "--memory", "-1"},
@@ -38,6 +43,7 @@ TEST_CASE("bad arguments are usage errors (exit 2) caught before any bus is cont
         {"replay", "series.csv", "--since", "-1h"},
         {"replay", "-", "--database", "healerd.db"},
         {"replay", "--window", "5"},
+        {"replay", "--column", "cpu"},
         {"probe", "--interval", "0"},
     };
     for (const auto& args : bad) {

@@ -30,11 +30,11 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
     return count;
 }
 
-Json actions() { return json_of(healctl({"actions", "--json"})); }  // newest first
+Json actions() { return json_of(healctl({"actions", "--json"})); }  // oldest first
 
 Json newest_incident() {
     const Json incidents = json_of(healctl({"incidents", "--json"}));
-    return incidents.empty() ? Json() : incidents.front();
+    return incidents.empty() ? Json() : incidents.back();
 }
 
 bool logged(const Healerd& healerd, const std::string& text) { return contains(healerd.log(), text); }
@@ -132,9 +132,9 @@ TEST_CASE("the circuit breaker opens after a burst of failures, refuses automati
                           "until it closes"));
     Json stored = actions();
     REQUIRE(stored.size() == 2);
-    CHECK(stored[0]["action"] == "restart");  // after scale_up, the ladder's next rung
+    CHECK(stored[0]["action"] == "scale_up");
     CHECK(stored[0]["result"] == "failed");
-    CHECK(stored[1]["action"] == "scale_up");
+    CHECK(stored[1]["action"] == "restart");  // after scale_up, the ladder's next rung
     CHECK(stored[1]["result"] == "failed");
     CHECK(status_of()["health"] == "failed");
 
@@ -158,11 +158,11 @@ TEST_CASE("the circuit breaker opens after a burst of failures, refuses automati
     CHECK(ran.exit_code == 1);
     CHECK(r["action"] == "rollback");
     CHECK(r["result"] == "failed");
-    // Newest first, after the two of the given-up incident; the operator's
+    // Oldest first, after the two of the given-up incident; the operator's
     // recover opened a new incident, whose automatic attempts may follow it.
     stored = actions();
     REQUIRE(stored.size() >= 3);
-    const Json& operators = stored[stored.size() - 3];
+    const Json& operators = stored[2];
     CHECK(operators["action"] == "rollback");
     CHECK(operators["result"] == "failed");
 }
@@ -238,9 +238,9 @@ TEST_CASE("a reload during a recovery: the recovery completes and is stored, the
     CHECK(json_of(second)["result"] == "recovered");
     const Json stored = actions();
     REQUIRE(stored.size() == 2);
-    CHECK(stored[0]["result"] == "recovered");
-    CHECK(stored[1]["action"] == "restart");
-    CHECK(stored[1]["result"] == "failed");
+    CHECK(stored[0]["action"] == "restart");
+    CHECK(stored[0]["result"] == "failed");
+    CHECK(stored[1]["result"] == "recovered");
 }
 
 TEST_CASE("SIGTERM during a recovery: the caller is told, the attempt is stored as interrupted, exit 0",
@@ -351,7 +351,7 @@ TEST_CASE("RetrainAfter= retrains once that many incidents have closed, and keep
         REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
         REQUIRE(eventually([count] {
             const Json incidents = json_of(healctl({"incidents", "--json"}));
-            return incidents.size() == count && incidents.front()["outcome"] == "resolved";
+            return incidents.size() == count && incidents.back()["outcome"] == "resolved";
         }));
     };
     resolve_one(1);

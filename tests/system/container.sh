@@ -261,7 +261,7 @@ recovery_finished_since() { [ -n "$(first_event "$1" "$ID_RECOVERY_FINISHED")" ]
 
 # `healctl actions --json` reduced to "UNIT ACTION RESULT" lines, newest first.
 actions() {
-    healctl actions --json --limit 1000 | awk '
+    healctl actions --json --limit 1000 --reverse | awk '
         /^  \{/ { unit = ""; action = ""; result = "" }
         /"unit":/ { unit = $2 }
         /"action":/ { action = $2 }

@@ -114,7 +114,7 @@ unit_incidents() {
     healctl incidents --json --limit 1000 | awk -v want="\"$1\"," '
         /^  \{/ { id = ""; unit = ""; outcome = "" }
         /"id":/ { id = $2 } /"unit":/ { unit = $2 } /"outcome":/ { outcome = $2 }
-        /^  \}/ { if (unit == want) { gsub(/[",]/, "", id); gsub(/[",]/, "", outcome); print id, outcome } }' | tac
+        /^  \}/ { if (unit == want) { gsub(/[",]/, "", id); gsub(/[",]/, "", outcome); print id, outcome } }'
 }
 # event_since T0 ID UNIT: the journal has a MESSAGE_ID entry for UNIT since T0.
 event_since() { journal_events "$1" | awk -v id="$2" -v unit="$3" '$2 == id && $3 == unit { found = 1 } END { exit !found }'; }

@@ -124,7 +124,7 @@ app_incidents() {
         /^  \{/ { id = ""; unit = ""; outcome = ""; ttr = ""; attempts = ""; relapses = "" }
         /"id":/ { id = $2 } /"unit":/ { unit = $2 } /"outcome":/ { outcome = $2 }
         /"time_to_recover":/ { ttr = $2 } /"attempts":/ { attempts = $2 } /"relapses":/ { relapses = $2 }
-        /^  \}/ { if (unit == want) { s = id " " outcome " " ttr " " attempts " " relapses; gsub(/[",]/, "", s); print s } }' | tac
+        /^  \}/ { if (unit == want) { s = id " " outcome " " ttr " " attempts " " relapses; gsub(/[",]/, "", s); print s } }'
 }
 # app_actions: heal-learn's attempts, oldest first, as "ACTION RESULT".
 app_actions() { actions | awk -v unit="$APP" '$1 == unit { print $2, $3 }' | tac; }

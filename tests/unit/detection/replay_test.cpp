@@ -117,3 +117,30 @@ TEST_CASE("replay: an invalid config is refused") {
     std::istringstream in("1,10\n");
     CHECK_THROWS_AS(replay_csv(in, config), std::invalid_argument);
 }
+
+TEST_CASE("replay: a header chooses the value column, as healctl metrics --format csv writes it") {
+    const std::string exported =
+        "timestamp,unit,cpu,memory,status\n"
+        "2026-12-04T10:00:00.000Z,web.service,10,40,Healthy\n"
+        "2026-12-04T10:00:01.000Z,web.service,12,41,Healthy\n";
+    std::istringstream cpu(exported);
+    const auto rows = replay_csv(cpu, replay_config(), "cpu");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].timestamp == "2026-12-04T10:00:01.000Z");
+    CHECK(rows[1].value == 12);
+    std::istringstream memory(exported);
+    CHECK(replay_csv(memory, replay_config(), "memory")[0].value == 40);
+
+    std::istringstream no_header("1,10\n");
+    CHECK_THROWS_WITH(replay_csv(no_header, replay_config(), "cpu"),
+                      "line 1: no header naming the columns timestamp and cpu");
+    std::istringstream short_row(exported + "2026-12-04T10:00:02.000Z,web.service,13\n");
+    CHECK_THROWS_WITH(replay_csv(short_row, replay_config(), "cpu"),
+                      "line 4: expected 5 comma-separated fields (timestamp,unit,cpu,memory,status), got "
+                      "\"2026-12-04T10:00:02.000Z,web.service,13\"");
+    // Two targets' samples interleaved are no one series.
+    std::istringstream mixed(exported + "2026-12-04T10:00:01.000Z,,50,60,Healthy\n");
+    CHECK_THROWS_WITH(replay_csv(mixed, replay_config(), "cpu"),
+                      "line 4: unit \"\" after \"web.service\": a replay judges one target's rows "
+                      "(healctl metrics --unit)");
+}
