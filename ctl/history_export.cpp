@@ -29,29 +29,31 @@ std::optional<std::uint64_t> parse_limit(const std::string& text) {
     return value;
 }
 
-Format parse_format(const std::string& text) {
-    if (text == "table") return Format::table;
-    if (text == "json") return Format::json;
-    if (text == "csv") return Format::csv;
-    throw CtlError(Exit::usage, fmt::format("--format '{}': expected table, json or csv.", text));
+// One of the names --format accepts (CLI11 checks them).
+Format format_named(const std::string& name) {
+    return name == "json" ? Format::json : name == "csv" ? Format::csv : Format::table;
 }
 
 }  // namespace
 
 void add_history_options(CLI::App* sub, HistoryOptions& options, std::string_view what) {
-    sub->add_option("--since", options.since, fmt::format("Only {} from this time on (e.g. -1d, 2025-01-15)", what));
-    sub->add_option("--until", options.until, fmt::format("Only {} before this time", what));
-    sub->add_option("--unit", options.unit, fmt::format("Only the {} of this target; machine is the machine", what));
+    sub->add_option("--since", options.since, fmt::format("Only {} from this time on (e.g. -1d, 2025-01-15)", what))
+        ->type_name("TIME");
+    sub->add_option("--until", options.until, fmt::format("Only {} before this time", what))->type_name("TIME");
+    sub->add_option("--unit", options.unit, fmt::format("Only the {} of this target; machine is the machine", what))
+        ->type_name("UNIT");
     sub->add_option("--limit,-n", options.limit,
                     fmt::format("Only the newest N {}, or all (default: 50 without --since or --until, else all)",
-                                what));
-    sub->add_option("--format", options.format, "table, json (as --json) or csv; json and csv stream every row");
+                                what))
+        ->type_name("N|all");
+    sub->add_option("--format", options.format, "json is --json; json and csv stream every row")
+        ->check(CLI::IsMember({"table", "json", "csv"}));
     sub->add_flag("--reverse,-r", options.reverse, "Newest first");
 }
 
 HistoryRequest resolve_history(const HistoryOptions& options, const GlobalOptions& global) {
     HistoryRequest request;
-    request.format = options.format ? parse_format(*options.format) : global.json ? Format::json : Format::table;
+    request.format = options.format ? format_named(*options.format) : global.json ? Format::json : Format::table;
     if (global.json && request.format != Format::json)
         throw CtlError(Exit::usage, fmt::format("--json contradicts --format {}.", *options.format));
     const auto now = std::chrono::system_clock::now();

@@ -27,7 +27,7 @@ _healctl() {
             mapfile -t COMPREPLY < <(compgen -W "machine $(systemctl list-units --type=service --all --plain --no-legend 2>/dev/null | awk '{ print $1 }')" -- "$cur")
             return
             ;;
-        --kind | -k | --action | -a)
+        --kind | -k | --action | -a | --format)
             # CLI11 lists the choices as {a,b,c}.
             local choices
             choices=$(healctl "$command" --help 2>/dev/null | sed -n "s/.*${prev}[^{]*{\([^}]*\)}.*/\1/p" | head -n 1)
