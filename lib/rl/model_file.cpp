@@ -78,7 +78,7 @@ private:
     std::size_t offset_ = 0;
 };
 
-std::vector<std::uint8_t> serialise(const ActorCritic<float>& network) {
+std::vector<std::uint8_t> serialise(const ActorCritic<float>& network, std::string_view provenance) {
     const NetworkShape& shape = network.shape();
     Writer w;
     w.raw(kMagic);
@@ -89,6 +89,8 @@ std::vector<std::uint8_t> serialise(const ActorCritic<float>& network) {
     for (int width : shape.hidden) w.u32(static_cast<std::uint32_t>(width));
     w.u64(static_cast<std::uint64_t>(network.parameters().size()));
     for (float p : network.parameters()) w.f32(p);
+    w.u32(static_cast<std::uint32_t>(provenance.size()));
+    w.raw(provenance);
     w.u64(fnv1a(w.bytes()));
     return w.bytes();
 }
@@ -207,11 +209,14 @@ std::string probe_problem(const ActorCritic<float>& network) {
     return {};
 }
 
-void save_model(const std::filesystem::path& path, const ActorCritic<float>& network) {
+void save_model(const std::filesystem::path& path, const ActorCritic<float>& network, std::string_view provenance) {
     if (path.empty()) throw ModelError("model file: no path given");
     if (const std::string problem = model_problem(network); !problem.empty())
         fail(path, "refusing to save: " + problem);
-    const std::vector<std::uint8_t> bytes = serialise(network);
+    if (provenance.size() > kMaxProvenanceBytes)
+        fail(path, fmt::format("refusing to save: a provenance of {} bytes (at most {})", provenance.size(),
+                               kMaxProvenanceBytes));
+    const std::vector<std::uint8_t> bytes = serialise(network, provenance);
     TempFile temp(path);
     write_all(temp.fd(), bytes, path);
     if (::fchmod(temp.fd(), 0644) != 0) fail(path, "cannot set permissions: " + errno_text());
@@ -222,7 +227,9 @@ void save_model(const std::filesystem::path& path, const ActorCritic<float>& net
     fsync_directory(path.parent_path(), path);
 }
 
-ActorCritic<float> load_model(const std::filesystem::path& path) {
+ActorCritic<float> load_model(const std::filesystem::path& path) { return load_model_file(path).network; }
+
+ModelFile load_model_file(const std::filesystem::path& path) {
     std::error_code ec;
     const std::uintmax_t size = std::filesystem::file_size(path, ec);
     if (ec) fail(path, "cannot read: " + ec.message());
@@ -241,7 +248,7 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
         fail(path, fmt::format("model was trained for {} inputs (format 1); this healerd needs {} (format {}); "
                                "retrain with healctl train",
                                r.u32(), kObservationSize, kModelFormatVersion));
-    if (version != kModelFormatVersion)
+    if (version != 2 && version != kModelFormatVersion)
         fail(path, fmt::format("format version {} unsupported (this healerd reads version {})", version,
                                kModelFormatVersion));
     NetworkShape shape;
@@ -261,6 +268,14 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
     ActorCritic<float> network(shape);
     r.need(count * sizeof(float) + sizeof(std::uint64_t));
     for (float& p : network.parameters()) p = r.f32();
+    std::string provenance;
+    if (version >= 3) {
+        const std::uint32_t length = r.u32();
+        if (length > kMaxProvenanceBytes)
+            fail(path, fmt::format("corrupt provenance: {} bytes (at most {})", length, kMaxProvenanceBytes));
+        provenance = r.raw(length);
+        r.need(sizeof(std::uint64_t));
+    }
     const std::size_t hashed = r.offset();
     const std::uint64_t stored = r.u64();
     if (r.offset() != bytes.size())
@@ -268,7 +283,7 @@ ActorCritic<float> load_model(const std::filesystem::path& path) {
     if (const std::uint64_t computed = fnv1a(std::span(bytes).first(hashed)); computed != stored)
         fail(path, fmt::format("checksum mismatch (stored {:016x}, computed {:016x})", stored, computed));
     if (const std::string problem = model_problem(network); !problem.empty()) fail(path, problem);
-    return network;
+    return {std::move(network), std::move(provenance)};
 }
 
 std::size_t remove_orphan_temporaries(const std::filesystem::path& path) {

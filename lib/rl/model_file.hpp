@@ -1,13 +1,16 @@
 #pragma once
-// The policy model file. Format version 2, little-endian:
+// The policy model file. Format version 3, little-endian:
 //   8 bytes  magic "HEALPPO\0"
 //   u32      format version
 //   u32      inputs, u32 actions, u32 hidden layer count, then u32 per hidden width
 //   u64      parameter count (must match the shape)
 //   f32 x n  parameters, in ActorCritic's flat layout
+//   u32      provenance length, then that many bytes: a JSON object saying
+//            where the model comes from (rl/provenance.hpp); absent in format 2
 //   u64      FNV-1a hash of every byte before it
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "rl/network.hpp"
 #include "rl/observation.hpp"
@@ -16,8 +19,10 @@
 namespace heal {
 
 // 2: the observation gained the incident features (15 inputs). Version 1
-// files (7 inputs) are refused with a request to retrain.
-inline constexpr std::uint32_t kModelFormatVersion = 2;
+// files (7 inputs) are refused with a request to retrain. 3: provenance;
+// version 2 files are read, with none.
+inline constexpr std::uint32_t kModelFormatVersion = 3;
+inline constexpr std::size_t kMaxProvenanceBytes = 64 * 1024;
 
 // The largest |parameter| a model may hold. Trained weights here are O(1):
 // initialisation gives at most sqrt(2), and each Adam step moves a weight by
@@ -43,11 +48,18 @@ std::string probe_problem(const ActorCritic<float>& network);
 // path and fsyncs the directory: readers see the old model or the new one,
 // never a torn one. Throws ModelError, and writes nothing, for a network that
 // parameter_problem or probe_problem finds fault with.
-void save_model(const std::filesystem::path& path, const ActorCritic<float>& network);
+// A provenance longer than kMaxProvenanceBytes is refused the same way.
+void save_model(const std::filesystem::path& path, const ActorCritic<float>& network,
+                std::string_view provenance = {});
 
 // Throws ModelError naming the file and the problem: unreadable, truncated,
 // bad magic, unsupported version, inconsistent shape, checksum mismatch, or
 // a network that parameter_problem or probe_problem finds fault with.
+struct ModelFile {
+    ActorCritic<float> network;
+    std::string provenance;  // as saved; "" for a format 2 file
+};
+ModelFile load_model_file(const std::filesystem::path& path);
 ActorCritic<float> load_model(const std::filesystem::path& path);
 
 // Removes the temporary files save_model leaves beside `path` when the

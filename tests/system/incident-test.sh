@@ -311,6 +311,18 @@ echo "scenario=deploy owner=${owner:-none} unit_file_age_s=$(( $(date +%s) - $(i
 [ "$after_upgrade" = rollback ] || check_failed "$NGINX after an upgrade of its package would run '$after_upgrade', not rollback"
 in_ct rm -f "/etc/healerd/rollback.d/$NGINX"
 
+# ---- the history export, of a service not written for healerd ----------------------------
+
+healctl metrics --unit "$NGINX" --limit all --format csv >"$work/nginx-metrics.csv" || check_failed "healctl metrics --format csv failed"
+samples=$(($(wc -l <"$work/nginx-metrics.csv") - 1))
+replayed=$(healctl replay --column cpu - <"$work/nginx-metrics.csv" | awk 'NR > 1' | wc -l)
+csv_incidents=$(($(healctl incidents --unit "$NGINX" --format csv | wc -l) - 1))
+echo "scenario=export nginx_samples=$samples replayed=$replayed nginx_incidents_csv=$csv_incidents nginx_incidents_json=$(unit_incidents "$NGINX" | wc -l)" |
+    tee -a "$work/results"
+[ "$samples" -ge 100 ] || check_failed "the export holds $samples samples of $NGINX"
+[ "$replayed" -eq "$samples" ] || check_failed "healctl replay --column cpu judged $replayed of the $samples exported samples"
+[ "$csv_incidents" -eq "$(unit_incidents "$NGINX" | wc -l)" ] || check_failed "the CSV export of $NGINX's incidents disagrees with the JSON"
+
 # ---- the operator stops watched units: not a failure ------------------------------------
 
 incidents_before=$(healctl incidents --json --limit 1000 | grep -c '"id":' || true)

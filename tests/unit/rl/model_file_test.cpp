@@ -42,14 +42,18 @@ void write_bytes(const fs::path& p, const std::vector<char>& bytes) {
 
 // Rewrites parameter `index` of a saved model and recomputes the FNV-1a
 // checksum, as a file written by something other than save_model could be.
-void patch_parameter(std::vector<char>& bytes, const NetworkShape& shape, std::size_t index, float value) {
-    const std::size_t header = 8 + 4 * 4 + 4 * shape.hidden.size() + 8;
-    const auto raw = std::bit_cast<std::uint32_t>(value);
-    for (std::size_t i = 0; i < 4; ++i) bytes[header + 4 * index + i] = static_cast<char>(raw >> (8 * i));
+void rehash(std::vector<char>& bytes) {
     std::uint64_t hash = 0xcbf29ce484222325ULL;
     for (std::size_t i = 0; i + 8 < bytes.size(); ++i)
         hash = (hash ^ static_cast<std::uint8_t>(bytes[i])) * 0x100000001b3ULL;
     for (std::size_t i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>(hash >> (8 * i));
+}
+
+void patch_parameter(std::vector<char>& bytes, const NetworkShape& shape, std::size_t index, float value) {
+    const std::size_t header = 8 + 4 * 4 + 4 * shape.hidden.size() + 8;
+    const auto raw = std::bit_cast<std::uint32_t>(value);
+    for (std::size_t i = 0; i < 4; ++i) bytes[header + 4 * index + i] = static_cast<char>(raw >> (8 * i));
+    rehash(bytes);
 }
 
 // A probe observation as probe_problem prints it: every feature at `level`.
@@ -139,7 +143,7 @@ TEST_CASE("a damaged model file is refused with the file and the problem named")
         write_bytes(bad, old);
         CHECK_THAT(load_error(bad), Catch::Contains(bad.string()) &&
                                         Catch::Contains("model was trained for 7 inputs (format 1); this healerd "
-                                                        "needs 15 (format 2); retrain with healctl train"));
+                                                        "needs 15 (format 3); retrain with healctl train"));
     }
     SECTION("trailing bytes") {
         std::vector<char> longer = bytes;
@@ -260,4 +264,28 @@ TEST_CASE("temporaries left by a killed save are removed, nothing else", "[model
     CHECK(std::filesystem::exists(dir / "other.model.tmp-a1B2c3"));
     CHECK(std::filesystem::exists(dir / "policy.model.tmp-dir123"));
     CHECK(heal::remove_orphan_temporaries(model) == 0);
+}
+
+TEST_CASE("model file: the provenance round-trips, and a format-2 file loads without one") {
+    TempDir dir;
+    const fs::path path = dir.root() / "fleet.model";
+    const std::string provenance = R"({"hosts":["web-1","web-2"],"incidents":12})";
+    save_model(path, network(kObservationSize, kActionCount, 3), provenance);
+    const ModelFile loaded = load_model_file(path);
+    CHECK(loaded.provenance == provenance);
+
+    // Format 2: the same bytes without the provenance's length, version 2.
+    std::vector<char> bytes = read_bytes(path);
+    const std::size_t length_at = bytes.size() - 8 - provenance.size() - 4;
+    bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(length_at), bytes.end() - 8);
+    bytes[8] = 2;
+    rehash(bytes);
+    write_bytes(path, bytes);
+    const ModelFile old = load_model_file(path);
+    CHECK(old.provenance.empty());
+    CHECK(old.network.parameters() == loaded.network.parameters());
+
+    CHECK_THROWS_WITH(save_model(path, loaded.network, std::string(kMaxProvenanceBytes + 1, 'x')),
+                      Catch::Contains("refusing to save: a provenance of 65537 bytes (at most 65536)"));
+    CHECK(load_model_file(path).provenance.empty());  // the file in place is kept
 }
