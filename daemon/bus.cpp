@@ -155,6 +155,10 @@ int get_model_loaded(sd_bus*, const char*, const char*, const char*, sd_bus_mess
                      sd_bus_error*) {
     return sd_bus_message_append(reply, "b", static_cast<int>(self_of(userdata).service().state().model_loaded));
 }
+int get_model_provenance(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+                         sd_bus_error*) {
+    return sd_bus_message_append(reply, "s", self_of(userdata).service().state().model_provenance.c_str());
+}
 int get_training_state(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
                        sd_bus_error*) {
     return sd_bus_message_append(reply, "s", self_of(userdata).service().state().training ? "running" : "idle");
@@ -577,6 +581,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("FailureCount", "u", get_failure_count, 0, kEmits),
     SD_BUS_PROPERTY("Policy", "s", get_policy, 0, kEmits),
     SD_BUS_PROPERTY("ModelLoaded", "b", get_model_loaded, 0, kEmits),
+    SD_BUS_PROPERTY("ModelProvenance", "s", get_model_provenance, 0, kEmits),
     SD_BUS_PROPERTY("TrainingState", "s", get_training_state, 0, kEmits),
     SD_BUS_PROPERTY("Backend", "s", get_backend, 0, kEmits),
     SD_BUS_PROPERTY("AutoRecover", "b", get_auto_recover, 0, kEmits),

@@ -488,6 +488,7 @@ void Service::publish_state() {
     next.failure_count = monitor_.failure_count();
     next.policy = std::string(policy_->name());
     next.model_loaded = model_loaded_;
+    next.model_provenance = model_loaded_ ? model_provenance_ : "";
     next.training = training_;
     next.backend = backend_->name;
     next.auto_recover = config_.auto_recover;
@@ -519,6 +520,7 @@ void Service::publish_state() {
     compare(next.failure_count != state_.failure_count, "FailureCount");
     compare(next.policy != state_.policy, "Policy");
     compare(next.model_loaded != state_.model_loaded, "ModelLoaded");
+    compare(next.model_provenance != state_.model_provenance, "ModelProvenance");
     compare(next.training != state_.training, "TrainingState");
     compare(next.backend != state_.backend, "Backend");
     compare(next.auto_recover != state_.auto_recover, "AutoRecover");

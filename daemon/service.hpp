@@ -93,6 +93,7 @@ struct LiveState {
     std::uint32_t failure_count = 0;
     std::string policy;
     bool model_loaded = false;
+    std::string model_provenance;  // JSON text (rl/provenance.hpp); "" without one
     bool training = false;
     std::string backend;
     bool auto_recover = false;
@@ -360,6 +361,7 @@ private:
     std::shared_ptr<const heal::Policy> policy_;  // the trained model, else the ladder
     std::shared_ptr<const heal::Policy> ladder_;
     bool model_loaded_ = false;
+    std::string model_provenance_;
     std::unique_ptr<heal::IncidentBook> incidents_;
 
     sd_event_source* timer_ = nullptr;

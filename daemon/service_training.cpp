@@ -6,6 +6,7 @@
 
 #include "service_internal.hpp"
 #include "rl/model_file.hpp"
+#include "rl/provenance.hpp"
 
 namespace healerd {
 
@@ -45,7 +46,9 @@ void Service::start_training(std::uint32_t episodes, std::shared_ptr<const heal:
     request.seed = random_seed();
     request.model_path = model_path_;
     request.incumbent = std::move(incumbent);
+    heal::Provenance provenance{"healerd", {heal::local_host_name()}, 0, episodes, request.seed};
     try {
+        provenance.incidents = store_->closed_incidents_since(std::chrono::system_clock::time_point{});
         for (const heal::ActionRecord& record : store_->all_actions()) {
             // What the simulated backend did says nothing about this machine.
             if (record.simulated && !backend_->simulated()) continue;
@@ -57,6 +60,7 @@ void Service::start_training(std::uint32_t episodes, std::shared_ptr<const heal:
     } catch (const heal::StoreError& e) {
         throw RequestError(RequestCode::Failed, fmt::format("cannot read the recovery history: {}", e.what()));
     }
+    request.provenance = heal::provenance_json(provenance, request.history);
 
     cancel_training_ = false;
     log_info(fmt::format("training a recovery policy for {} episodes on {} stored recovery attempt(s)", episodes,
@@ -109,7 +113,7 @@ void Service::finish_training(heal::TrainingResult result, std::string error, co
         message = fmt::format("trained {} episodes ({} steps), mean reward {:.2f}; saved {}", result.episodes,
                               result.steps, result.mean_reward, model_path_.string());
         try {
-            policy_ = heal::load_policy(model_path_);
+            policy_ = heal::load_policy(model_path_, &model_provenance_);
             model_loaded_ = true;
         } catch (const heal::ModelError& e) {
             success = false;
@@ -147,7 +151,7 @@ void Service::load_model(bool at_startup) {
         return;
     }
     try {
-        policy_ = heal::load_policy(model_path_);
+        policy_ = heal::load_policy(model_path_, &model_provenance_);
         model_loaded_ = true;
         log_info(fmt::format("loaded the {} policy from {}", policy_->name(), model_path_.string()));
     } catch (const heal::ModelError& e) {

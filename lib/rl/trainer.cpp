@@ -39,18 +39,20 @@ TrainingResult train_recovery_policy(const TrainingRequest& request,
             evaluate_incidents(env.model(), chooser_of(*request.incumbent), kComparisonEpisodes, seed).mean_reward;
         if (*result.new_score < *result.incumbent_score) return result;
     }
-    save_model(request.model_path, trainer.network());
+    save_model(request.model_path, trainer.network(), request.provenance);
     result.saved = true;
     return result;
 }
 
-std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path) {
-    ActorCritic<float> network = load_model(model_path);
+std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path, std::string* provenance) {
+    ModelFile file = load_model_file(model_path);
+    ActorCritic<float>& network = file.network;
     const NetworkShape& shape = network.shape();
     if (shape.inputs != kObservationSize || shape.actions != kActionCount)
         throw ModelError(fmt::format(
             "model file {}: shape mismatch: expected {} inputs and {} actions, got {} inputs and {} actions",
             model_path.string(), kObservationSize, kActionCount, shape.inputs, shape.actions));
+    if (provenance) *provenance = std::move(file.provenance);
     return std::make_unique<PpoPolicy>(std::move(network));
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/action.hpp"
@@ -37,6 +38,7 @@ struct TrainingRequest {
     std::uint64_t seed = 1;
     std::vector<Outcome> history;       // calibrates the environment
     std::filesystem::path model_path;   // written atomically on success
+    std::string provenance;             // saved with the model (rl/provenance.hpp)
     // Automatic retraining: the new model is saved only if it scores at
     // least as well as this policy (the model in use, or the ladder) on the
     // calibrated environment. Null: always saved (healctl train).
@@ -72,7 +74,8 @@ TrainingResult train_recovery_policy(const TrainingRequest& request,
                                      const std::function<void(const TrainingProgress&)>& on_progress,
                                      const std::atomic<bool>& cancel);
 
-// Loads a policy saved by train_recovery_policy; throws ModelError.
-std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path);
+// Loads a policy saved by train_recovery_policy, and its provenance ("" for
+// none) into *provenance when given; throws ModelError.
+std::unique_ptr<Policy> load_policy(const std::filesystem::path& model_path, std::string* provenance = nullptr);
 
 }  // namespace heal
