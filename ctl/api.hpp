@@ -76,6 +76,7 @@ struct ActionEntry {
     std::optional<double> recovery_time;  // seconds; absent when it failed
     std::string unit;
     std::string failure_kind;             // "" when unknown
+    std::optional<std::uint64_t> incident_id;  // from ListActions only; absent when none
 };
 
 struct SummaryStats {

@@ -327,14 +327,18 @@ DaemonState BusClient::state() {
     return state;
 }
 
-std::string BusClient::health() {
+std::string BusClient::string_property(const char* name) {
     Message m = new_call(bus_, "org.freedesktop.DBus.Properties", "Get");
-    check_build(sd_bus_message_append(m.get(), "ss", kInterface, "Health"));
+    check_build(sd_bus_message_append(m.get(), "ss", kInterface, name));
     Message reply = send(bus_, scope_, "Get", m);
-    std::string health;
-    read_variant_string(reply.get(), health);
-    return health;
+    std::string value;
+    read_variant_string(reply.get(), value);
+    return value;
 }
+
+std::string BusClient::health() { return string_property("Health"); }
+
+std::string BusClient::model_provenance() { return string_property("ModelProvenance"); }
 
 namespace {
 
@@ -458,7 +462,14 @@ std::vector<MetricPoint> BusClient::list_metrics(const HistoryFilter& filter, st
 std::vector<ActionEntry> BusClient::list_actions(const HistoryFilter& filter, std::uint64_t after,
                                                  std::uint32_t limit) {
     Message reply = list_page(bus_, scope_, "ListActions", filter, after, limit, told_of_rate_limit_);
-    return read_rows<ActionEntry>(reply.get(), kActionFields, true, "ListActions", read_action);
+    return read_rows<ActionEntry>(reply.get(), fmt::format("{}t", kActionFields), true, "ListActions",
+                                  [](sd_bus_message* r, ActionEntry& e) {
+                                      const int read = read_action(r, e);
+                                      std::uint64_t incident = 0;
+                                      if (read > 0 && sd_bus_message_read_basic(r, 't', &incident) < 0) return -EBADMSG;
+                                      if (incident != 0) e.incident_id = incident;
+                                      return read;
+                                  });
 }
 
 std::vector<IncidentEntry> BusClient::list_incidents(const HistoryFilter& filter, std::uint64_t after,

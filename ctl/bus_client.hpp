@@ -48,6 +48,8 @@ public:
 
     DaemonState state();
     std::string health();
+    // The model's provenance as JSON text (docs/fleet.md); "" without one.
+    std::string model_provenance();
     std::vector<MetricPoint> metrics(std::uint32_t limit);
     std::vector<ActionEntry> actions(std::uint32_t limit);
     SummaryStats summary();
@@ -87,6 +89,8 @@ private:
     Subscription subscribe(const char* sender, const char* path, const char* interface,
                            const char* member, const char* description,
                            std::function<void(sd_bus_message*)> handler);
+
+    std::string string_property(const char* name);
 
     bool told_of_rate_limit_ = false;
     BusScope scope_;

@@ -73,7 +73,8 @@ Command add_actions_command(CLI::App& app, const GlobalOptions& global) {
                 const HistoryRequest request = resolve_history(*options, global);
                 BusClient client(global.scope());
                 RowWriter out(request.format, {"TIME", "ACTION", "RESULT", "REWARD", "RECOVERY", "UNIT", "KIND"},
-                              {"timestamp", "unit", "action", "result", "reward", "recovery_seconds", "failure_kind"});
+                              {"timestamp", "unit", "action", "result", "reward", "recovery_seconds", "failure_kind",
+                               "incident_id"});
                 each_row<ActionEntry>(
                     request,
                     [&client](const HistoryFilter& filter, std::uint64_t after, std::uint32_t limit) {
@@ -84,7 +85,8 @@ Command add_actions_command(CLI::App& app, const GlobalOptions& global) {
                                  fmt::format("{:.2f}", e.reward), optional_seconds(e.recovery_time),
                                  target_cell(e.unit), e.failure_kind.empty() ? "-" : e.failure_kind},
                                 {iso8601_utc(e.timestamp), e.unit, e.action, e.result, number(e.reward),
-                                 optional_number(e.recovery_time), e.failure_kind},
+                                 optional_number(e.recovery_time), e.failure_kind,
+                                 e.incident_id ? std::to_string(*e.incident_id) : ""},
                                 [&e] { return Json(e); });
                     });
                 say_if_empty(out.end(), request, "No recoveries yet.", "recoveries");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "rl/provenance.hpp"
 #include "json_output.hpp"
 #include "render.hpp"
 
@@ -36,12 +37,18 @@ Command add_policy_command(CLI::App& app, const GlobalOptions& global) {
     return {sub, [&global, unit] {
                 BusClient client(global.scope());
                 const DecisionView view = client.decision(*unit);
+                const std::string provenance = client.model_provenance();
                 if (global.json) {
-                    print_json(view);
+                    Json document = view;
+                    document["model_provenance"] = provenance.empty() ? Json(nullptr) : Json::parse(provenance, nullptr, false);
+                    print_json(document);
                     return;
                 }
-                fmt::print("Policy    {}\nTarget    {}\nIncident  {}\n", view.policy,
-                           view.target.empty() ? "the machine" : view.target, incident_line(view));
+                fmt::print("Policy    {}\n", view.policy);
+                if (!provenance.empty())
+                    fmt::print("Model     {}\n", heal::describe_provenance(provenance).value_or("provenance unreadable"));
+                fmt::print("Target    {}\nIncident  {}\n", view.target.empty() ? "the machine" : view.target,
+                           incident_line(view));
                 if (view.action.empty())
                     fmt::print("Would run nothing: {}\n", view.why_none);
                 else

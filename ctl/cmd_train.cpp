@@ -15,6 +15,7 @@ namespace {
 struct TrainOptions {
     std::uint32_t episodes = 100;
     bool no_wait = false;
+    TrainFromOptions from;
 };
 
 // Follows healerd's training signals until TrainingFinished, drawing progress.
@@ -45,7 +46,15 @@ Command add_train_command(CLI::App& app, const GlobalOptions& global) {
         ->check(CLI::Range(1u, 10000u))
         ->capture_default_str();
     sub->add_flag("--no-wait", options->no_wait, "Return once training has started");
+    add_train_from_options(sub, options->from);
     return {sub, [&global, options] {
+                if (!options->from.files.empty()) {
+                    if (options->no_wait) throw CtlError(Exit::usage, "--no-wait applies to healerd's training, not --from.");
+                    train_from_exports(options->from, options->episodes, global.json);
+                    return;
+                }
+                if (options->from.output || options->from.seed)
+                    throw CtlError(Exit::usage, "--output and --seed apply to train --from.");
                 BusClient client(global.scope());
                 if (options->no_wait) {
                     client.train(options->episodes);

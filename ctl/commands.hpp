@@ -1,7 +1,11 @@
 #pragma once
 // Each healctl subcommand registers its options on the CLI11 app and returns
 // the code that runs it once the whole command line has parsed cleanly.
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -38,5 +42,15 @@ Command add_resume_command(CLI::App& app, const GlobalOptions& global);
 Command add_policy_command(CLI::App& app, const GlobalOptions& global);
 Command add_replay_command(CLI::App& app, const GlobalOptions& global);
 Command add_probe_command(CLI::App& app, const GlobalOptions& global);
+Command add_export_incidents_command(CLI::App& app, const GlobalOptions& global);
+
+// train --from: training offline on export-incidents files (cmd_fleet.cpp).
+struct TrainFromOptions {
+    std::vector<std::string> files;
+    std::optional<std::string> output;
+    std::optional<std::uint64_t> seed;
+};
+void add_train_from_options(CLI::App* sub, TrainFromOptions& options);
+void train_from_exports(const TrainFromOptions& options, std::uint32_t episodes, bool json);
 
 }  // namespace healctl

@@ -32,6 +32,7 @@ void to_json(Json& j, const ActionEntry& entry) {
          {"recovery_time", optional_number(entry.recovery_time)},
          {"unit", entry.unit},
          {"failure_kind", optional_string(entry.failure_kind)}};
+    if (entry.incident_id) j["incident_id"] = *entry.incident_id;
 }
 
 void to_json(Json& j, const SummaryStats& stats) {

@@ -412,7 +412,13 @@ int method_list_metrics(sd_bus_message* call, void* userdata, sd_bus_error* erro
 int method_list_actions(sd_bus_message* call, void* userdata, sd_bus_error* error) {
     return guarded(error, [&] {
         const auto records = self_of(userdata).service().actions_page(caller_of(call), read_history_page(call));
-        return reply_rows(call, kActionFields, true, records, append_action);
+        // An export also says which incident each attempt was made for (0: none).
+        return reply_rows(call, fmt::format("{}t", kActionFields), true, records,
+                          [](sd_bus_message* reply, const heal::ActionRecord& a) {
+                              append_action(reply, a);
+                              check(sd_bus_message_append(reply, "t", count(a.incident_id.value_or(0))),
+                                    "append incident id");
+                          });
     });
 }
 
@@ -603,7 +609,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("ListMetrics", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
                              "a(ttddss)", SD_BUS_PARAM(metrics), method_list_metrics, kOpen),
     SD_BUS_METHOD_WITH_NAMES("ListActions", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
-                             "a(ttssddss)", SD_BUS_PARAM(actions), method_list_actions, kOpen),
+                             "a(ttssddsst)", SD_BUS_PARAM(actions), method_list_actions, kOpen),
     SD_BUS_METHOD_WITH_NAMES("ListIncidents", "a{sv}tu", SD_BUS_PARAM(filter) SD_BUS_PARAM(after) SD_BUS_PARAM(limit),
                              "a(tssstttuus)", SD_BUS_PARAM(incidents), method_list_incidents, kOpen),
     SD_BUS_METHOD_WITH_NAMES("Detect", "a{sv}", SD_BUS_PARAM(values), "bsa(sddbs)",

@@ -613,6 +613,8 @@ bool Service::reload() {
     try {
         apply_config(heal::load_config(options_.config_path, options_.config_required));
         applied = true;
+        // A model shipped to this host (docs/fleet.md) is taken up like one trained here.
+        if (!training_) load_model(false);
         log_info(fmt::format("configuration reloaded from {}", options_.config_path.string()));
     } catch (const heal::ConfigError& e) {
         log(LOG_ERR, message_id::config_error,

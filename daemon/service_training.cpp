@@ -151,11 +151,16 @@ void Service::load_model(bool at_startup) {
         return;
     }
     try {
-        policy_ = heal::load_policy(model_path_, &model_provenance_);
+        std::string provenance;
+        policy_ = heal::load_policy(model_path_, &provenance);
         model_loaded_ = true;
-        log_info(fmt::format("loaded the {} policy from {}", policy_->name(), model_path_.string()));
+        model_provenance_ = std::move(provenance);
+        const auto origin = heal::describe_provenance(model_provenance_);
+        log_info(fmt::format("loaded the {} policy from {} ({})", policy_->name(), model_path_.string(),
+                             origin.value_or("no provenance recorded")));
     } catch (const heal::ModelError& e) {
-        log_error(fmt::format("{}; using the default ladder (the file is left as it is)", e.what()));
+        log_error(fmt::format("{}; {} (the file is left as it is)", e.what(),
+                              at_startup ? "using the default ladder" : "keeping the policy in use"));
     }
 }
 

@@ -171,8 +171,8 @@ TEST_CASE("actions and incidents export by unit and time in every format", "[dae
     CHECK(since[1]["unit"] == "");
     const RunResult csv = healctl({"actions", "--unit", "machine", "--format", "csv"});
     CHECK(lines_of(csv.out) == std::vector<std::string>{
-                                   "timestamp,unit,action,result,reward,recovery_seconds,failure_kind",
-                                   fmt::format("{},,restart,recovered,{},2.5,", lines_of(csv.out)[1].substr(0, 24),
+                                   "timestamp,unit,action,result,reward,recovery_seconds,failure_kind,incident_id",
+                                   fmt::format("{},,restart,recovered,{},2.5,,4", lines_of(csv.out)[1].substr(0, 24),
                                                heal::recovery_reward(true, 2.5))});
     // Streamed row by row, the JSON is still the document print_json indents.
     for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
