@@ -32,11 +32,16 @@ std::optional<double> parse_number(std::string_view text) {
 // A field or line quoted for an error message, cut to kEchoLimit bytes (with
 // "…" and the full length) so that a 20 MB field is not echoed whole.
 constexpr std::size_t kEchoLimit = 64;
-std::string quoted(std::string_view text) {
-    if (text.size() <= kEchoLimit) return fmt::format("\"{}\"", text);
+// The text, or its first kEchoLimit bytes and "…".
+std::string shortened(std::string_view text) {
+    if (text.size() <= kEchoLimit) return std::string(text);
     std::size_t cut = kEchoLimit;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-    return fmt::format("\"{}…\" ({} bytes)", text.substr(0, cut), text.size());
+    return fmt::format("{}…", text.substr(0, cut));
+}
+std::string quoted(std::string_view text) {
+    if (text.size() <= kEchoLimit) return fmt::format("\"{}\"", text);
+    return fmt::format("\"{}\" ({} bytes)", shortened(text), text.size());
 }
 
 bool equals_ignoring_case(std::string_view text, std::string_view lower) {
@@ -61,7 +66,7 @@ struct Layout {
     std::size_t timestamp = 0;
     std::size_t value = 1;
     std::optional<std::size_t> unit;
-    std::string names = "timestamp,value";  // for errors
+    std::string names = "timestamp,value";  // for errors, cut like any echoed input
 };
 
 std::optional<std::size_t> index_of(const std::vector<std::string_view>& names, std::string_view lower) {
@@ -76,9 +81,9 @@ std::optional<Layout> header_layout(const std::vector<std::string_view>& names, 
     const auto timestamp = index_of(names, "timestamp");
     const auto value = index_of(names, column);
     if (!timestamp || !value) return std::nullopt;
-    Layout layout{names.size(), *timestamp, *value, index_of(names, "unit"), ""};
-    for (std::size_t i = 0; i < names.size(); ++i) layout.names += fmt::format("{}{}", i ? "," : "", names[i]);
-    return layout;
+    std::string joined;
+    for (std::size_t i = 0; i < names.size(); ++i) joined += fmt::format("{}{}", i ? "," : "", names[i]);
+    return Layout{names.size(), *timestamp, *value, index_of(names, "unit"), shortened(joined)};
 }
 
 }  // namespace

@@ -144,3 +144,11 @@ TEST_CASE("replay: a header chooses the value column, as healctl metrics --forma
                       "line 4: unit \"\" after \"web.service\": a replay judges one target's rows "
                       "(healctl metrics --unit)");
 }
+
+TEST_CASE("replay: a long header is cut in errors like any echoed input") {
+    const std::string header = "timestamp,value," + std::string(300, 'h');
+    std::istringstream in(header + "\n1,2\n");
+    CHECK_THROWS_WITH(replay_csv(in, replay_config()),
+                      "line 2: expected 3 comma-separated fields (timestamp,value," + std::string(48, 'h') +
+                          "…), got \"1,2\"");
+}
