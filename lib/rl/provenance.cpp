@@ -68,10 +68,14 @@ std::optional<std::string> describe_provenance(const std::string& json) {
                                                                            std::min(hosts.size(), kHostsNamed)),
                                                         ", "));
         if (hosts.size() > kHostsNamed) named += ", …";
-        return fmt::format("trained by {} on {} from {} host{} ({}): {} incidents, {} attempts",
-                           document.value("trained_by", "?"), document.value("created", "?"), hosts.size(),
-                           hosts.size() == 1 ? "" : "s", named, document.value("incidents", std::int64_t{0}),
-                           document.value("attempts", std::int64_t{0}));
+        const auto counted = [](std::int64_t n, std::string_view what) {
+            return fmt::format("{} {}{}", n, what, n == 1 ? "" : "s");
+        };
+        return fmt::format("trained by {} on {} from {} ({}): {}, {}", document.value("trained_by", "?"),
+                           document.value("created", "?"),
+                           counted(static_cast<std::int64_t>(hosts.size()), "host"), named,
+                           counted(document.value("incidents", std::int64_t{0}), "incident"),
+                           counted(document.value("attempts", std::int64_t{0}), "attempt"));
     } catch (const Json::exception&) {
         return std::nullopt;
     }
