@@ -31,10 +31,6 @@ namespace {
 // The line format's version, first in every line.
 constexpr int kExportFormat = 1;
 
-struct ExportOptions {
-    HistoryOptions history;
-};
-
 // Every closed incident of the filter with its attempts, one JSON object a
 // line: {"format": 1, "host": ..., "incident": INCIDENT, "attempts": [ACTION...]}
 // in the shapes of `healctl incidents --json` and `healctl actions --json`.
@@ -137,10 +133,10 @@ Command add_export_incidents_command(CLI::App& app, const GlobalOptions& global)
     CLI::App* sub = app.add_subcommand("export-incidents",
                                        "Write this host's ended incidents with their attempts as JSON Lines, for "
                                        "train --from on another host");
-    auto options = std::make_shared<ExportOptions>();
-    add_history_options(sub, options->history, "incidents");
+    auto options = std::make_shared<HistoryOptions>();
+    add_history_options(sub, *options, "incidents");
     return {sub, [&global, options] {
-                HistoryOptions history = options->history;
+                HistoryOptions history = *options;
                 if (!history.limit) history.limit = "all";  // an export is of everything unless asked
                 if (history.format && *history.format != "json")
                     throw CtlError(Exit::usage, "export-incidents writes JSON Lines only (--format json).");

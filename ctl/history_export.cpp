@@ -114,6 +114,12 @@ std::string csv_field(const std::string& text) {
 
 namespace {
 
+void print_csv_line(const std::vector<std::string>& fields) {
+    std::vector<std::string> quoted;
+    for (const std::string& field : fields) quoted.push_back(csv_field(field));
+    fmt::print("{}\n", fmt::join(quoted, ","));
+}
+
 // Each line of `text` after the first, indented by `spaces`.
 std::string indented(const std::string& text, std::size_t spaces) {
     std::string out;
@@ -136,9 +142,7 @@ RowWriter::RowWriter(Format format, std::vector<std::string> table_header, std::
 void RowWriter::begin() {
     if (std::exchange(begun_, true)) return;
     if (format_ == Format::csv) {
-        std::vector<std::string> fields;
-        for (const std::string& name : csv_header_) fields.push_back(csv_field(name));
-        fmt::print("{}\n", fmt::join(fields, ","));
+        print_csv_line(csv_header_);
     } else if (format_ == Format::json) {
         fmt::print("{}[", json_frame_.open);
     }
@@ -157,12 +161,9 @@ void RowWriter::add(const std::vector<std::string>& table_cells, const std::vect
                        indented(dump_json(json(), kJsonIndent), spaces));
             break;
         }
-        case Format::csv: {
-            std::vector<std::string> fields;
-            for (const std::string& field : csv_fields) fields.push_back(csv_field(field));
-            fmt::print("{}\n", fmt::join(fields, ","));
+        case Format::csv:
+            print_csv_line(csv_fields);
             break;
-        }
     }
     ++rows_;
 }
