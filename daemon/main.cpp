@@ -19,6 +19,7 @@
 
 #include "bus.hpp"
 #include "config/config.hpp"
+#include "core/idle_memory.hpp"
 #include "log.hpp"
 #include "service.hpp"
 
@@ -71,6 +72,7 @@ int on_terminate(sd_event_source* source, const signalfd_siginfo* info, void*) {
 
 int on_reload(sd_event_source*, const signalfd_siginfo*, void* service) {
     static_cast<Service*>(service)->reload();
+    heal::release_idle_memory();
     return 0;
 }
 
@@ -198,6 +200,8 @@ int run(const ServiceOptions& options) {
     sd_notifyf(0, "READY=1\nSTATUS=%s", service->status_line().c_str());
     log_info(fmt::format("started: {} bus, {} backend, config {}, state {}", options.user_bus ? "session" : "system",
                          service->state().backend, options.config_path.string(), options.state_dir.string()));
+    // Starting touched far more code than the loop will; drop those pages.
+    heal::release_idle_memory();
 
     const int r = sd_event_loop(event.get());
     service->set_events(nullptr);

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/idle_memory.hpp"
 #include "service_internal.hpp"
 #include "rl/model_file.hpp"
 #include "rl/provenance.hpp"
@@ -127,6 +128,8 @@ void Service::finish_training(heal::TrainingResult result, std::string error, co
     if (result.new_score && result.incumbent_score) report_retraining(result, incumbent);
     if (events_) events_->training_finished(success, result.episodes, result.mean_reward, message);
     publish_state();
+    // Training's matrices and code are not the loop's; give them back unless a recovery's thread runs.
+    heal::release_idle_memory();
 }
 
 void Service::report_retraining(const heal::TrainingResult& result, const std::string& incumbent) const {

@@ -32,6 +32,7 @@ public:
     BackgroundProcess& operator=(const BackgroundProcess&) = delete;
 
     bool running();
+    pid_t pid() const { return pid_; }
     void signal(int signo);
     // Waits for the process to exit by itself; its exit code, or -1 on timeout.
     int wait(std::chrono::milliseconds timeout);
