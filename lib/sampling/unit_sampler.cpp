@@ -207,11 +207,18 @@ unsigned UnitSampler::count_runnable_threads() {
 // `of_listed` summed over walk_dir_ and its child cgroups, each read from its
 // `list_file`, as the kernel's own counters also count descendants.
 std::uint64_t UnitSampler::sum_over_tree(int depth, const char* list_file, std::uint64_t (UnitSampler::*of_listed)()) {
-    // Child cgroups come and go: their files are not kept open.
-    path_.assign(walk_dir_);
-    path_ += '/';
-    path_ += list_file;
-    std::uint64_t total = read_file(path_, buffer_) == 0 ? (this->*of_listed)() : 0;
+    // The unit's own list stays open like its other files; child cgroups come
+    // and go, so theirs are opened at each read.
+    bool listed = false;
+    if (depth == 0) {
+        listed = read(walk_dir_, list_file);
+    } else {
+        path_.assign(walk_dir_);
+        path_ += '/';
+        path_ += list_file;
+        listed = read_file(path_, buffer_) == 0;
+    }
+    std::uint64_t total = listed ? (this->*of_listed)() : 0;
     if (depth >= kMaxTreeDepth || (depth == 0 && !has_child_cgroups())) return total;
 
     const std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(walk_dir_.c_str()), &::closedir};
