@@ -6,7 +6,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "core/idle_memory.hpp"
 #include "support/skip.hpp"
@@ -126,4 +128,15 @@ TEST_CASE("released file pages read back the same, and pages of the process's ow
     CHECK(touch(clean) == clean_sum);
     CHECK(std::memcmp(own.data, "written", 7) == 0);
     CHECK(own.data[7] == 'b');
+}
+
+TEST_CASE("nothing is released while another thread runs", "[core][memory]") {
+    std::mutex gate;
+    std::unique_lock held(gate);
+    std::thread other([&] { const std::lock_guard wait(gate); });
+    const ReleasedMemory released = release_idle_memory();
+    held.unlock();
+    other.join();
+    CHECK_FALSE(released.done);
+    CHECK(released.mappings == 0);
 }
