@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
@@ -267,6 +268,26 @@ TEST_CASE("SIGTERM during a recovery: the caller is told, the attempt is stored 
     CHECK(database.text("SELECT action || ' ' || phase || ': ' || detail FROM actions") ==
           "restart interrupted: healerd is shutting down");
     CHECK(database.text("SELECT outcome || ': ' || detail FROM incidents") == "interrupted: healerd stopped");
+}
+
+// The kill -9 soak checks this too, over many kills; this is the one case, fast.
+TEST_CASE("SIGKILL during a recovery: the attempt stored before it ran is closed as interrupted at the next start",
+          "[daemon][orchestration]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    const std::string config = test_config(0.0) + "[Recovery]\nRecoveryTimeoutSec=30s\n";
+    auto killed = std::make_unique<Healerd>(dir.path(), config);
+    auto pending = restart_in_progress();
+    killed->process().signal(SIGKILL);
+    REQUIRE(killed->process().wait(10s) == 128 + SIGKILL);
+    CHECK(pending.get().exit_code == 1);
+    const auto database_file = killed->database();
+    CHECK(Database(database_file).text("SELECT action || ' ' || phase FROM actions") == "restart running");
+
+    killed.reset();
+    Healerd restarted(dir.path(), config);
+    CHECK(Database(database_file).text("SELECT action || ' ' || phase FROM actions") == "restart interrupted");
+    CHECK(logged(restarted, "1 recovery attempt(s) were still running when healerd last stopped"));
 }
 
 TEST_CASE("a store outage during ticks is logged once, healerd keeps running, and it stores again once it can",
