@@ -30,7 +30,7 @@ private:
 };
 
 // Reads from offset 0 to the end of `fd` into `buffer`.
-int read_all(int fd, std::string& buffer) {
+int read_all(int fd, std::string& buffer, Contents contents) {
     std::size_t used = 0;
     buffer.resize(buffer.capacity() < kInitialSize ? kInitialSize : buffer.capacity());
     for (;;) {
@@ -49,7 +49,9 @@ int read_all(int fd, std::string& buffer) {
             return error;
         }
         if (n == 0) break;
+        const bool short_read = used + static_cast<std::size_t>(n) < buffer.size();
         used += static_cast<std::size_t>(n);
+        if (short_read && contents == Contents::whole_at_once) break;
     }
     buffer.resize(used);
     return 0;
@@ -59,15 +61,16 @@ int open_read_only(const std::string& path) { return ::open(path.c_str(), O_RDON
 
 }  // namespace
 
-int read_file(const std::string& path, std::string& buffer) {
+int read_file(const std::string& path, std::string& buffer, Contents contents) {
     buffer.clear();
     const FileDescriptor fd{open_read_only(path)};
     if (fd.get() < 0) return errno;
-    return read_all(fd.get(), buffer);
+    return read_all(fd.get(), buffer, contents);
 }
 
 KernelFile::KernelFile(KernelFile&& other) noexcept
     : path_(std::move(other.path_)),
+      contents_(other.contents_),
       fd_(std::exchange(other.fd_, -1)),
       missing_reads_left_(std::exchange(other.missing_reads_left_, 0)) {}
 
@@ -75,6 +78,7 @@ KernelFile& KernelFile::operator=(KernelFile&& other) noexcept {
     if (this != &other) {
         close();
         path_ = std::move(other.path_);
+        contents_ = other.contents_;
         fd_ = std::exchange(other.fd_, -1);
         missing_reads_left_ = std::exchange(other.missing_reads_left_, 0);
     }
@@ -85,6 +89,7 @@ KernelFile& KernelFile::operator=(const KernelFile& other) {
     if (this != &other) {
         close();
         path_ = other.path_;
+        contents_ = other.contents_;
         missing_reads_left_ = 0;
     }
     return *this;
@@ -110,7 +115,7 @@ int KernelFile::read(std::string& buffer) {
                 return error;
             }
         }
-        const int error = read_all(fd_, buffer);
+        const int error = read_all(fd_, buffer, contents_);
         if (error == 0) return 0;
         close();
         if (error != ENODEV && error != ESTALE) return error;

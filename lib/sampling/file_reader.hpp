@@ -6,10 +6,19 @@
 
 namespace heal {
 
+// How a file's contents come. Most kernel files are made whole at each read
+// (single_open seq files: /proc/stat, /proc/PID/status, PSI, every cgroup
+// interface file but the lists), so a read shorter than asked is the end
+// and the read that returns 0 is a wasted syscall. A list of records
+// (cgroup.procs, cgroup.threads, tasks, /proc/PID/maps) comes a page of
+// records at a time: short reads before the end; and a regular file being
+// written may read short too.
+enum class Contents { whole_at_once, streamed };
+
 // Reads the whole file at `path` into `buffer`, reusing its capacity.
 // Returns 0, or the errno of the failed open or read (EFBIG past 4 MiB,
 // which no kernel file the sampler reads comes near).
-int read_file(const std::string& path, std::string& buffer);
+int read_file(const std::string& path, std::string& buffer, Contents contents = Contents::streamed);
 
 // True when `path` names an existing directory (following symlinks).
 bool is_directory(const std::string& path);
@@ -24,12 +33,13 @@ unsigned long directory_inode(const std::string& path);
 // removed cgroup) is opened again by path, once, within the same read.
 class KernelFile {
 public:
-    explicit KernelFile(std::string path) : path_(std::move(path)) {}
+    explicit KernelFile(std::string path, Contents contents = Contents::whole_at_once)
+        : path_(std::move(path)), contents_(contents) {}
     ~KernelFile() { close(); }
     KernelFile(KernelFile&& other) noexcept;
     KernelFile& operator=(KernelFile&& other) noexcept;
     // A copy names the same file and opens its own descriptor when first read.
-    KernelFile(const KernelFile& other) : path_(other.path_) {}  // and looks for it at once
+    KernelFile(const KernelFile& other) : path_(other.path_), contents_(other.contents_) {}  // and looks for it at once
     KernelFile& operator=(const KernelFile& other);
 
     // Like read_file: the whole file into `buffer`; 0 or an errno. A failed
@@ -44,6 +54,7 @@ private:
     void close();
 
     std::string path_;
+    Contents contents_;
     int fd_ = -1;
     int missing_reads_left_ = 0;  // reads still answered ENOENT without a look
 };

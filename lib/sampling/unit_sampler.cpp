@@ -121,13 +121,13 @@ bool UnitSampler::follow_cgroup() {
     return inode != 0;
 }
 
-bool UnitSampler::read(const std::string& dir, const char* name) {
+bool UnitSampler::read(const std::string& dir, const char* name, Contents contents) {
     if (dir.empty()) return false;
     path_.assign(dir);
     path_ += '/';
     path_ += name;
     auto file = files_.find(path_);
-    if (file == files_.end()) file = files_.emplace(path_, KernelFile(path_)).first;
+    if (file == files_.end()) file = files_.emplace(path_, KernelFile(path_, contents)).first;
     return file->second.read(buffer_) == 0;
 }
 
@@ -211,7 +211,7 @@ std::uint64_t UnitSampler::sum_over_tree(int depth, const char* list_file, std::
     // and go, so theirs are opened at each read.
     bool listed = false;
     if (depth == 0) {
-        listed = read(walk_dir_, list_file);
+        listed = read(walk_dir_, list_file, Contents::streamed);
     } else {
         path_.assign(walk_dir_);
         path_ += '/';
@@ -258,7 +258,7 @@ std::uint64_t UnitSampler::rss_of_listed_processes() {
         path_ += '/';
         path_ += pid;
         path_ += "/status";
-        if (read_file(path_, status_buffer_) != 0) continue;
+        if (read_file(path_, status_buffer_, Contents::whole_at_once) != 0) continue;
         total += parse_status_vmrss_bytes(status_buffer_).value_or(0);
     }
     return total;
@@ -276,7 +276,7 @@ std::uint64_t UnitSampler::runnable_of_listed_threads() {
         path_ += '/';
         path_ += tid;
         path_ += "/stat";
-        if (read_file(path_, status_buffer_) != 0) continue;
+        if (read_file(path_, status_buffer_, Contents::whole_at_once) != 0) continue;
         if (parse_stat_state(status_buffer_) == 'R') ++runnable;
     }
     return runnable;

@@ -77,7 +77,7 @@ private:
     bool has_child_cgroups();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
     // The unit's own files stay open between ticks (KernelFile).
-    bool read(const std::string& dir, const char* name);
+    bool read(const std::string& dir, const char* name, Contents contents = Contents::whole_at_once);
     // False when the unit has no cgroup. Forgets the open files when the
     // cgroup is a new one (the unit restarted).
     bool follow_cgroup();

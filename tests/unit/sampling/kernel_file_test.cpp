@@ -1,5 +1,9 @@
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -50,16 +54,43 @@ TEST_CASE("KernelFile reports a missing file, and looks for it again every tenth
     }
 }
 
-TEST_CASE("KernelFile re-reads a real /proc file larger than its first buffer", "[sampling][file][real]") {
-    // /proc/self/maps of a test binary is some kilobytes; read twice through
-    // one descriptor, both reads must see a whole file ending in a newline.
-    KernelFile maps("/proc/self/maps");
+TEST_CASE("KernelFile re-reads a list of records that comes a page at a time, to its end", "[sampling][file][real]") {
+    // /proc/self/maps is a list like cgroup.procs: the kernel hands it out a
+    // page of records per read. 300 mappings that cannot merge make it some
+    // 25 KiB; read twice through one descriptor, both reads must reach the
+    // last mapping, the stack.
+    std::vector<void*> mappings;
+    const long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < 300; ++i) {
+        void* mapped = mmap(nullptr, static_cast<std::size_t>(page), i % 2 ? PROT_READ : PROT_NONE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(mapped != MAP_FAILED);
+        mappings.push_back(mapped);
+    }
+    KernelFile maps("/proc/self/maps", heal::Contents::streamed);
     std::string first;
     std::string second;
     REQUIRE(maps.read(first) == 0);
     REQUIRE(maps.read(second) == 0);
-    CHECK(!first.empty());
-    CHECK(first.back() == '\n');
-    CHECK(second.back() == '\n');
-    CHECK(second.find("[stack]") != std::string::npos);
+    std::string once;
+    REQUIRE(heal::read_file("/proc/self/maps", once) == 0);
+    for (void* mapped : mappings) munmap(mapped, static_cast<std::size_t>(page));
+    for (const std::string* whole : {&first, &second, &once}) {
+        CHECK(whole->size() > 16384);
+        CHECK(whole->back() == '\n');
+        CHECK(whole->find("[stack]") != std::string::npos);
+    }
+}
+
+TEST_CASE("a file made whole at each read is read whole in one read, however long", "[sampling][file]") {
+    TempDir dir;
+    std::string contents;
+    for (int i = 0; contents.size() < 20000; ++i) contents += "key" + std::to_string(i) + " " + std::to_string(i) + "\n";
+    const auto path = dir.write("memory.stat", contents);
+    KernelFile file(path.string());
+    std::string buffer;
+    REQUIRE(file.read(buffer) == 0);
+    CHECK(buffer == contents);
+    REQUIRE(heal::read_file(path.string(), buffer, heal::Contents::whole_at_once) == 0);
+    CHECK(buffer == contents);
 }
