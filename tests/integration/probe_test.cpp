@@ -66,7 +66,8 @@ TEST_CASE("a unit whose health probe fails is failed with the probe's sentence, 
     write_file(dir.path() / "units.d" / fmt::format("{}.conf", kWatchedUnit),
                fmt::format("[Probe]\nProbe=tcp 127.0.0.1:{}\nProbeIntervalSec=200ms\nProbeFailureThreshold=2\n",
                            service.port()));
-    Healerd healerd(dir.path(), test_config(1.0));
+    // Every tick written at once, so that the replay below reads them all.
+    Healerd healerd(dir.path(), test_config(1.0) + "[Storage]\nWriteIntervalSec=0\n");
 
     REQUIRE(eventually([] { return unit_state() == "failed"; }, 10s));
     const std::string failure = fmt::format("failure detected on {} by probe: {} failed 2 times in a row (last: connection "
@@ -90,4 +91,14 @@ TEST_CASE("a unit whose health probe fails is failed with the probe's sentence, 
     service.listen();
     REQUIRE(eventually([] { return unit_state() == "healthy"; }, 10s));
     CHECK(contains(healerd.log(), probe + " succeeded once"));
+
+    // The stored history says so too, and a replay of it raises the failure again.
+    const RunResult replay = healctl({"replay", "--json", "--unit", kWatchedUnit, "--config",
+                                      healerd.config_file().string(), "--database", healerd.database().string()});
+    INFO(replay.describe());
+    REQUIRE(replay.exit_code == 0);
+    const Json targets = json_of(replay)["targets"];
+    REQUIRE(targets.size() == 1);
+    CHECK(targets[0]["stored_failures"] == 1);
+    CHECK(targets[0]["replayed_failures"] == 1);
 }
