@@ -382,12 +382,16 @@ TEST_CASE("train reports progress, installs the model, and refuses a second run"
 TEST_CASE("healerd gives back the memory its start and a training needed", "[daemon]") {
     DaemonEnvironment env;
     const pid_t pid = env.healerd.process().pid();
-    CHECK(eventually([&] { return rss_below_peak(pid, 1024); }, 10s));
+    REQUIRE(eventually([&] { return rss_below_peak(pid, 1024); }, 10s));
+    const long after_start = status_kib(pid, "VmRSS");
 
+    // Training maps its own code and ~2 MiB of it stays mapped unless given
+    // back. healctl returns on the TrainingFinished signal, sent before the
+    // release: wait for it.
     REQUIRE(healctl({"train", "--episodes", "20"}).exit_code == 0);
-    const long after_training = status_kib(pid, "VmRSS");
-    INFO("VmRSS after training " << after_training << " kB, VmHWM " << status_kib(pid, "VmHWM") << " kB");
-    CHECK(rss_below_peak(pid, 1024));
+    eventually([&] { return status_kib(pid, "VmRSS") <= after_start + 1536; }, 10s);
+    INFO("VmRSS after start " << after_start << " kB, after training " << status_kib(pid, "VmRSS") << " kB");
+    CHECK(status_kib(pid, "VmRSS") <= after_start + 1536);
 }
 
 TEST_CASE("a model with a weight beyond the bound is refused and the policy in use is kept", "[daemon]") {
