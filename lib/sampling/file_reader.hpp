@@ -33,7 +33,7 @@ unsigned long directory_inode(const std::string& path);
 // removed cgroup) is opened again by path, once, within the same read.
 class KernelFile {
 public:
-    explicit KernelFile(std::string path, Contents contents = Contents::whole_at_once)
+    explicit KernelFile(std::string path, Contents contents = Contents::streamed)
         : path_(std::move(path)), contents_(contents) {}
     ~KernelFile() { close(); }
     KernelFile(KernelFile&& other) noexcept;

@@ -6,11 +6,11 @@
 namespace heal {
 
 SystemSampler::SystemSampler(const std::filesystem::path& root)
-    : stat_((root / "proc/stat").string()),
-      meminfo_((root / "proc/meminfo").string()),
-      cpu_pressure_((root / "proc/pressure/cpu").string()),
-      memory_pressure_((root / "proc/pressure/memory").string()),
-      io_pressure_((root / "proc/pressure/io").string()) {}
+    : stat_((root / "proc/stat").string(), Contents::whole_at_once),
+      meminfo_((root / "proc/meminfo").string(), Contents::whole_at_once),
+      cpu_pressure_((root / "proc/pressure/cpu").string(), Contents::whole_at_once),
+      memory_pressure_((root / "proc/pressure/memory").string(), Contents::whole_at_once),
+      io_pressure_((root / "proc/pressure/io").string(), Contents::whole_at_once) {}
 
 SystemSample SystemSampler::sample() {
     read_required(stat_);

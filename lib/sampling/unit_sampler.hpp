@@ -76,7 +76,8 @@ private:
     std::uint64_t runnable_of_listed_threads();
     bool has_child_cgroups();
     // Reads `dir`/`name` into buffer_; false when absent or unreadable.
-    // The unit's own files stay open between ticks (KernelFile).
+    // The unit's own files stay open between ticks (KernelFile); all but its
+    // process lists are cgroup interface files, made whole at each read.
     bool read(const std::string& dir, const char* name, Contents contents = Contents::whole_at_once);
     // False when the unit has no cgroup. Forgets the open files when the
     // cgroup is a new one (the unit restarted).
