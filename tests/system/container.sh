@@ -270,12 +270,19 @@ actions() {
 }
 demo_actions() { actions | awk -v unit="$DEMO" '$1 == unit'; }
 
+# samples_healthy UNIT LIMIT: of healerd's newest LIMIT samples, at least 6
+# are UNIT's and none of those is Failed. A sample's fields are read up to
+# its closing brace, so their order does not matter.
+samples_healthy() {
+    healctl metrics --json --limit "$2" | awk -v unit="\"$1\"" '
+        /^      "unit":/ { u = $2 } /^      "status":/ { status = $2 }
+        /^    \}/ { sub(/,$/, "", u); if (u == unit) { n++; if (status ~ /Failed/) bad++ } u = ""; status = "" }
+        END { exit !(n >= 6 && bad == 0) }'
+}
 # healerd has judged the demo healthy for a while: it runs, and its newest samples are healthy.
 demo_settled() {
     [ "$(in_ct systemctl is-active "$DEMO")" = active ] || return 1
-    healctl metrics --json --limit 20 | awk -v unit="\"$DEMO\"" '
-        /"status":/ { status = $2 } /"unit":/ { if ($2 == unit) { n++; if (status ~ /Failed/) bad++ } }
-        END { exit !(n >= 6 && bad == 0) }'
+    samples_healthy "$DEMO" 20
 }
 
 # healerd has no open incident on the demo.

@@ -139,9 +139,7 @@ closed_at_least() { [ "$(closed_incidents)" -ge "$1" ]; }
 no_open_incident() { healctl policy --unit "$APP" --json | grep -q '"state": "none"'; }
 app_settled() {
     app_active || return 1
-    healctl metrics --json --limit 40 | awk -v unit="\"$APP\"" '
-        /"status":/ { status = $2 } /"unit":/ { if ($2 == unit) { n++; if (status ~ /Failed/) bad++ } }
-        END { exit !(n >= 6 && bad == 0) }'
+    samples_healthy "$APP" 40
 }
 
 # start_healerd RETRAIN_AFTER: healerd from a fresh state (no model, no
