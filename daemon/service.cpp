@@ -16,6 +16,7 @@
 #include <systemd/sd-id128.h>
 
 #include "service_internal.hpp"
+#include "core/idle_memory.hpp"
 #include "rl/model_file.hpp"
 #include "sampling/file_reader.hpp"
 #include "sampling/proc_parsers.hpp"
@@ -368,7 +369,10 @@ void Service::report_incident_news() {
         case heal::IncidentNews::Kind::store_failed: break;
         }
     }
-    if (closed) maybe_retrain();
+    if (!closed) return;
+    maybe_retrain();
+    // A recovery's paths (executors, validation, the manager's answers) are not the loop's.
+    heal::release_idle_memory();
 }
 
 void Service::send_alert(const heal::IncidentNews& news) {

@@ -394,6 +394,27 @@ TEST_CASE("healerd gives back the memory its start and a training needed", "[dae
     CHECK(status_kib(pid, "VmRSS") <= after_start + 1536);
 }
 
+TEST_CASE("healerd gives back the memory a recovery needed once its incident closes", "[daemon][incident]") {
+    TempDir dir;
+    PrivateBus bus(dir.path());
+    Healerd healerd(dir.path(), test_config() + kAutoRecover);
+    const pid_t pid = healerd.process().pid();
+    REQUIRE(eventually([&] { return rss_below_peak(pid, 1024); }, 10s));
+    const long after_start = status_kib(pid, "VmRSS");
+
+    // A recovery (executor, validation, the incident's storage) maps about
+    // 1 MiB the loop does not use again; the incident's close gives it back.
+    REQUIRE(healctl({"simulate-failure"}).exit_code == 0);
+    REQUIRE(eventually(
+        [] {
+            const Json incidents = json_of(healctl({"incidents", "--json"}));
+            return !incidents.empty() && incidents.front()["outcome"] == "resolved";
+        },
+        60s));
+    INFO("VmRSS after start " << after_start << " kB, after the incident " << status_kib(pid, "VmRSS") << " kB");
+    CHECK(status_kib(pid, "VmRSS") <= after_start + 512);
+}
+
 TEST_CASE("a model with a weight beyond the bound is refused and the policy in use is kept", "[daemon]") {
     TempDir dir;
     PrivateBus bus(dir.path());
