@@ -65,11 +65,20 @@ std::optional<MemoryExhaustionDetector::Trend> MemoryExhaustionDetector::fit(std
     const SteadyTime origin = first->center;
 
     scratch_.clear();
+    // Past this many pairs that do not rise, no trend can be consistent: most
+    // series are flat or noisy, and stop well before all pairs are seen.
+    const double pairs = static_cast<double>(newest) * static_cast<double>(newest - 1) / 2.0;
+    const double not_rising_allowed = pairs - config_.trend_consistency * pairs;
     std::size_t rising = 0;
+    std::size_t not_rising = 0;
     for (auto a = first; a != all.end(); ++a) {
         for (auto b = a + 1; b != all.end(); ++b) {
             const double slope = (b->mean - a->mean) / seconds_since(a->center, b->center);
-            rising += slope > 0.0 ? 1 : 0;
+            if (slope > 0.0) {
+                ++rising;
+            } else if (static_cast<double>(++not_rising) > not_rising_allowed) {
+                return std::nullopt;
+            }
             scratch_.push_back(slope);
         }
     }
