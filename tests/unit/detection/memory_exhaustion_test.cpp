@@ -175,3 +175,22 @@ TEST_CASE("memory leak config: defaults are valid and each invalid field is name
     CHECK_THAT(invalid_field(config), Catch::StartsWith("max_gap_sec"));
     CHECK_THROWS_AS(MemoryExhaustionDetector(config), std::invalid_argument);
 }
+
+TEST_CASE("memory leak: a trend needs exactly TrendConsistency of its point pairs rising, not more") {
+    // Five points a second apart, the shortest scale: 8 of their 10 pairs
+    // rise (0.8, the default) in the first series, 7 in the second.
+    const auto last_verdict = [](const std::vector<double>& mib) {
+        MemoryExhaustionDetector detector{MemoryExhaustionConfig{}};
+        SignalVerdict verdict;
+        for (std::size_t second = 0; second < mib.size(); ++second)
+            verdict = detector.observe(capped_unit(static_cast<double>(second), mib[second]));
+        return verdict;
+    };
+    const SignalVerdict consistent = last_verdict({100.0, 110.0, 120.0, 115.0, 118.0});
+    INFO(consistent.reason);
+    REQUIRE(consistent.exhaustion_sec);
+    CHECK_THAT(consistent.reason, Catch::StartsWith("memory of web.service grows 4.5 MiB/s"));
+    const SignalVerdict inconsistent = last_verdict({100.0, 110.0, 120.0, 115.0, 112.0});
+    CHECK_FALSE(inconsistent.exhaustion_sec);
+    CHECK_THAT(inconsistent.reason, Catch::Contains("shows no steady growth"));
+}
