@@ -12,6 +12,8 @@ namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
 // Bounds the Theil–Sen cost (quadratic in the points).
 constexpr double kMaxPoints = 240.0;
+// A reading under this share of its trend's level ends the growth.
+constexpr double kFreedShare = 0.9;
 
 void require(bool ok, const std::string& message) {
     if (!ok) throw std::invalid_argument(message);
@@ -141,6 +143,15 @@ SignalVerdict MemoryExhaustionDetector::observe(const SignalInput& input) {
         return verdict;
     }
 
+    if (bytes < kFreedShare * found->level) {
+        // Memory well under its own trend was just freed (a GC, a cache
+        // shrinking): not leaked. The robust fit sees through a few such
+        // readings, so without this a GC's rise would run on past its drop.
+        growing_.observe(input.time, false);
+        verdict.reason = fmt::format("memory of {} {:.1f} MiB fell under its trend ({:.1f} MiB): freed, not leaked",
+                                     target, bytes / kMiB, found->level / kMiB);
+        return verdict;
+    }
     const double left_sec = std::max(0.0, (limit_bytes - found->level) / found->slope);
     verdict.exhaustion_sec = left_sec;
     verdict.firing = left_sec <= config_.predict_horizon_sec;
