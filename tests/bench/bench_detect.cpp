@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -18,66 +19,16 @@
 #include "config/config.hpp"
 #include "detect_score.hpp"
 #include "detection/detection_config.hpp"
-#include "detection/history_replay.hpp"
 #include "detection/monitor.hpp"
-#include "detection/probe_spec.hpp"
-#include "detection/probe_state.hpp"
 #include "detection/target_reading.hpp"
+#include "corpus_readings.hpp"
+#include "healthy_soak.hpp"
 #include "trace_corpus.hpp"
 
 namespace heal::bench {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The rows as heal::ProcSampler would have sampled them, so readings_from
-// (the daemon's own code) turns them into readings.
-Sample sample_of(const TraceTick& tick, const TraceRow& machine) {
-    Sample sample;
-    sample.system.cpu_percent = machine.cpu_percent;
-    if (machine.machine_memory_bytes > 0)
-        sample.system.memory_percent =
-            100.0 * static_cast<double>(machine.memory_bytes) / static_cast<double>(machine.machine_memory_bytes);
-    sample.system.cpu_pressure = pressure_of(machine.cpu_some_avg10);
-    sample.system.memory_pressure = pressure_of(machine.memory_some_avg10, machine.memory_full_avg10);
-    sample.system.io_pressure = pressure_of(machine.io_some_avg10);
-    for (const TraceRow& row : tick.rows) {
-        if (row.unit.empty()) continue;
-        UnitSample unit;
-        unit.unit = row.unit;
-        unit.present = row.present;
-        unit.cpu_percent = row.cpu_percent;
-        unit.memory_bytes = row.memory_bytes;
-        unit.memory_max_bytes = row.memory_max_bytes;
-        unit.runnable_threads = row.runnable_threads;
-        unit.memory_high_bytes = row.memory_high_bytes;
-        unit.cpu_limit_percent = row.cpu_limit_percent;
-        unit.cpu_pressure = pressure_of(row.cpu_some_avg10);
-        unit.memory_pressure = pressure_of(row.memory_some_avg10, row.memory_full_avg10);
-        unit.io_pressure = pressure_of(row.io_some_avg10);
-        sample.units.push_back(std::move(unit));
-    }
-    return sample;
-}
-
-// A unit's health probe from the corpus' probe_ok column: each row is one
-// attempt (the corpus' probe ran every second), judged by healerd's own
-// ProbeState with the unit's thresholds, as the daemon's ProbeRunner does.
-struct CorpusProbe {
-    std::string unit;
-    std::string name;
-    ProbeOptions options;
-    ProbeState state;
-
-    void record(bool ok) {
-        state.record(ProbeResult{.success = ok, .latency = {}, .error = ok ? "" : "probe_ok 0 in the corpus"});
-    }
-    // As the daemon's Service::attach_probes reports it.
-    ProbeReading reading() const {
-        return ProbeReading{name, state.health() == ProbeHealth::failing, 0.0,
-                            static_cast<double>(options.timeout.count()), state.sentence(name)};
-    }
-};
 
 // The corpus' ticks as the daemon hands them to its Monitor.
 struct Replay {
@@ -88,62 +39,24 @@ struct Replay {
     std::vector<std::vector<TargetReading>> readings;
 };
 
-using ProbeOptionsOf = std::function<ProbeOptions(const std::string& unit)>;
+SteadyTime steady_at(double t) {
+    return SteadyTime{} + std::chrono::duration_cast<SteadyTime::duration>(std::chrono::duration<double>(t));
+}
+
+MachineShape machine_of(const std::vector<TraceTick>& ticks) {
+    if (ticks.empty()) return MachineShape{};
+    for (const TraceRow& row : ticks.front().rows)
+        if (row.unit.empty()) return MachineShape{row.cpus, row.machine_memory_bytes};
+    throw TraceError(fmt::format("tick t={} has no machine row", ticks.front().t));
+}
 
 Replay replay_of(const std::vector<TraceTick>& ticks, const ProbeOptionsOf& probe_options_of) {
-    Replay replay;
-    std::vector<CorpusProbe> probes;
+    Replay replay{.units = units_of(ticks), .machine = machine_of(ticks), .t = {}, .times = {}, .readings = {}};
+    CorpusReadings readings(probed_units_of(ticks), probe_options_of);
     for (const TraceTick& tick : ticks) {
-        for (const TraceRow& row : tick.rows) {
-            if (row.unit.empty() || std::find(replay.units.begin(), replay.units.end(), row.unit) != replay.units.end())
-                continue;
-            replay.units.push_back(row.unit);
-        }
-    }
-    for (const std::string& unit : replay.units) {
-        const bool probed = std::any_of(ticks.begin(), ticks.end(), [&](const TraceTick& tick) {
-            return std::any_of(tick.rows.begin(), tick.rows.end(),
-                               [&](const TraceRow& row) { return row.unit == unit && row.probe_ok; });
-        });
-        if (!probed) continue;
-        const ProbeOptions options = probe_options_of(unit);
-        probes.push_back(CorpusProbe{unit, fmt::format("probe_ok column of {}", unit), options,
-                                     ProbeState(options.failure_threshold, options.success_threshold)});
-    }
-
-    // systemd's NRestarts as the daemon would read it: the corpus has no
-    // cgroup identity or NRestarts column, so a unit back after a tick
-    // without its cgroup counts as one automatic restart (all of the
-    // corpus' services but the crash loop's restart only by hand, at the end
-    // of a leak, a few times in 25 minutes).
-    std::map<std::string, std::uint64_t> restarts;
-    std::map<std::string, bool> was_present;
-    for (const TraceTick& tick : ticks) {
-        const auto machine = std::find_if(tick.rows.begin(), tick.rows.end(),
-                                          [](const TraceRow& row) { return row.unit.empty(); });
-        if (machine == tick.rows.end()) throw TraceError(fmt::format("tick t={} has no machine row", tick.t));
-        if (replay.t.empty()) replay.machine = MachineShape{machine->cpus, machine->machine_memory_bytes};
-        std::vector<TargetReading> readings = readings_from(sample_of(tick, *machine), machine->machine_memory_bytes);
-        for (TargetReading& reading : readings) {
-            if (reading.unit.empty()) continue;
-            const auto seen = was_present.find(reading.unit);
-            if (seen != was_present.end() && !seen->second && reading.present) ++restarts[reading.unit];
-            was_present[reading.unit] = reading.present;
-            reading.automatic_restarts = restarts[reading.unit];
-        }
-        for (CorpusProbe& probe : probes) {
-            const auto row = std::find_if(tick.rows.begin(), tick.rows.end(),
-                                          [&](const TraceRow& r) { return r.unit == probe.unit; });
-            if (row == tick.rows.end()) continue;
-            if (row->probe_ok) probe.record(*row->probe_ok);
-            const auto reading = std::find_if(readings.begin(), readings.end(),
-                                              [&](const TargetReading& r) { return r.unit == probe.unit; });
-            reading->probes.push_back(probe.reading());
-        }
+        replay.readings.push_back(readings.next(tick));
         replay.t.push_back(tick.t);
-        replay.times.push_back(SteadyTime{} + std::chrono::duration_cast<SteadyTime::duration>(
-                                                  std::chrono::duration<double>(tick.t)));
-        replay.readings.push_back(std::move(readings));
+        replay.times.push_back(steady_at(tick.t));
     }
     return replay;
 }
@@ -219,6 +132,69 @@ void print_details(const std::string& name, const DetectionScore& score) {
         fmt::print("false_alarms detector={} unit={} signal={} count={}\n", name, key.first, key.second, count);
 }
 
+// The one-sided 95 % upper bound of a Poisson mean after `count` events
+// (exact, by bisection on P(X <= count) = 0.05): 3.0 for none.
+double poisson_upper_95(std::size_t count) {
+    const auto at_most = [&](double mean) {  // each term in logs: exp(-mean) alone underflows past 745
+        double sum = 0.0;
+        for (std::size_t k = 0; k <= count; ++k) {
+            const auto n = static_cast<double>(k);
+            sum += std::exp(-mean + n * std::log(mean) - std::lgamma(n + 1.0));
+        }
+        return sum;
+    };
+    double low = 0.0;
+    double high = 10.0 + 3.0 * static_cast<double>(count);
+    for (int step = 0; step < 100; ++step) {
+        const double middle = (low + high) / 2.0;
+        (at_most(middle) > 0.05 ? low : high) = middle;
+    }
+    return high;
+}
+
+constexpr double kSoakMeanBlockSec = 300.0;
+
+// Every event of a healthy soak is a false alarm.
+void print_soak(const std::vector<TraceTick>& ticks, double days, std::uint64_t seed, const ProbeOptionsOf& probe_options_of,
+                const std::vector<std::pair<std::string, DetectionOf>>& configurations) {
+    const auto length = static_cast<std::size_t>(std::llround(days * 86'400.0));
+    const std::vector<std::string> units = units_of(ticks);
+    const std::vector<std::string> probed = probed_units_of(ticks);
+    const std::size_t targets = units.size() + 1;
+    std::string healthy;
+    const std::vector<std::size_t> counts = HealthySoak(ticks, kDefaultGraceSec, kSoakMeanBlockSec, seed).healthy_ticks();
+    for (std::size_t i = 0; i < counts.size(); ++i)
+        healthy += fmt::format(" {}={}", i == 0 ? "machine" : units[i - 1], counts[i]);
+    fmt::print("# soak: {} ticks of each target resampled from its healthy ticks (a stationary bootstrap, mean block "
+               "{:.0f} s, seed {}; unlabelled and over {:.0f} s after its own windows):{}\n",
+               length, kSoakMeanBlockSec, seed, kDefaultGraceSec, healthy);
+    const double target_weeks = static_cast<double>(length * targets) / (7.0 * 86'400.0);
+    for (const auto& [name, detection] : configurations) {
+        HealthySoak soak(ticks, kDefaultGraceSec, kSoakMeanBlockSec, seed);
+        CorpusReadings readings(probed, probe_options_of);
+        Monitor monitor(units, detection, machine_of(ticks));
+        std::map<std::pair<std::string, std::string>, std::size_t> alarms;  // by (target, signal)
+        std::size_t count = 0;
+        double cpu = 0.0;
+        for (std::size_t i = 0; i < length; ++i) {
+            const TraceTick tick = soak.next();
+            const std::vector<TargetReading> observed = readings.next(tick);
+            const double start = process_cpu_seconds();
+            for (const FailureEvent& event : monitor.observe(observed, steady_at(tick.t))) {
+                ++alarms[{unit_text(event.unit), event.signal}];
+                ++count;
+            }
+            cpu += process_cpu_seconds() - start;
+        }
+        fmt::print("soak detector={} target_weeks={:.2f} false_alarms={} false_alarms_per_unit_week={:.2f} "
+                   "upper95_per_unit_week={:.2f} cpu_us_per_tick={:.1f}\n",
+                   name, target_weeks, count, static_cast<double>(count) / target_weeks,
+                   poisson_upper_95(count) / target_weeks, cpu * 1e6 / static_cast<double>(std::max<std::size_t>(length, 1)));
+        for (const auto& [key, n] : alarms)
+            fmt::print("soak_false_alarms detector={} unit={} signal={} count={}\n", name, key.first, key.second, n);
+    }
+}
+
 }  // namespace
 
 CLI::App* add_detect_command(CLI::App& app, DetectOptions& options) {
@@ -232,6 +208,11 @@ CLI::App* add_detect_command(CLI::App& app, DetectOptions& options) {
                         "to the corpus (repeat for more)");
     command->add_option("--config", options.config,
                         "healerd.conf (with its drop-ins and units.d) whose detection and probe settings apply");
+    command->add_option("--soak-days", options.soak_days,
+                        "then replay DAYS of each target resampled from its healthy ticks through the default and "
+                        "the original detector, and print their false alarms (0: none)")
+        ->check(CLI::Range(0.0, 366.0));
+    command->add_option("--soak-seed", options.soak_seed, "the resampling's seed")->capture_default_str();
     return command;
 }
 
@@ -252,9 +233,17 @@ int bench_detect(const DetectOptions& options) {
     }
     apply_limits(ticks, limits);
     const auto base = [&](const std::string& unit) { return config ? config->detection_of(unit) : DetectionConfig{}; };
-    const Replay replay = replay_of(ticks, [&](const std::string& unit) {
+    const auto settings_of = [&](const Detector& detector) -> DetectionOf {
+        return [&base, signals = detector.signals](const std::string& unit) {
+            DetectionConfig settings = base(unit);
+            if (signals) settings.signals = *signals;
+            return settings;
+        };
+    };
+    const ProbeOptionsOf probe_options_of = [&](const std::string& unit) {
         return config ? config->settings_of(unit).probe_options : ProbeOptions{};
-    });
+    };
+    const Replay replay = replay_of(ticks, probe_options_of);
     const std::vector<FaultWindow> windows = fault_windows(ticks);
 
     fmt::print("# heal-bench detect: {}: {} ticks, {} targets (the machine and {} units), {} fault windows\n",
@@ -275,11 +264,7 @@ int bench_detect(const DetectOptions& options) {
 
     std::vector<std::pair<std::string, DetectionScore>> details;
     for (const Detector& detector : detectors()) {
-        const Run result = run(replay, [&](const std::string& unit) {
-            DetectionConfig settings = base(unit);
-            if (detector.signals) settings.signals = *detector.signals;
-            return settings;
-        });
+        const Run result = run(replay, settings_of(detector));
         DetectionScore score = score_detection(ticks, result.events);
         fmt::print("detector={} precision={} recall={} delay_median_s={} delay_p95_s={} "
                    "false_alarms_per_unit_day={} cpu_us_per_tick={:.1f}\n",
@@ -288,6 +273,13 @@ int bench_detect(const DetectOptions& options) {
         if (!detector.signals || detector.name == "original") details.emplace_back(detector.name, std::move(score));
     }
     for (const auto& [name, score] : details) print_details(name, score);
+    if (options.soak_days > 0.0) {
+        std::vector<std::pair<std::string, DetectionOf>> configurations;
+        for (const Detector& detector : detectors())
+            if (!detector.signals || detector.name == "original")
+                configurations.emplace_back(detector.name, settings_of(detector));
+        print_soak(ticks, options.soak_days, options.soak_seed, probe_options_of, configurations);
+    }
     return 0;
 }
 

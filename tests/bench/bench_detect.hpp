@@ -14,6 +14,8 @@ struct DetectOptions {
     std::string corpus;               // CSV or CSV.gz; the repository's corpus by default
     std::vector<std::string> limits;  // UNIT:MemoryMax=SIZE, on top of the corpus' limits file
     std::string config;               // healerd.conf whose detection and probe settings apply; "" for the defaults
+    double soak_days = 0.0;           // of resampled healthy ticks per target; 0 for none
+    std::uint64_t soak_seed = 1;
 };
 
 // Registers the `detect` subcommand and its options, bound to `options`.

@@ -5,7 +5,7 @@
 //   heal-bench ppo --env incident --seed S [--steps N] [--episodes E] [--check]
 //   heal-bench storage [--metrics N] [--actions N] [--dir DIR]
 //   heal-bench record --unit U [--unit U2 ...] --seconds N --out FILE.csv [--state-dir DIR] [--interval-ms MS]
-//   heal-bench detect [--corpus FILE.csv[.gz]] [--limit UNIT:MemoryMax=SIZE ...] [--config healerd.conf]
+//   heal-bench detect [--corpus FILE.csv[.gz]] [--limit UNIT:MemoryMax=SIZE ...] [--config healerd.conf] [--soak-days D [--soak-seed S]]
 #include <chrono>
 #include <cmath>
 #include <cstdint>

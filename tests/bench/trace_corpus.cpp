@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -129,6 +130,27 @@ std::vector<TraceTick> parse_trace(std::string_view text) {
     }
     if (header) throw TraceError("no corpus header");
     return ticks;
+}
+
+std::vector<std::string> units_of(const std::vector<TraceTick>& ticks) {
+    std::vector<std::string> units;
+    for (const TraceTick& tick : ticks)
+        for (const TraceRow& row : tick.rows)
+            if (!row.unit.empty() && std::find(units.begin(), units.end(), row.unit) == units.end())
+                units.push_back(row.unit);
+    return units;
+}
+
+std::vector<std::string> probed_units_of(const std::vector<TraceTick>& ticks) {
+    std::vector<std::string> probed;
+    for (const std::string& unit : units_of(ticks)) {
+        const bool has_probe = std::any_of(ticks.begin(), ticks.end(), [&](const TraceTick& tick) {
+            return std::any_of(tick.rows.begin(), tick.rows.end(),
+                               [&](const TraceRow& row) { return row.unit == unit && row.probe_ok; });
+        });
+        if (has_probe) probed.push_back(unit);
+    }
+    return probed;
 }
 
 std::string read_corpus_text(const std::string& path) {

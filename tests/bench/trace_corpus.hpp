@@ -53,6 +53,11 @@ struct TraceTick {
 // Parses a whole corpus: the header must be kTraceColumns. Throws TraceError.
 std::vector<TraceTick> parse_trace(std::string_view text);
 
+// The corpus' units, in order of first appearance.
+std::vector<std::string> units_of(const std::vector<TraceTick>& ticks);
+// Those with a probe_ok value on some row.
+std::vector<std::string> probed_units_of(const std::vector<TraceTick>& ticks);
+
 // A file's text; FILE.gz is read through `gzip -dc`. Throws TraceError.
 std::string read_corpus_text(const std::string& path);
 
