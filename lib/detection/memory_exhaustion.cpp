@@ -67,25 +67,19 @@ std::optional<MemoryExhaustionDetector::Trend> MemoryExhaustionDetector::fit(std
     const SteadyTime origin = first->center;
 
     scratch_.clear();
-    // Past this many pairs that do not rise, no trend can be consistent: most
-    // series are flat or noisy, and stop well before all pairs are seen.
+    // A trend counts only when at least TrendConsistency of its point pairs
+    // rise. Counted as the pairs go, since most series (flat, noisy) pass the
+    // pairs that may not rise well before all are seen.
     const double pairs = static_cast<double>(newest) * static_cast<double>(newest - 1) / 2.0;
     const double not_rising_allowed = pairs - config_.trend_consistency * pairs;
-    std::size_t rising = 0;
     std::size_t not_rising = 0;
     for (auto a = first; a != all.end(); ++a) {
         for (auto b = a + 1; b != all.end(); ++b) {
             const double slope = (b->mean - a->mean) / seconds_since(a->center, b->center);
-            if (slope > 0.0) {
-                ++rising;
-            } else if (static_cast<double>(++not_rising) > not_rising_allowed) {
-                return std::nullopt;
-            }
+            if (!(slope > 0.0) && static_cast<double>(++not_rising) > not_rising_allowed) return std::nullopt;
             scratch_.push_back(slope);
         }
     }
-    if (static_cast<double>(rising) < config_.trend_consistency * static_cast<double>(scratch_.size()))
-        return std::nullopt;
     const double slope = median(scratch_);
     if (slope < config_.trend_min_slope_bytes_per_sec) return std::nullopt;
 
